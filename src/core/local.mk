@@ -1,0 +1,2 @@
+src_libvsched_a_SOURCES += \
+	%reldir%/snapshot.c %reldir%/snapshot.h

@@ -1,0 +1,1 @@
+src_libvsched_a_SOURCES +=

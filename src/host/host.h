@@ -1,0 +1,112 @@
+/* The host model: what vsched knows about the machine it runs on, collected
+ * through the sys layer. Topology and capabilities are read once at start
+ * (and on CPU hotplug); memory and pressure every tick.
+ *
+ * Sizes are bytes, times microseconds unless a name says otherwise. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host/sys.h"
+#include "util/cpuset.h"
+
+typedef struct VsCpu {
+	guint id;
+	int package;        /* physical_package_id, -1 if unknown */
+	int core;           /* core_id, -1 if unknown */
+	int node;           /* NUMA node, 0 when the host has no NUMA info */
+	int llc;            /* id of the last-level cache, -1 if unknown */
+	VsCpuSet *siblings; /* SMT siblings including this CPU */
+} VsCpu;
+
+typedef struct VsTopology {
+	VsCpuSet *online;   /* online CPUs */
+	GArray *cpus;       /* VsCpu of each online CPU, ascending id */
+	guint n_nodes;
+	bool smt;           /* any core has more than one thread */
+} VsTopology;
+
+typedef struct VsMemInfo {
+	uint64_t total;
+	uint64_t available;
+	uint64_t free;
+	uint64_t swap_total;
+	uint64_t swap_free;
+} VsMemInfo;
+
+typedef struct VsPsiLine {
+	double avg10, avg60, avg300;  /* percent */
+	uint64_t total_us;
+} VsPsiLine;
+
+typedef struct VsPsi {
+	bool available;     /* the file exists and parsed */
+	VsPsiLine some;
+	bool has_full;      /* cpu pressure has no "full" line on old kernels */
+	VsPsiLine full;
+} VsPsi;
+
+typedef enum {
+	VS_CGROUP_NONE,     /* no cgroup file system mounted */
+	VS_CGROUP_V1,       /* only v1 hierarchies */
+	VS_CGROUP_HYBRID,   /* v1 hierarchies plus a v2 mount (e.g. /sys/fs/cgroup/unified) */
+	VS_CGROUP_V2,       /* unified: only the v2 hierarchy */
+} VsCgroupMode;
+
+typedef struct VsCgroupInfo {
+	VsCgroupMode mode;
+	char *v2_mount;          /* NULL when there is no v2 hierarchy */
+	char **v2_controllers;   /* controllers in the v2 root's cgroup.controllers (NULL-terminated) */
+	char **v1_controllers;   /* controllers bound to v1 hierarchies (NULL-terminated) */
+} VsCgroupInfo;
+
+/* One capability of this host: whether vsched can use it and, when not,
+ * why (an operator-facing sentence). */
+typedef struct VsCap {
+	bool ok;
+	char *detail;
+} VsCap;
+
+typedef struct VsHostCaps {
+	VsCap deadline;          /* sched_setattr(SCHED_DEADLINE) on our own thread */
+	VsCap cpuset_partitions; /* cgroup v2 cpuset with cpuset.cpus.partition */
+	VsCap sched_core;        /* prctl(PR_SCHED_CORE) */
+	VsCap taskstats;         /* TASKSTATS over generic netlink */
+	VsCap psi;               /* /proc/pressure/memory exists */
+	VsCap cgroup_v2_cpu;     /* cpu controller on the v2 hierarchy */
+	VsCap cgroup_v2_cpuset;  /* cpuset controller on the v2 hierarchy */
+	VsCap cgroup_v2_memory;  /* memory controller on the v2 hierarchy */
+	uint32_t psi_min_window_us; /* smallest PSI trigger window we may use */
+	/* Kernel's RT bandwidth limit, for deadline admission (µs; -1 = unlimited). */
+	int64_t rt_runtime_us;
+	int64_t rt_period_us;
+} VsHostCaps;
+
+typedef struct VsHost {
+	VsTopology topology;
+	VsMemInfo mem;
+	VsPsi psi_memory;
+	VsPsi psi_cpu;
+	VsCgroupInfo cgroup;
+	VsHostCaps caps;
+} VsHost;
+
+/* Reads topology, memory, pressure and cgroup layout (not capabilities).
+ * Returns a new host or NULL with @error naming the file that failed. */
+VsHost *vs_host_collect(const VsSys *sys, GError **error);
+/* Re-reads only what changes every tick (memory, pressure) into @host. */
+int vs_host_refresh(VsHost *host, const VsSys *sys, GError **error);
+/* Probes capabilities (acts: tries sched_setattr on a short-lived thread,
+ * opens a netlink socket); fills host->caps. On a fixture root the probes
+ * that need the real kernel report "not probed: fixture root". */
+void vs_host_probe_caps(VsHost *host, const VsSys *sys);
+void vs_host_free(VsHost *host);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsHost, vs_host_free)
+
+/* Pure parsers, exported for tests and for the fuzzers. Each returns 0 or
+ * -EINVAL and leaves ret_* untouched on failure. */
+int vs_meminfo_parse(const char *text, VsMemInfo *ret);
+int vs_psi_parse(const char *text, VsPsi *ret);
+const char *vs_cgroup_mode_name(VsCgroupMode mode);

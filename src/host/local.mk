@@ -1,0 +1,3 @@
+src_libvsched_a_SOURCES += \
+	%reldir%/sys.c %reldir%/sys.h \
+	%reldir%/host.h

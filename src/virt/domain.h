@@ -1,0 +1,95 @@
+/* The inventory's view of one libvirt domain (guest), as collected in one
+ * tick. Plain data: filled by src/virt/, read by planners and the control
+ * server. Sizes are bytes, times nanoseconds. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The vsched XML namespace for <metadata>: <vsched:policy class="db"/>. */
+#define VS_METADATA_NS "https://vsched.dev/xmlns/domain/1"
+#define VS_METADATA_PREFIX "vsched"
+
+/* A thread's identity: acting on a TID is allowed only while all four match
+ * what was collected (invariant 1 of ARCHITECTURE.md). */
+typedef struct VsThreadId {
+	pid_t pid;             /* the QEMU process */
+	pid_t tid;
+	uint64_t start_time;   /* field 22 of /proc/PID/task/TID/stat, clock ticks */
+	char *comm;            /* "CPU 0/KVM", "CPU 0/TCG", "IO iothread1", ... */
+} VsThreadId;
+
+typedef struct VsVcpu {
+	guint index;
+	bool online;           /* libvirt says this vCPU is plugged in */
+	VsThreadId thread;     /* tid 0 when no thread was found */
+	/* From bulk stats (valid when has_stats). */
+	bool has_stats;
+	uint64_t time_ns;      /* vcpu.N.time */
+	uint64_t delay_ns;     /* vcpu.N.delay: run_delay, what KVM reports as steal */
+	int state;             /* vcpu.N.state (virVcpuState) */
+} VsVcpu;
+
+/* Guest memory statistics from the balloon driver (virtio-balloon stats).
+ * Untrusted: the guest reports them. Each field is valid when its bit is set
+ * in @have. Sizes in bytes. */
+typedef enum {
+	VS_BALLOON_CURRENT = 1 << 0,
+	VS_BALLOON_MAXIMUM = 1 << 1,
+	VS_BALLOON_SWAP_IN = 1 << 2,
+	VS_BALLOON_SWAP_OUT = 1 << 3,
+	VS_BALLOON_MAJOR_FAULT = 1 << 4,
+	VS_BALLOON_MINOR_FAULT = 1 << 5,
+	VS_BALLOON_UNUSED = 1 << 6,
+	VS_BALLOON_AVAILABLE = 1 << 7,
+	VS_BALLOON_USABLE = 1 << 8,
+	VS_BALLOON_RSS = 1 << 9,
+	VS_BALLOON_LAST_UPDATE = 1 << 10,
+	VS_BALLOON_DISK_CACHES = 1 << 11,
+} VsBalloonField;
+
+typedef struct VsBalloonStats {
+	guint have;            /* VsBalloonField bits */
+	uint64_t current, maximum;
+	uint64_t swap_in, swap_out;         /* bytes */
+	uint64_t major_fault, minor_fault;  /* counts */
+	uint64_t unused, available, usable, rss, disk_caches;
+	int64_t last_update;                /* guest's time of the stats, seconds since epoch */
+} VsBalloonStats;
+
+typedef struct VsDomain {
+	char uuid[37];
+	char *name;
+	int id;                /* -1 when not running */
+	int state;             /* virDomainState */
+	int state_reason;
+	char *vsched_class;    /* from <metadata><vsched:policy class=".."/>; NULL if none */
+	char *metadata_xml;    /* the whole vsched metadata element, NULL if none */
+
+	pid_t pid;             /* QEMU PID, 0 when not running or not found */
+	uint64_t pid_start_time;
+	char *cgroup_path;     /* of the QEMU process, from /proc/PID/cgroup; v2 path or
+				* the cpu controller's path on v1 */
+	char *cgroup_v1_cpuset; /* cpuset controller's path on v1/hybrid, NULL otherwise */
+
+	guint vcpus_current, vcpus_max;
+	uint64_t mem_current, mem_max;      /* bytes */
+	GArray *vcpus;         /* VsVcpu, by index, vcpus_max entries */
+	GArray *emulator_threads; /* VsThreadId: QEMU threads that are neither vCPU nor I/O */
+	GArray *io_threads;    /* VsThreadId: "IO iothreadN" threads */
+	/* Set when vCPU thread discovery found an inconsistency between the
+	 * status XML, /proc and libvirt (e.g. a TID whose comm names another
+	 * vCPU); NULL when consistent. */
+	char *threads_problem;
+
+	bool has_stats;
+	uint64_t cpu_time_ns;  /* cpu.time */
+	VsBalloonStats balloon;
+} VsDomain;
+
+void vs_domain_free(VsDomain *dom);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomain, vs_domain_free)
+void vs_thread_id_clear(VsThreadId *t);
+const char *vs_domain_state_name(int state);

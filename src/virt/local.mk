@@ -1,0 +1,2 @@
+src_libvsched_a_SOURCES += \
+	%reldir%/domain.h %reldir%/virt.h
