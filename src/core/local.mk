@@ -1,2 +1,3 @@
 src_libvsched_a_SOURCES += \
-	%reldir%/snapshot.c %reldir%/snapshot.h
+	%reldir%/snapshot.c %reldir%/snapshot.h \
+	%reldir%/changes.c %reldir%/changes.h

@@ -1,4 +1,6 @@
 src_libvsched_a_SOURCES += \
 	%reldir%/cpuset.c %reldir%/cpuset.h \
 	%reldir%/error.c %reldir%/error.h \
-	%reldir%/log.c %reldir%/log.h
+	%reldir%/ini.c %reldir%/ini.h \
+	%reldir%/log.c %reldir%/log.h \
+	%reldir%/units.c %reldir%/units.h

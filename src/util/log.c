@@ -9,21 +9,27 @@
 #include <stdlib.h>
 #include <systemd/sd-journal.h>
 
-static bool use_journal;
+static VsLogTarget sink = VS_LOG_STDERR;
 static int max_prio = LOG_INFO;
 
 void vs_log_init(VsLogTarget target, int max_priority)
 {
 	max_prio = max_priority;
 	if (target == VS_LOG_AUTO)
-		use_journal = getenv("JOURNAL_STREAM") != NULL;
-	else
-		use_journal = target == VS_LOG_JOURNAL;
+		target = getenv("JOURNAL_STREAM") ? VS_LOG_JOURNAL : VS_LOG_STDERR;
+	if (target == VS_LOG_SYSLOG && sink != VS_LOG_SYSLOG)
+		openlog("vschedd", LOG_PID, LOG_DAEMON);
+	sink = target;
+}
+
+void vs_log_set_level(int max_priority)
+{
+	max_prio = max_priority;
 }
 
 bool vs_log_to_journal(void)
 {
-	return use_journal;
+	return sink == VS_LOG_JOURNAL;
 }
 
 static const char *prio_name(int priority)
@@ -53,7 +59,11 @@ void vs_log_full(int priority, const char *domain, const char *fmt, ...)
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 
-	if (use_journal) {
+	if (sink == VS_LOG_SYSLOG) {
+		syslog(priority, "%s%s%s", domain ? domain : "", domain ? ": " : "", msg);
+		return;
+	}
+	if (sink == VS_LOG_JOURNAL) {
 		if (domain)
 			sd_journal_send("MESSAGE=%s: %s", domain, msg, "PRIORITY=%d", priority,
 					"VSCHED_DOMAIN=%s", domain, "SYSLOG_IDENTIFIER=vschedd", NULL);

@@ -11,9 +11,12 @@ typedef enum {
 	VS_LOG_AUTO,    /* journal when JOURNAL_STREAM says stderr is the journal */
 	VS_LOG_STDERR,
 	VS_LOG_JOURNAL,
+	VS_LOG_SYSLOG,  /* a detached daemon without a journal */
 } VsLogTarget;
 
 void vs_log_init(VsLogTarget target, int max_priority);
+/* Changes only the least important priority logged. */
+void vs_log_set_level(int max_priority);
 bool vs_log_to_journal(void);
 
 /* Logs at @priority (LOG_ERR..LOG_DEBUG). @domain, when not NULL, is the

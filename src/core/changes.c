@@ -1,0 +1,98 @@
+/* Inventory differences between snapshots; see changes.h. */
+#include "config.h"
+
+#include "core/changes.h"
+#include "util/units.h"
+
+#include <string.h>
+
+static void change_free(VsChange *c)
+{
+	g_free(c->domain);
+	g_free(c->message);
+	g_free(c);
+}
+
+static void add(GPtrArray *out, const VsDomain *d, bool warning, char *message)
+{
+	VsChange *c = g_new0(VsChange, 1);
+
+	c->domain = g_strdup(d->name);
+	c->message = message;
+	c->warning = warning;
+	g_ptr_array_add(out, c);
+}
+
+static const VsDomain *find_uuid(const VsSnapshot *snap, const char *uuid)
+{
+	if (!snap)
+		return NULL;
+	for (guint i = 0; i < snap->domains->len; i++) {
+		const VsDomain *d = g_ptr_array_index(snap->domains, i);
+		if (strcmp(d->uuid, uuid) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+static guint threads_found(const VsDomain *d)
+{
+	guint n = 0;
+
+	for (guint i = 0; d->vcpus && i < d->vcpus->len; i++)
+		n += g_array_index(d->vcpus, VsVcpu, i).thread.tid > 0;
+	return n;
+}
+
+static void compare(GPtrArray *out, const VsDomain *o, const VsDomain *n)
+{
+	if (o->state != n->state)
+		add(out, n, false, g_strdup_printf("state %s -> %s", vs_domain_state_name(o->state),
+						   vs_domain_state_name(n->state)));
+	if (o->pid && n->pid && (o->pid != n->pid || o->pid_start_time != n->pid_start_time))
+		add(out, n, false, g_strdup_printf("QEMU process changed: PID %d -> %d", o->pid, n->pid));
+	if (o->vcpus_current != n->vcpus_current)
+		add(out, n, false, g_strdup_printf("vCPUs %u -> %u (of %u)", o->vcpus_current,
+						   n->vcpus_current, n->vcpus_max));
+	if (n->threads_problem && g_strcmp0(o->threads_problem, n->threads_problem) != 0)
+		add(out, n, true, g_strdup_printf("vCPU threads: %s", n->threads_problem));
+	if (!n->threads_problem && o->threads_problem)
+		add(out, n, false, g_strdup("vCPU threads consistent again"));
+	if (g_strcmp0(o->vsched_class, n->vsched_class) != 0)
+		add(out, n, false, g_strdup_printf("class %s -> %s", o->vsched_class ? o->vsched_class : "(none)",
+						   n->vsched_class ? n->vsched_class : "(none)"));
+}
+
+GPtrArray *vs_changes_between(const VsSnapshot *old, const VsSnapshot *new)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)change_free);
+
+	for (guint i = 0; i < new->domains->len; i++) {
+		const VsDomain *n = g_ptr_array_index(new->domains, i);
+		const VsDomain *o = find_uuid(old, n->uuid);
+		g_autofree char *mem = NULL;
+
+		if (o) {
+			compare(out, o, n);
+			continue;
+		}
+		mem = vs_format_size(n->mem_current);
+		if (n->pid)
+			add(out, n, n->threads_problem != NULL,
+			    g_strdup_printf("appeared: %s, %u/%u vCPUs (%u threads found), %s, QEMU PID %d%s%s",
+					    vs_domain_state_name(n->state), n->vcpus_current, n->vcpus_max,
+					    threads_found(n), mem, n->pid,
+					    n->threads_problem ? "; " : "",
+					    n->threads_problem ? n->threads_problem : ""));
+		else
+			add(out, n, false, g_strdup_printf("appeared: %s, %u/%u vCPUs, %s",
+							   vs_domain_state_name(n->state), n->vcpus_current,
+							   n->vcpus_max, mem));
+	}
+	for (guint i = 0; old && i < old->domains->len; i++) {
+		const VsDomain *o = g_ptr_array_index(old->domains, i);
+		if (!find_uuid(new, o->uuid))
+			add(out, o, false, g_strdup("vanished: libvirt no longer knows it"));
+	}
+	return out;
+}
