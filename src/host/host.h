@@ -24,7 +24,7 @@ typedef struct VsCpu {
 typedef struct VsTopology {
 	VsCpuSet *online;   /* online CPUs */
 	GArray *cpus;       /* VsCpu of each online CPU, ascending id */
-	guint n_nodes;
+	guint n_nodes;      /* distinct NUMA nodes among the online CPUs */
 	bool smt;           /* any core has more than one thread */
 } VsTopology;
 
@@ -58,8 +58,9 @@ typedef enum {
 typedef struct VsCgroupInfo {
 	VsCgroupMode mode;
 	char *v2_mount;          /* NULL when there is no v2 hierarchy */
-	char **v2_controllers;   /* controllers in the v2 root's cgroup.controllers (NULL-terminated) */
-	char **v1_controllers;   /* controllers bound to v1 hierarchies (NULL-terminated) */
+	/* Both lists are NULL-terminated and never NULL (empty instead). */
+	char **v2_controllers;   /* controllers in the v2 root's cgroup.controllers */
+	char **v1_controllers;   /* controllers bound to v1 hierarchies */
 } VsCgroupInfo;
 
 /* One capability of this host: whether vsched can use it and, when not,
@@ -79,7 +80,8 @@ typedef struct VsHostCaps {
 	VsCap cgroup_v2_cpuset;  /* cpuset controller on the v2 hierarchy */
 	VsCap cgroup_v2_memory;  /* memory controller on the v2 hierarchy */
 	uint32_t psi_min_window_us; /* smallest PSI trigger window we may use */
-	/* Kernel's RT bandwidth limit, for deadline admission (µs; -1 = unlimited). */
+	/* Kernel's RT bandwidth limit, for deadline admission (µs; runtime -1 =
+	 * unlimited; both 0 when the files could not be read). */
 	int64_t rt_runtime_us;
 	int64_t rt_period_us;
 } VsHostCaps;
@@ -110,3 +112,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsHost, vs_host_free)
 int vs_meminfo_parse(const char *text, VsMemInfo *ret);
 int vs_psi_parse(const char *text, VsPsi *ret);
 const char *vs_cgroup_mode_name(VsCgroupMode mode);
+
+/* The readers behind vs_host_collect(), one per file of src/host/. Each
+ * returns 0, or a negative errno with @error naming the file that failed
+ * (VS_ERROR_INVALID for garbage, VS_ERROR_NOT_FOUND / VS_ERROR_SYSTEM when
+ * the file cannot be read); ret_* is untouched on failure. The caller owns
+ * what ret_* holds and releases it with the matching *_clear(). */
+int vs_topology_read(const VsSys *sys, VsTopology *ret, GError **error);
+void vs_topology_clear(VsTopology *topo);
+/* The CPU @id of @topo, or NULL when it is not online. */
+const VsCpu *vs_topology_find_cpu(const VsTopology *topo, guint id);
+int vs_meminfo_read(const VsSys *sys, VsMemInfo *ret, GError **error);
+/* Reads /proc/pressure/@resource ("memory", "cpu", "io"); a missing file
+ * gives available=false and returns 0. */
+int vs_psi_read(const VsSys *sys, const char *resource, VsPsi *ret, GError **error);
+/* Finds the cgroup mounts in /proc/self/mountinfo and reads the v2 root's
+ * cgroup.controllers through @sys (mount points are host paths). */
+int vs_cgroup_discover(const VsSys *sys, VsCgroupInfo *ret, GError **error);
+void vs_cgroup_info_clear(VsCgroupInfo *info);
+/* True when @controller is in the NULL-terminated list @controllers. */
+bool vs_cgroup_has_controller(char *const *controllers, const char *controller);
+/* Frees the details of @caps and zeroes it. */
+void vs_host_caps_clear(VsHostCaps *caps);
