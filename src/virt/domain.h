@@ -8,23 +8,28 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "util/cpuset.h"
+
 /* The vsched XML namespace for <metadata>: <vsched:policy class="db"/>. */
 #define VS_METADATA_NS "https://vsched.dev/xmlns/domain/1"
 #define VS_METADATA_PREFIX "vsched"
 
-/* A thread's identity: acting on a TID is allowed only while all four match
- * what was collected (invariant 1 of ARCHITECTURE.md). */
-typedef struct VsThreadId {
+/* A QEMU thread: its identity (acting on a TID is allowed only while pid,
+ * tid, start_time and comm all match what was collected: invariant 1 of
+ * ARCHITECTURE.md) and where it runs. */
+typedef struct VsThread {
 	pid_t pid;             /* the QEMU process */
-	pid_t tid;
+	pid_t tid;             /* 0 when no thread was found */
 	uint64_t start_time;   /* field 22 of /proc/PID/task/TID/stat, clock ticks */
 	char *comm;            /* "CPU 0/KVM", "CPU 0/TCG", "IO iothread1", ... */
-} VsThreadId;
+	int cpu;               /* CPU it last ran on (stat field 39), -1 unknown */
+	VsCpuSet *affinity;    /* Cpus_allowed_list of /proc/PID/task/TID/status; NULL unknown */
+} VsThread;
 
 typedef struct VsVcpu {
 	guint index;
 	bool online;           /* libvirt says this vCPU is plugged in */
-	VsThreadId thread;     /* tid 0 when no thread was found */
+	VsThread thread;
 	/* From bulk stats (valid when has_stats). */
 	bool has_stats;
 	uint64_t time_ns;      /* vcpu.N.time */
@@ -77,8 +82,8 @@ typedef struct VsDomain {
 	guint vcpus_current, vcpus_max;
 	uint64_t mem_current, mem_max;      /* bytes */
 	GArray *vcpus;         /* VsVcpu, by index, vcpus_max entries */
-	GArray *emulator_threads; /* VsThreadId: QEMU threads that are neither vCPU nor I/O */
-	GArray *io_threads;    /* VsThreadId: "IO iothreadN" threads */
+	GArray *emulator_threads; /* VsThread: QEMU threads that are neither vCPU nor I/O */
+	GArray *io_threads;    /* VsThread: "IO iothreadN" threads */
 	/* Set when vCPU thread discovery found an inconsistency between the
 	 * status XML, /proc and libvirt (e.g. a TID whose comm names another
 	 * vCPU); NULL when consistent. */
@@ -89,7 +94,13 @@ typedef struct VsDomain {
 	VsBalloonStats balloon;
 } VsDomain;
 
+/* A new domain named @name (copied) with @n_vcpus offline vCPUs (index set,
+ * no thread, cpu -1), empty thread arrays, id -1 and no state; every array
+ * has its clear function set. Free with vs_domain_free(). */
+VsDomain *vs_domain_new(const char *name, guint n_vcpus);
 void vs_domain_free(VsDomain *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomain, vs_domain_free)
-void vs_thread_id_clear(VsThreadId *t);
+/* Frees what @t owns (for GArray clear funcs). */
+void vs_thread_clear(VsThread *t);
+/* The state as virsh prints it ("running", "shut off", ...); static string. */
 const char *vs_domain_state_name(int state);

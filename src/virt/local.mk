@@ -1,2 +1,8 @@
 src_libvsched_a_SOURCES += \
-	%reldir%/domain.h %reldir%/virt.h
+	%reldir%/domain.c %reldir%/domain.h \
+	%reldir%/event.c %reldir%/event.h \
+	%reldir%/virt.h \
+	%reldir%/conn.c %reldir%/conn.h \
+	%reldir%/inventory.c \
+	%reldir%/stats.c %reldir%/stats.h \
+	%reldir%/threads.c %reldir%/threads.h

@@ -37,14 +37,23 @@ typedef struct VsVirt VsVirt;
 VsVirt *vs_virt_new(const VsSys *sys, const char *uri, const char *status_dir,
 		    VsVirtEventFunc event_cb, gpointer user_data);
 /* Connects now, or, when libvirtd is not there, keeps trying with backoff
- * (0.5 s doubling to 8 s) from the main loop. */
+ * (0.5 s doubling to 8 s) from the main loop. Events are delivered in the
+ * thread-default main context of the caller; CONNECTED (or the first
+ * DISCONNECTED) is emitted from within this call, and DISCONNECTED may be
+ * emitted from within vs_virt_collect() when it finds the connection gone.
+ * @event_cb must not free the VsVirt. */
 void vs_virt_start(VsVirt *virt);
 bool vs_virt_is_connected(VsVirt *virt);
 const char *vs_virt_uri(VsVirt *virt);
 /* Collects every domain of the connection. Returns 0 and a new array of
- * VsDomain (owned, sorted by name), or -ENOTCONN while disconnected, or
- * another -errno with @error set. A domain that vanishes during collection
- * is left out, never half-filled. */
+ * VsDomain (owned, sorted by name), or -ENOTCONN while disconnected (or
+ * when the connection turns out to be lost), or another -errno; @error is
+ * set on every failure. A domain that vanishes during collection is left
+ * out, never half-filled. */
 int vs_virt_collect(VsVirt *virt, GPtrArray **ret_domains, GError **error);
 void vs_virt_free(VsVirt *virt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsVirt, vs_virt_free)
+
+/* The delay before reconnection attempt @attempt (0 first): 500 ms
+ * doubling to at most 8000 ms. */
+guint vs_virt_backoff_ms(guint attempt);

@@ -1,0 +1,90 @@
+/* Construction and destruction of the inventory's plain-data domain structs
+ * (domain.h), and the names of libvirt domain states as virsh prints them. */
+#include "config.h"
+
+#include "virt/domain.h"
+
+#include <libvirt/libvirt.h>
+
+static void vcpu_clear(gpointer data)
+{
+	VsVcpu *v = data;
+
+	vs_thread_clear(&v->thread);
+}
+
+static void thread_clear(gpointer data)
+{
+	vs_thread_clear(data);
+}
+
+VsDomain *vs_domain_new(const char *name, guint n_vcpus)
+{
+	VsDomain *dom = g_new0(VsDomain, 1);
+
+	dom->name = g_strdup(name);
+	dom->id = -1;
+	dom->state = VIR_DOMAIN_NOSTATE;
+	dom->vcpus = g_array_sized_new(FALSE, TRUE, sizeof(VsVcpu), n_vcpus);
+	g_array_set_clear_func(dom->vcpus, vcpu_clear);
+	g_array_set_size(dom->vcpus, n_vcpus);
+	for (guint i = 0; i < n_vcpus; i++) {
+		VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, i);
+		v->index = i;
+		v->thread.cpu = -1;
+	}
+	dom->emulator_threads = g_array_new(FALSE, TRUE, sizeof(VsThread));
+	g_array_set_clear_func(dom->emulator_threads, thread_clear);
+	dom->io_threads = g_array_new(FALSE, TRUE, sizeof(VsThread));
+	g_array_set_clear_func(dom->io_threads, thread_clear);
+	return dom;
+}
+
+void vs_domain_free(VsDomain *dom)
+{
+	if (!dom)
+		return;
+	g_free(dom->name);
+	g_free(dom->vsched_class);
+	g_free(dom->metadata_xml);
+	g_free(dom->cgroup_path);
+	g_free(dom->cgroup_v1_cpuset);
+	g_free(dom->threads_problem);
+	if (dom->vcpus)
+		g_array_unref(dom->vcpus);
+	if (dom->emulator_threads)
+		g_array_unref(dom->emulator_threads);
+	if (dom->io_threads)
+		g_array_unref(dom->io_threads);
+	g_free(dom);
+}
+
+void vs_thread_clear(VsThread *t)
+{
+	g_clear_pointer(&t->comm, g_free);
+	g_clear_pointer(&t->affinity, vs_cpuset_free);
+}
+
+const char *vs_domain_state_name(int state)
+{
+	switch (state) {
+	case VIR_DOMAIN_NOSTATE:
+		return "no state";
+	case VIR_DOMAIN_RUNNING:
+		return "running";
+	case VIR_DOMAIN_BLOCKED:
+		return "idle";
+	case VIR_DOMAIN_PAUSED:
+		return "paused";
+	case VIR_DOMAIN_SHUTDOWN:
+		return "in shutdown";
+	case VIR_DOMAIN_SHUTOFF:
+		return "shut off";
+	case VIR_DOMAIN_CRASHED:
+		return "crashed";
+	case VIR_DOMAIN_PMSUSPENDED:
+		return "pmsuspended";
+	default:
+		return "unknown";
+	}
+}
