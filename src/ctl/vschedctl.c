@@ -1,0 +1,649 @@
+/* vschedctl: the operator's command-line client of vschedd. It sends one
+ * control request (doc/control-protocol.md) per verb and prints the reply
+ * the way virsh prints its own: "Key: value" blocks and aligned tables, or,
+ * with --json, the reply's parameters as pretty-printed JSON. Errors go to
+ * stderr as "error: ..." lines and exit with status 1, as in virsh.
+ *
+ * The socket is --socket PATH, else $VSCHED_SOCKET, else
+ * /run/vsched/vschedd.sock. */
+#include "config.h"
+
+#include "ctl/client.h"
+#include "util/units.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Ctl {
+	const char *socket;
+	bool json;
+	bool all;
+} Ctl;
+
+typedef struct Verb {
+	const char *name;
+	const char *synopsis;
+	const char *help;
+	guint min_args, max_args;
+	int (*run)(const Ctl *ctl, char **args);
+} Verb;
+
+/* Small readers for reply members: NULL / @def when absent or another type. */
+static const char *jstr(JsonObject *obj, const char *key)
+{
+	JsonNode *n = obj ? json_object_get_member(obj, key) : NULL;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(n);
+}
+
+static gint64 jint(JsonObject *obj, const char *key, gint64 def)
+{
+	JsonNode *n = obj ? json_object_get_member(obj, key) : NULL;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+		return def;
+	return json_node_get_int(n);
+}
+
+static bool jbool(JsonObject *obj, const char *key)
+{
+	JsonNode *n = obj ? json_object_get_member(obj, key) : NULL;
+
+	return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+	       json_node_get_boolean(n);
+}
+
+static JsonObject *jobj(JsonObject *obj, const char *key)
+{
+	JsonNode *n = obj ? json_object_get_member(obj, key) : NULL;
+
+	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonArray *jarr(JsonObject *obj, const char *key)
+{
+	JsonNode *n = obj ? json_object_get_member(obj, key) : NULL;
+
+	return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* A table printed as virsh prints one: a leading space, columns as wide as
+ * their widest cell plus two, a dashed line under the header. */
+typedef struct Table {
+	guint n_cols;
+	GPtrArray *cells;   /* row-major; the first row is the header */
+} Table;
+
+static Table *table_new(guint n_cols, ...)
+{
+	Table *t = g_new0(Table, 1);
+	va_list ap;
+
+	t->n_cols = n_cols;
+	t->cells = g_ptr_array_new_with_free_func(g_free);
+	va_start(ap, n_cols);
+	for (guint i = 0; i < n_cols; i++)
+		g_ptr_array_add(t->cells, g_strdup(va_arg(ap, const char *)));
+	va_end(ap);
+	return t;
+}
+
+/* Appends one cell; takes @text. */
+static void table_add(Table *t, char *text)
+{
+	g_ptr_array_add(t->cells, text);
+}
+
+static void table_free(Table *t)
+{
+	g_ptr_array_unref(t->cells);
+	g_free(t);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Table, table_free)
+
+static void table_print(const Table *t)
+{
+	g_autofree glong *width = g_new0(glong, t->n_cols);
+
+	for (guint i = 0; i < t->cells->len; i++)
+		width[i % t->n_cols] = MAX(width[i % t->n_cols],
+					   g_utf8_strlen(g_ptr_array_index(t->cells, i), -1));
+	for (guint i = 0; i < t->cells->len; i++) {
+		const char *cell = g_ptr_array_index(t->cells, i);
+		guint col = i % t->n_cols;
+
+		if (col + 1 < t->n_cols)
+			printf(" %s%*s", cell, (int)(width[col] - g_utf8_strlen(cell, -1) + 2), "");
+		else
+			printf(" %s\n", cell);
+		if (i + 1 == t->n_cols) {
+			for (guint c = 0; c < t->n_cols; c++)
+				for (glong k = 0; k < width[c] + 3; k++)
+					putchar('-');
+			putchar('\n');
+		}
+	}
+}
+
+static void print_field(const char *key, const char *value)
+{
+	g_autofree char *label = g_strconcat(key, ":", NULL);
+
+	printf("%-15s %s\n", label, value);
+}
+
+static void print_json(JsonObject *obj)
+{
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), obj);
+	g_autofree char *text = NULL;
+
+	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_indent(gen, 2);
+	json_generator_set_root(gen, root);
+	text = json_generator_to_data(gen, NULL);
+	printf("%s\n", text);
+}
+
+static void print_usage(FILE *out);
+
+/* Sends @method and returns the reply, which may be an error reply, or
+ * prints why there is none and returns NULL. */
+static VsCtlReply *request(const Ctl *ctl, const char *method, JsonObject *params)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsCtlClient) client = vs_ctl_client_connect(ctl->socket, &error);
+	VsCtlReply *reply = NULL;
+
+	if (client)
+		reply = vs_ctl_client_call(client, method, params, VS_CTL_CLIENT_TIMEOUT_MS, &error);
+	if (!reply)
+		fprintf(stderr, "error: %s\n", error->message);
+	return reply;
+}
+
+/* Prints the error reply @reply to @method for the operator. */
+static void report_error(const char *method, const VsCtlReply *reply)
+{
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *detail = NULL;
+
+	if (strcmp(reply->error, VS_CTL_ERROR_NOT_READY) == 0) {
+		fprintf(stderr, "error: vschedd has not collected its first snapshot yet; "
+				"try again in a moment\n");
+		return;
+	}
+	if (strcmp(reply->error, VS_CTL_ERROR_PERMISSION_DENIED) == 0) {
+		fprintf(stderr, "error: permission denied: %s changes the daemon's state and "
+				"needs root\n", method);
+		return;
+	}
+	root = json_node_init_object(json_node_alloc(), reply->parameters);
+	detail = json_to_string(root, FALSE);
+	fprintf(stderr, "error: vschedd answered %s %s\n", reply->error, detail);
+}
+
+/* Sends @method and returns a successful reply, or prints why there is
+ * none and returns NULL. */
+static VsCtlReply *call(const Ctl *ctl, const char *method, JsonObject *params)
+{
+	g_autoptr(VsCtlReply) reply = request(ctl, method, params);
+
+	if (!reply)
+		return NULL;
+	if (reply->error) {
+		report_error(method, reply);
+		return NULL;
+	}
+	return g_steal_pointer(&reply);
+}
+
+/* "memory some 1.5% full 0.2%, cpu some 3.0% (10 s averages)" */
+static char *format_pressure(JsonObject *host)
+{
+	static const char *const resources[] = { "memory", "cpu" };
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(resources); i++) {
+		g_autofree char *key = g_strconcat("psi_", resources[i], NULL);
+		JsonObject *psi = jobj(host, key);
+		JsonNode *some = psi ? json_object_get_member(psi, "some_avg10") : NULL;
+		JsonNode *full = psi ? json_object_get_member(psi, "full_avg10") : NULL;
+
+		g_string_append_printf(text, "%s%s ", i ? ", " : "", resources[i]);
+		if (!some || !JSON_NODE_HOLDS_VALUE(some)) {
+			g_string_append(text, "unavailable");
+			continue;
+		}
+		g_string_append_printf(text, "some %.1f%%", json_node_get_double(some));
+		if (full && JSON_NODE_HOLDS_VALUE(full))
+			g_string_append_printf(text, " full %.1f%%", json_node_get_double(full));
+	}
+	g_string_append(text, " (10 s averages)");
+	return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+static int run_status(const Ctl *ctl, char **args)
+{
+	g_autoptr(VsCtlReply) reply = call(ctl, "org.vsched.Status", NULL);
+	g_autoptr(Table) caps = NULL;
+	g_autofree char *uptime = NULL, *tick = NULL, *interval = NULL, *collect = NULL;
+	g_autofree char *line = NULL;
+	JsonObject *p, *virt, *host;
+	JsonArray *arr;
+
+	if (!reply)
+		return 1;
+	p = reply->parameters;
+	if (ctl->json) {
+		print_json(p);
+		return 0;
+	}
+	uptime = vs_format_duration_us(jint(p, "uptime_us", 0));
+	interval = vs_format_duration_us(jint(p, "tick_interval_us", 0));
+	tick = vs_format_duration_us(jint(p, "last_tick_us", 0));
+	collect = vs_format_duration_us(jint(p, "last_collect_us", 0));
+	print_field("Version", or_dash(jstr(p, "version")));
+	print_field("Uptime", uptime);
+	line = g_strdup_printf("%" G_GINT64_FORMAT " (every %s)", jint(p, "ticks", 0), interval);
+	print_field("Ticks", line);
+	g_free(line);
+	line = g_strdup_printf("%s (collect %s)", tick, collect);
+	print_field("Last tick", line);
+	print_field("Dry run", jbool(p, "dry_run") ? "yes" : "no");
+	print_field("Config", or_dash(jstr(p, "config")));
+	print_field("Last error", or_dash(jstr(p, "last_error")));
+
+	virt = jobj(p, "libvirt");
+	g_free(line);
+	line = g_strdup_printf("%s (%s, %" G_GINT64_FORMAT " reconnects)", or_dash(jstr(virt, "uri")),
+			       jbool(virt, "connected") ? "connected" : "not connected",
+			       jint(virt, "reconnects", 0));
+	print_field("Libvirt", line);
+
+	host = jobj(p, "host");
+	if (host) {
+		JsonObject *mem = jobj(host, "memory"), *cg = jobj(host, "cgroup");
+		g_autofree char *total = vs_format_size((guint64)jint(mem, "total", 0));
+		g_autofree char *avail = vs_format_size((guint64)jint(mem, "available", 0));
+		g_autofree char *v2 = NULL, *v1 = NULL;
+		JsonArray *list;
+
+		g_free(line);
+		line = g_strdup_printf("%s (%" G_GINT64_FORMAT " CPUs, %" G_GINT64_FORMAT
+				       " NUMA node(s), %s)", or_dash(jstr(host, "cpus")),
+				       jint(host, "cpu_count", 0), jint(host, "numa_nodes", 0),
+				       jbool(host, "smt") ? "SMT" : "no SMT");
+		print_field("CPUs", line);
+		g_free(line);
+		line = g_strdup_printf("%s, %s available", total, avail);
+		print_field("Memory", line);
+		g_free(line);
+		line = format_pressure(host);
+		print_field("Pressure", line);
+
+		list = jarr(cg, "v2_controllers");
+		v2 = g_strdup("");
+		for (guint i = 0; list && i < json_array_get_length(list); i++) {
+			g_autofree char *old = v2;
+			v2 = g_strdup_printf("%s%s%s", old, i ? " " : "",
+					     json_array_get_string_element(list, i));
+		}
+		list = jarr(cg, "v1_controllers");
+		v1 = g_strdup("");
+		for (guint i = 0; list && i < json_array_get_length(list); i++) {
+			g_autofree char *old = v1;
+			v1 = g_strdup_printf("%s%s%s", old, i ? " " : "",
+					     json_array_get_string_element(list, i));
+		}
+		g_free(line);
+		line = g_strdup_printf("%s (v2: %s%s%s; v1: %s)", or_dash(jstr(cg, "mode")),
+				       or_dash(jstr(cg, "v2_mount")), *v2 ? " with " : "", v2,
+				       or_dash(v1));
+		print_field("Cgroups", line);
+	} else {
+		print_field("Host", "not collected yet");
+	}
+
+	arr = jarr(p, "capabilities");
+	if (arr && json_array_get_length(arr) > 0) {
+		printf("\n");
+		caps = table_new(3, "Capability", "Available", "Detail");
+		for (guint i = 0; i < json_array_get_length(arr); i++) {
+			JsonObject *c = json_array_get_object_element(arr, i);
+
+			table_add(caps, g_strdup(or_dash(jstr(c, "name"))));
+			table_add(caps, g_strdup(jbool(c, "ok") ? "yes" : "no"));
+			table_add(caps, g_strdup(or_dash(jstr(c, "detail"))));
+		}
+		table_print(caps);
+		printf("\n");
+	}
+	return 0;
+}
+
+/* virsh list order: running domains by id, then the others by name. */
+static gint compare_domains(gconstpointer a, gconstpointer b)
+{
+	JsonObject *x = *(JsonObject *const *)a, *y = *(JsonObject *const *)b;
+	gint64 ix = jint(x, "id", -1), iy = jint(y, "id", -1);
+
+	if ((ix < 0) != (iy < 0))
+		return ix < 0 ? 1 : -1;
+	if (ix >= 0 && ix != iy)
+		return ix < iy ? -1 : 1;
+	return g_strcmp0(jstr(x, "name"), jstr(y, "name"));
+}
+
+static char *format_vcpus(JsonObject *vcpus)
+{
+	gint64 cur = jint(vcpus, "current", 0), max = jint(vcpus, "max", 0);
+
+	if (cur == max)
+		return g_strdup_printf("%" G_GINT64_FORMAT, cur);
+	return g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, cur, max);
+}
+
+static int run_list(const Ctl *ctl, char **args)
+{
+	g_autoptr(VsCtlReply) reply = call(ctl, "org.vsched.List", NULL);
+	g_autoptr(GPtrArray) doms = g_ptr_array_new();
+	g_autoptr(Table) t = NULL;
+	JsonArray *arr;
+
+	if (!reply)
+		return 1;
+	if (ctl->json) {
+		print_json(reply->parameters);
+		return 0;
+	}
+	arr = jarr(reply->parameters, "domains");
+	for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+		JsonObject *d = json_array_get_object_element(arr, i);
+
+		if (d && (ctl->all || jint(d, "id", -1) >= 0))
+			g_ptr_array_add(doms, d);
+	}
+	g_ptr_array_sort(doms, compare_domains);
+
+	t = table_new(6, "Id", "Name", "State", "vCPUs", "Memory", "Policy");
+	for (guint i = 0; i < doms->len; i++) {
+		JsonObject *d = g_ptr_array_index(doms, i);
+		gint64 id = jint(d, "id", -1);
+		guint64 mem = (guint64)jint(jobj(d, "memory"), "current", 0);
+
+		table_add(t, id >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, id) : g_strdup("-"));
+		table_add(t, g_strdup(or_dash(jstr(d, "name"))));
+		table_add(t, g_strdup(or_dash(jstr(d, "state"))));
+		table_add(t, format_vcpus(jobj(d, "vcpus")));
+		table_add(t, g_strdup_printf("%" G_GUINT64_FORMAT " MiB", mem / (1024 * 1024)));
+		table_add(t, g_strdup(or_dash(jstr(d, "policy"))));
+	}
+	table_print(t);
+	printf("\n");
+	return 0;
+}
+
+/* "4242 qemu-system-x86 (CPU 0, affinity 0-1)" */
+static char *format_thread(JsonObject *t)
+{
+	gint64 cpu = jint(t, "cpu", -1);
+	g_autofree char *where = cpu >= 0 ? g_strdup_printf("CPU %" G_GINT64_FORMAT, cpu)
+					  : g_strdup("CPU unknown");
+
+	return g_strdup_printf("%" G_GINT64_FORMAT " %s (%s, affinity %s)", jint(t, "tid", 0),
+			       or_dash(jstr(t, "comm")), where, or_dash(jstr(t, "affinity")));
+}
+
+static void print_threads(const char *label, JsonArray *arr)
+{
+	for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+		g_autofree char *text = format_thread(json_array_get_object_element(arr, i));
+
+		print_field(label, text);
+	}
+}
+
+static void print_balloon(JsonObject *b)
+{
+	static const char *const keys[] = { "current", "maximum", "available", "usable", "unused",
+					    "rss", "disk_caches", "swap_in", "swap_out" };
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		g_autofree char *size = NULL;
+
+		if (!b || !json_object_has_member(b, keys[i]))
+			continue;
+		size = vs_format_size((guint64)jint(b, keys[i], 0));
+		g_string_append_printf(text, "%s%s %s", text->len ? ", " : "", keys[i], size);
+	}
+	print_field("Balloon", text->len ? text->str : "no statistics from the guest");
+}
+
+static void print_domain(JsonObject *d)
+{
+	g_autofree char *line = NULL, *cur = NULL, *max = NULL;
+	g_autoptr(Table) t = NULL;
+	JsonArray *vcpus = jarr(d, "vcpu");
+	JsonNode *cpu_time = json_object_get_member(d, "cpu_time_ns");
+	gint64 id = jint(d, "id", -1), pid = jint(d, "pid", 0);
+
+	line = id >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, id) : g_strdup("-");
+	print_field("Id", line);
+	print_field("Name", or_dash(jstr(d, "name")));
+	print_field("UUID", or_dash(jstr(d, "uuid")));
+	print_field("State", or_dash(jstr(d, "state")));
+	print_field("Class", or_dash(jstr(d, "class")));
+	print_field("Policy", or_dash(jstr(d, "policy")));
+	g_free(line);
+	line = pid > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, pid) : g_strdup("-");
+	print_field("PID", line);
+	print_field("Cgroup", or_dash(jstr(d, "cgroup")));
+	if (jstr(d, "cgroup_v1_cpuset"))
+		print_field("Cpuset cgroup", jstr(d, "cgroup_v1_cpuset"));
+	g_free(line);
+	line = cpu_time && JSON_NODE_HOLDS_VALUE(cpu_time)
+		       ? g_strdup_printf("%.1fs", (double)json_node_get_int(cpu_time) / 1e9)
+		       : g_strdup("-");
+	print_field("CPU time", line);
+	g_free(line);
+	line = g_strdup_printf("%" G_GINT64_FORMAT " (max %" G_GINT64_FORMAT ")",
+			       jint(jobj(d, "vcpus"), "current", 0), jint(jobj(d, "vcpus"), "max", 0));
+	print_field("vCPUs", line);
+	cur = vs_format_size((guint64)jint(jobj(d, "memory"), "current", 0));
+	max = vs_format_size((guint64)jint(jobj(d, "memory"), "max", 0));
+	g_free(line);
+	line = g_strdup_printf("%s (max %s)", cur, max);
+	print_field("Memory", line);
+	print_balloon(jobj(d, "balloon"));
+	if (jstr(d, "threads_problem"))
+		print_field("Threads problem", jstr(d, "threads_problem"));
+
+	printf("\n");
+	t = table_new(5, "VCPU", "TID", "CPU", "Affinity", "Comm");
+	for (guint i = 0; vcpus && i < json_array_get_length(vcpus); i++) {
+		JsonObject *v = json_array_get_object_element(vcpus, i);
+		gint64 tid = jint(v, "tid", 0), cpu = jint(v, "cpu", -1);
+		const char *comm = jstr(v, "comm");
+
+		if (!jbool(v, "online"))
+			comm = "(offline)";
+		else if (tid <= 0)
+			comm = "(no thread found)";
+		table_add(t, g_strdup_printf("%" G_GINT64_FORMAT, jint(v, "index", 0)));
+		table_add(t, tid > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, tid) : g_strdup("-"));
+		table_add(t, tid > 0 && cpu >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, cpu)
+						 : g_strdup("-"));
+		table_add(t, g_strdup(tid > 0 ? or_dash(jstr(v, "affinity")) : "-"));
+		table_add(t, g_strdup(or_dash(comm)));
+	}
+	table_print(t);
+	printf("\n");
+	print_threads("Emulator", jarr(d, "emulator"));
+	print_threads("IOThread", jarr(d, "iothreads"));
+}
+
+static int run_show(const Ctl *ctl, char **args)
+{
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(VsCtlReply) reply = NULL;
+	JsonObject *dom;
+
+	json_object_set_string_member(params, "domain", args[0]);
+	reply = request(ctl, "org.vsched.Show", params);
+	if (!reply)
+		return 1;
+	if (g_strcmp0(reply->error, VS_CTL_ERROR_NO_SUCH_DOMAIN) == 0) {
+		fprintf(stderr, "error: failed to get domain '%s'\n"
+				"error: Domain not found: no domain with matching name, UUID or id '%s'\n",
+			args[0], args[0]);
+		return 1;
+	}
+	if (reply->error) {
+		report_error("org.vsched.Show", reply);
+		return 1;
+	}
+	if (ctl->json) {
+		print_json(reply->parameters);
+		return 0;
+	}
+	dom = jobj(reply->parameters, "domain");
+	if (!dom) {
+		fprintf(stderr, "error: malformed reply from vschedd: no \"domain\" object\n");
+		return 1;
+	}
+	print_domain(dom);
+	return 0;
+}
+
+static int run_simple(const Ctl *ctl, const char *method, const char *done)
+{
+	g_autoptr(VsCtlReply) reply = call(ctl, method, NULL);
+
+	if (!reply)
+		return 1;
+	if (ctl->json)
+		print_json(reply->parameters);
+	else
+		printf("%s\n", done);
+	return 0;
+}
+
+static int run_tick(const Ctl *ctl, char **args)
+{
+	return run_simple(ctl, "org.vsched.Tick", "Tick requested");
+}
+
+static int run_reload(const Ctl *ctl, char **args)
+{
+	return run_simple(ctl, "org.vsched.Reload", "Configuration reload requested");
+}
+
+static int run_help(const Ctl *ctl, char **args)
+{
+	print_usage(stdout);
+	return 0;
+}
+
+static const Verb verbs[] = {
+	{ "status", "", "daemon, host and capability status", 0, 0, run_status },
+	{ "list", "[--all]", "list domains (running ones unless --all)", 0, 0, run_list },
+	{ "show", "DOMAIN", "show a domain (name, UUID or id) and its threads", 1, 1, run_show },
+	{ "tick", "", "run a tick now (root)", 0, 0, run_tick },
+	{ "reload", "", "re-read the configuration (root)", 0, 0, run_reload },
+	{ "help", "", "show this help", 0, 0, run_help },
+};
+
+static void print_usage(FILE *out)
+{
+	fprintf(out, "Usage: vschedctl [--socket PATH] [--json] VERB [ARGS]\n\n"
+		     "Verbs:\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++) {
+		g_autofree char *cmd = g_strdup_printf("%s %s", verbs[i].name, verbs[i].synopsis);
+		fprintf(out, "  %-18s %s\n", cmd, verbs[i].help);
+	}
+	fprintf(out, "\nOptions:\n"
+		     "  -s, --socket PATH  the control socket (default: $VSCHED_SOCKET, else %s)\n"
+		     "  -j, --json         print the daemon's reply as JSON (list: every domain)\n"
+		     "  -a, --all          list: include domains that are not running\n"
+		     "  -V, --version      print the version and exit\n"
+		     "  -h, --help         show this help\n",
+		VS_CTL_DEFAULT_SOCKET);
+}
+
+int main(int argc, char **argv)
+{
+	g_autofree char *opt_socket = NULL;
+	gboolean opt_json = FALSE, opt_all = FALSE, opt_version = FALSE, opt_help = FALSE;
+	const GOptionEntry entries[] = {
+		{ "socket", 's', 0, G_OPTION_ARG_FILENAME, &opt_socket, NULL, NULL },
+		{ "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, NULL, NULL },
+		{ "all", 'a', 0, G_OPTION_ARG_NONE, &opt_all, NULL, NULL },
+		{ "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, NULL, NULL },
+		{ "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help, NULL, NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) octx = g_option_context_new(NULL);
+	g_autoptr(GError) error = NULL;
+	const Verb *verb = NULL;
+	guint n_args;
+	Ctl ctl = { 0 };
+
+	setlocale(LC_ALL, "");
+	g_option_context_set_help_enabled(octx, FALSE);
+	g_option_context_add_main_entries(octx, entries, NULL);
+	if (!g_option_context_parse(octx, &argc, &argv, &error)) {
+		fprintf(stderr, "error: %s (see 'vschedctl help')\n", error->message);
+		return 1;
+	}
+	if (opt_version) {
+		printf("%s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (opt_help) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "error: no verb given\n");
+		print_usage(stderr);
+		return 1;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+		if (strcmp(verbs[i].name, argv[1]) == 0)
+			verb = &verbs[i];
+	if (!verb) {
+		fprintf(stderr, "error: unknown command: '%s'\n", argv[1]);
+		return 1;
+	}
+	n_args = (guint)argc - 2;
+	if (n_args < verb->min_args) {
+		fprintf(stderr, "error: command '%s' requires %s\n", verb->name, verb->synopsis);
+		return 1;
+	}
+	if (n_args > verb->max_args) {
+		fprintf(stderr, "error: unexpected data '%s'\n", argv[2 + verb->max_args]);
+		return 1;
+	}
+	if (opt_all && verb->run != run_list) {
+		fprintf(stderr, "error: command '%s' doesn't support option --all\n", verb->name);
+		return 1;
+	}
+
+	ctl.socket = opt_socket ? opt_socket : g_getenv("VSCHED_SOCKET");
+	if (!ctl.socket || !*ctl.socket)
+		ctl.socket = VS_CTL_DEFAULT_SOCKET;
+	ctl.json = opt_json;
+	ctl.all = opt_all;
+	return verb->run(&ctl, argv + 2);
+}
