@@ -1,1 +1,6 @@
-# (filled by its issue's work)
+# The component tier: whole programs and modules against fixture trees and
+# the libvirt test driver.
+TESTS += tests/component/test-daemon.sh
+EXTRA_DIST += tests/component/test-daemon.sh
+include tests/component/ctl.mk
+include tests/component/virt.mk

@@ -1,0 +1,215 @@
+/* vschedd.conf parsing and validation from the key table; see conf.h. */
+#include "config.h"
+
+#include "daemon/conf.h"
+#include "util/ini.h"
+#include "util/units.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <syslog.h>
+
+#define KEY(sec, nm, ty, def, mn, mx, field, empty, restart, hl) \
+	{ sec, nm, ty, def, mn, mx, offsetof(VsConf, field), empty, restart, hl }
+
+const VsConfKey vs_conf_keys[] = {
+	KEY("Daemon", "TickInterval", VS_CONF_DURATION, "1s", 10000, 60000000, tick_interval_us,
+	    false, false,
+	    "Time between periodic ticks (collect, plan, act). Events (a guest starting, "
+	    "a vCPU added, libvirtd returning) run a tick sooner."),
+	KEY("Daemon", "EventDebounce", VS_CONF_DURATION, "50ms", 0, 5000000, event_debounce_us,
+	    false, false,
+	    "How long to gather events before the tick they cause, so a burst of events "
+	    "costs one tick."),
+	KEY("Daemon", "LibvirtURI", VS_CONF_STRING, "qemu:///system", 0, 0, libvirt_uri,
+	    false, true, "The libvirt connection to manage."),
+	KEY("Daemon", "LibvirtStatusDir", VS_CONF_PATH, "/run/libvirt/qemu", 0, 0, libvirt_status_dir,
+	    false, true,
+	    "Where libvirt keeps the status XML of running domains; vCPU thread IDs are "
+	    "read from there and checked against /proc."),
+	KEY("Daemon", "ControlSocket", VS_CONF_PATH, "/run/vsched/vschedd.sock", 0, 0, control_socket,
+	    false, true, "The control socket that vschedctl talks to."),
+	KEY("Daemon", "ControlGroup", VS_CONF_STRING, "vsched", 0, 0, control_group,
+	    true, true,
+	    "Members of this group may use the read-only verbs of vschedctl. Empty, or a "
+	    "group that does not exist: root only."),
+	KEY("Daemon", "SysRoot", VS_CONF_PATH, "", 0, 0, sysroot, true, true,
+	    "Read /proc, /sys and libvirt's run-time files below this directory instead of "
+	    "/. For tests against fixture trees; leave empty on real hosts."),
+	KEY("Daemon", "LogLevel", VS_CONF_LOG_LEVEL, "info", 0, 0, log_level, false, false,
+	    "Least important messages logged: err, warning, notice, info or debug."),
+	{ NULL },
+};
+
+static const char *const log_levels[] = { "emerg", "alert", "crit", "err", "warning",
+					  "notice", "info", "debug", NULL };
+
+/* Stores @value for @key into @conf; false with @ret_why on a bad value. */
+static bool set_value(VsConf *conf, const VsConfKey *key, const char *value, char **ret_why)
+{
+	void *field = (char *)conf + key->offset;
+	g_autoptr(GError) error = NULL;
+
+	if (value[0] == '\0' && !key->allow_empty) {
+		*ret_why = g_strdup("must not be empty");
+		return false;
+	}
+	switch (key->type) {
+	case VS_CONF_DURATION: {
+		int64_t us;
+		if (vs_parse_duration_us(value, &us, &error) < 0) {
+			*ret_why = g_strdup(error->message);
+			return false;
+		}
+		if (us < key->min || us > key->max) {
+			g_autofree char *lo = vs_format_duration_us(key->min);
+			g_autofree char *hi = vs_format_duration_us(key->max);
+			*ret_why = g_strdup_printf("out of range %s..%s", lo, hi);
+			return false;
+		}
+		*(int64_t *)field = us;
+		return true;
+	}
+	case VS_CONF_PATH:
+		if (value[0] != '\0' && value[0] != '/') {
+			*ret_why = g_strdup("must be an absolute path");
+			return false;
+		}
+		G_GNUC_FALLTHROUGH;
+	case VS_CONF_STRING:
+		g_free(*(char **)field);
+		*(char **)field = g_strdup(value);
+		return true;
+	case VS_CONF_LOG_LEVEL:
+		for (int i = 0; log_levels[i]; i++) {
+			if (g_ascii_strcasecmp(value, log_levels[i]) == 0) {
+				*(int *)field = i;
+				return true;
+			}
+		}
+		*ret_why = g_strdup("must be one of err, warning, notice, info, debug");
+		return false;
+	}
+	g_assert_not_reached();
+}
+
+VsConf *vs_conf_new_default(void)
+{
+	g_autoptr(VsConf) conf = g_new0(VsConf, 1);
+
+	for (const VsConfKey *k = vs_conf_keys; k->name; k++) {
+		g_autofree char *why = NULL;
+		if (!set_value(conf, k, k->default_value, &why))
+			g_error("built-in default %s=%s is invalid: %s", k->name, k->default_value, why);
+	}
+	return g_steal_pointer(&conf);
+}
+
+static const VsConfKey *find_key(const char *section, const char *name)
+{
+	for (const VsConfKey *k = vs_conf_keys; k->name; k++)
+		if (strcmp(k->section, section) == 0 && strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+static void report_unknown(const VsIni *ini, const VsIniEntry *e, GPtrArray *errors)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	const char *hint;
+
+	for (const VsConfKey *k = vs_conf_keys; k->name; k++)
+		if (strcmp(k->section, e->section) == 0)
+			g_ptr_array_add(names, (gpointer)k->name);
+	g_ptr_array_add(names, NULL);
+	hint = vs_ini_suggest(e->key, (const char *const *)names->pdata);
+	g_ptr_array_add(errors, g_strdup_printf("%s:%u: unknown key %s= in [%s]%s%s%s", ini->origin,
+						e->line, e->key, e->section,
+						hint ? " (did you mean " : "", hint ? hint : "",
+						hint ? "=?)" : ""));
+}
+
+VsConf *vs_conf_load(const char *path, bool must_exist, GPtrArray *errors, GPtrArray *warnings)
+{
+	g_autoptr(VsConf) conf = vs_conf_new_default();
+	g_autoptr(VsIni) ini = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	guint n_errors = errors->len;
+
+	if (!g_file_test(path, G_FILE_TEST_EXISTS) && !must_exist)
+		return g_steal_pointer(&conf);
+	ini = vs_ini_load(path, &error);
+	if (!ini) {
+		g_ptr_array_add(errors, g_strdup_printf("%s: cannot read: %s", path, error->message));
+		return NULL;
+	}
+	for (guint i = 0; i < ini->errors->len; i++)
+		g_ptr_array_add(errors, g_strdup(g_ptr_array_index(ini->errors, i)));
+	for (guint i = 0; i < ini->sections->len; i++) {
+		const VsIniEntry *s = g_ptr_array_index(ini->sections, i);
+		if (strcmp(s->section, "Daemon") != 0)
+			g_ptr_array_add(errors, g_strdup_printf("%s:%u: unknown section [%s] (vschedd.conf has only [Daemon])",
+								ini->origin, s->line, s->section));
+	}
+	for (guint i = 0; i < ini->entries->len; i++) {
+		const VsIniEntry *e = g_ptr_array_index(ini->entries, i);
+		const VsConfKey *k = find_key(e->section, e->key);
+		g_autofree char *why = NULL;
+
+		if (strcmp(e->section, "Daemon") != 0)
+			continue; /* the section itself was reported */
+		if (!k) {
+			report_unknown(ini, e, errors);
+			continue;
+		}
+		if (g_hash_table_contains(seen, k->name))
+			g_ptr_array_add(warnings, g_strdup_printf("%s:%u: %s= set again; the last value counts",
+								  ini->origin, e->line, k->name));
+		g_hash_table_add(seen, (gpointer)k->name);
+		if (!set_value(conf, k, e->value, &why))
+			g_ptr_array_add(errors, g_strdup_printf("%s:%u: %s=%s: %s", ini->origin, e->line,
+								k->name, e->value, why));
+	}
+	if (errors->len > n_errors)
+		return NULL;
+	if (conf->event_debounce_us >= conf->tick_interval_us)
+		g_ptr_array_add(warnings, g_strdup_printf("%s: EventDebounce is not shorter than TickInterval: "
+							  "events will not make ticks come sooner", path));
+	return g_steal_pointer(&conf);
+}
+
+const char **vs_conf_keep_restart_keys(VsConf *next, const VsConf *running)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	for (const VsConfKey *k = vs_conf_keys; k->name; k++) {
+		char **slot;
+		const char *in_force;
+
+		if (!k->needs_restart)
+			continue;
+		/* Only string-like keys need a restart. */
+		g_assert(k->type == VS_CONF_STRING || k->type == VS_CONF_PATH);
+		slot = (char **)((char *)next + k->offset);
+		in_force = *(char *const *)((const char *)running + k->offset);
+		if (g_strcmp0(*slot, in_force) == 0)
+			continue;
+		g_free(*slot);
+		*slot = g_strdup(in_force);
+		g_ptr_array_add(names, (gpointer)k->name);
+	}
+	g_ptr_array_add(names, NULL);
+	return (const char **)g_ptr_array_free(names, FALSE);
+}
+
+void vs_conf_free(VsConf *conf)
+{
+	if (!conf)
+		return;
+	for (const VsConfKey *k = vs_conf_keys; k->name; k++)
+		if (k->type == VS_CONF_STRING || k->type == VS_CONF_PATH)
+			g_free(*(char **)((char *)conf + k->offset));
+	g_free(conf);
+}

@@ -1,0 +1,59 @@
+/* vschedd.conf: the daemon's own settings. One table of keys (section, name,
+ * type, range, default, help) drives parsing, validation, error messages
+ * and the vschedd.conf(5) man page, so they cannot drift apart. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct VsConf {
+	int64_t tick_interval_us;
+	int64_t event_debounce_us;
+	char *libvirt_uri;
+	char *libvirt_status_dir;
+	char *control_socket;
+	char *control_group;
+	char *sysroot;          /* "" on a real host; a fixture tree in tests */
+	int log_level;          /* syslog priority */
+} VsConf;
+
+typedef enum {
+	VS_CONF_DURATION,
+	VS_CONF_STRING,
+	VS_CONF_PATH,           /* absolute path, or empty where the key allows */
+	VS_CONF_LOG_LEVEL,
+} VsConfType;
+
+typedef struct VsConfKey {
+	const char *section;
+	const char *name;
+	VsConfType type;
+	const char *default_value;
+	int64_t min, max;       /* for durations, µs */
+	size_t offset;          /* in VsConf */
+	bool allow_empty;
+	bool needs_restart;     /* a SIGHUP reload cannot apply a change */
+	const char *help;
+} VsConfKey;
+
+/* The key table, terminated by an entry with name == NULL. */
+extern const VsConfKey vs_conf_keys[];
+
+/* The built-in defaults. Free with vs_conf_free(). */
+VsConf *vs_conf_new_default(void);
+/* Reads @path over the defaults. A missing file is an error only when
+ * @must_exist. Every problem is added to @errors ("file:line: Key=value:
+ * why") and the result is NULL when there is any; warnings (things that
+ * work but are likely mistakes) go to @warnings and do not fail. */
+VsConf *vs_conf_load(const char *path, bool must_exist, GPtrArray *errors, GPtrArray *warnings);
+/* For a reload: every key of @next that needs a restart to apply and
+ * differs from @running gets the running value back, so that what the
+ * daemon reports is what is in force. Returns the names of those keys,
+ * NULL-terminated (caller frees the array only). */
+const char **vs_conf_keep_restart_keys(VsConf *next, const VsConf *running);
+void vs_conf_free(VsConf *conf);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsConf, vs_conf_free)
+
+/* The default configuration file path. */
+#define VS_CONF_DEFAULT_PATH SYSCONFDIR "/vsched/vschedd.conf"

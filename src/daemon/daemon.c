@@ -1,0 +1,397 @@
+/* The daemon's main loop, tick scheduling, signals and reloads; see daemon.h.
+ *
+ * A tick collects the host's memory and pressure and the libvirt inventory
+ * into a new Snapshot, logs what changed since the last one, and hands the
+ * snapshot to the planners (none act yet: the planners arrive with their
+ * issues) and to the control server. Ticks run every TickInterval and, after
+ * EventDebounce, on libvirt events, control requests and reconnections. */
+#include "config.h"
+
+#include "daemon/daemon.h"
+#include "daemon/notify.h"
+#include "core/changes.h"
+#include "core/snapshot.h"
+#include "ctl/server.h"
+#include "host/host.h"
+#include "host/sys.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/units.h"
+#include "virt/virt.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <signal.h>
+
+struct VsDaemon {
+	char *config_path;
+	VsConf *conf;
+	bool dry_run;
+
+	VsSys *sys;
+	VsHost *host;
+	VsVirt *virt;
+	VsCtlServer *ctl;
+	VsSnapshot *snapshot;
+
+	GMainLoop *loop;
+	guint tick_timer;
+	guint event_timer;
+	guint watchdog_timer;
+	guint signal_sources[3];
+
+	uint64_t ticks;
+	int64_t started_us;
+	int64_t last_tick_us;
+	int64_t last_collect_us;
+	guint reconnects;
+	bool was_connected;
+	char *last_error;
+	char *last_status;
+};
+
+static void set_last_error(VsDaemon *d, char *message)
+{
+	g_free(d->last_error);
+	d->last_error = message;
+}
+
+static char *status_line(VsDaemon *d)
+{
+	guint n_vcpus = 0;
+
+	for (guint i = 0; i < d->snapshot->domains->len; i++) {
+		const VsDomain *dom = g_ptr_array_index(d->snapshot->domains, i);
+		n_vcpus += dom->vcpus_current;
+	}
+	return g_strdup_printf("%u guests, %u vCPUs; libvirt %s; tick %.1f ms",
+			       d->snapshot->domains->len, n_vcpus,
+			       d->snapshot->virt_connected ? "connected" : "disconnected",
+			       (double)d->last_tick_us / 1000.0);
+}
+
+static void log_changes(const VsSnapshot *old, const VsSnapshot *new)
+{
+	g_autoptr(GPtrArray) changes = vs_changes_between(old, new);
+
+	for (guint i = 0; i < changes->len; i++) {
+		const VsChange *c = g_ptr_array_index(changes, i);
+		vs_log_full(c->warning ? LOG_WARNING : LOG_INFO, c->domain, "%s", c->message);
+	}
+}
+
+/* Collects a new snapshot. While libvirt is away the inventory of the last
+ * snapshot is carried over, marked disconnected. */
+static VsSnapshot *collect(VsDaemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) domains = NULL;
+	int64_t now = g_get_monotonic_time();
+	bool connected = false;
+
+	if (vs_host_refresh(d->host, d->sys, &error) < 0) {
+		vs_log_warn("host: %s", error->message);
+		set_last_error(d, g_strdup_printf("host: %s", error->message));
+		g_clear_error(&error);
+	}
+	if (vs_virt_is_connected(d->virt)) {
+		int r = vs_virt_collect(d->virt, &domains, &error);
+		if (r == 0) {
+			connected = true;
+		} else if (r != -ENOTCONN) {
+			vs_log_warn("libvirt inventory: %s", error ? error->message : g_strerror(-r));
+			set_last_error(d, g_strdup_printf("libvirt inventory: %s",
+							  error ? error->message : g_strerror(-r)));
+		}
+	}
+	if (!connected && d->snapshot)
+		domains = g_ptr_array_ref(d->snapshot->domains);
+	return vs_snapshot_new(d->ticks + 1, now, g_get_real_time(), d->host,
+			       g_steal_pointer(&domains), connected);
+}
+
+static void tick(VsDaemon *d)
+{
+	int64_t t0 = g_get_monotonic_time();
+	g_autoptr(VsSnapshot) snap = collect(d);
+	g_autofree char *status = NULL;
+
+	d->last_collect_us = g_get_monotonic_time() - t0;
+	if (snap->virt_connected)
+		log_changes(d->snapshot && d->snapshot->virt_connected ? d->snapshot : NULL, snap);
+
+	/* Plan and act: no planner is enabled in this build, so the plan is
+	 * empty and nothing is changed on the host. */
+	if (d->dry_run)
+		vs_log_info("tick %" G_GUINT64_FORMAT ": %u guests collected in %" G_GINT64_FORMAT
+			    " us; plan: no actions", snap->tick, snap->domains->len, d->last_collect_us);
+
+	g_clear_pointer(&d->snapshot, vs_snapshot_free);
+	d->snapshot = g_steal_pointer(&snap);
+	d->ticks++;
+	d->last_tick_us = g_get_monotonic_time() - t0;
+
+	status = status_line(d);
+	if (g_strcmp0(status, d->last_status) != 0 && vs_notify_enabled())
+		vs_notify_status(status);
+	g_free(d->last_status);
+	d->last_status = g_steal_pointer(&status);
+}
+
+static gboolean on_tick_timer(gpointer data)
+{
+	tick(data);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_event_timer(gpointer data)
+{
+	VsDaemon *d = data;
+
+	d->event_timer = 0;
+	tick(d);
+	return G_SOURCE_REMOVE;
+}
+
+/* Runs a tick after EventDebounce, gathering the events that come until
+ * then into that one tick. */
+static void tick_soon(VsDaemon *d)
+{
+	if (d->event_timer)
+		return;
+	d->event_timer = g_timeout_add((guint)(d->conf->event_debounce_us / 1000), on_event_timer, d);
+}
+
+static void start_tick_timer(VsDaemon *d)
+{
+	g_clear_handle_id(&d->tick_timer, g_source_remove);
+	d->tick_timer = g_timeout_add((guint)(d->conf->tick_interval_us / 1000), on_tick_timer, d);
+}
+
+static void on_virt_event(VsVirtEventKind kind, const char *uuid, const char *name,
+			  const char *detail, gpointer data)
+{
+	VsDaemon *d = data;
+
+	switch (kind) {
+	case VS_VIRT_EVENT_CONNECTED:
+		if (d->was_connected)
+			d->reconnects++;
+		d->was_connected = true;
+		if (detail)
+			vs_log_notice("libvirt: %s", detail);
+		else
+			vs_log_notice("libvirt: connected to %s", vs_virt_uri(d->virt));
+		break;
+	case VS_VIRT_EVENT_DISCONNECTED:
+		vs_log_warn("libvirt: lost the connection to %s (%s); reconnecting; guests stay "
+			    "as last seen until then", vs_virt_uri(d->virt), detail ? detail : "no reason given");
+		set_last_error(d, g_strdup_printf("libvirt connection lost: %s", detail ? detail : "?"));
+		break;
+	case VS_VIRT_EVENT_LIFECYCLE:
+	case VS_VIRT_EVENT_DEVICE:
+	case VS_VIRT_EVENT_METADATA:
+		vs_log_full(LOG_DEBUG, name, "event: %s", detail ? detail : "");
+		break;
+	}
+	tick_soon(d);
+}
+
+static void reload(VsDaemon *d)
+{
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(VsConf) conf = NULL;
+	g_autofree const char **restart = NULL;
+
+	vs_notify_reloading();
+	conf = vs_conf_load(d->config_path, false, errors, warnings);
+	for (guint i = 0; i < warnings->len; i++)
+		vs_log_warn("%s", (char *)g_ptr_array_index(warnings, i));
+	if (!conf) {
+		for (guint i = 0; i < errors->len; i++)
+			vs_log_err("%s", (char *)g_ptr_array_index(errors, i));
+		vs_log_err("configuration not reloaded: %u error(s); the running configuration stays",
+			   errors->len);
+		set_last_error(d, g_strdup_printf("reload refused: %s", (char *)g_ptr_array_index(errors, 0)));
+		vs_notify_ready("reload refused; running configuration kept");
+		return;
+	}
+	restart = vs_conf_keep_restart_keys(conf, d->conf);
+	for (guint i = 0; restart[i]; i++)
+		vs_log_warn("%s: %s changed; it takes effect when vschedd restarts", d->config_path, restart[i]);
+	vs_conf_free(d->conf);
+	d->conf = g_steal_pointer(&conf);
+	vs_log_set_level(d->conf->log_level);
+	start_tick_timer(d);
+	vs_log_notice("configuration reloaded from %s", d->config_path);
+	vs_notify_ready("configuration reloaded");
+	tick_soon(d);
+}
+
+static gboolean on_sigterm(gpointer data)
+{
+	VsDaemon *d = data;
+
+	vs_log_notice("stopping on signal");
+	vs_notify_stopping();
+	g_main_loop_quit(d->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_sighup(gpointer data)
+{
+	reload(data);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_watchdog(gpointer data)
+{
+	vs_notify_watchdog();
+	return G_SOURCE_CONTINUE;
+}
+
+static const VsSnapshot *backend_snapshot(gpointer data)
+{
+	VsDaemon *d = data;
+
+	return d->snapshot;
+}
+
+static void backend_status(gpointer data, VsDaemonStatus *ret)
+{
+	VsDaemon *d = data;
+
+	*ret = (VsDaemonStatus){
+		.version = PACKAGE_VERSION,
+		.uptime_us = g_get_monotonic_time() - d->started_us,
+		.ticks = d->ticks,
+		.last_tick_us = d->last_tick_us,
+		.last_collect_us = d->last_collect_us,
+		.tick_interval_us = d->conf->tick_interval_us,
+		.dry_run = d->dry_run,
+		.libvirt_uri = vs_virt_uri(d->virt),
+		.libvirt_connected = vs_virt_is_connected(d->virt),
+		.libvirt_reconnects = d->reconnects,
+		.config_path = d->config_path,
+		.last_error = d->last_error,
+	};
+}
+
+static void backend_tick(gpointer data)
+{
+	tick_soon(data);
+}
+
+static void backend_reload(gpointer data)
+{
+	reload(data);
+}
+
+VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GError **error)
+{
+	g_autoptr(VsDaemon) d = g_new0(VsDaemon, 1);
+
+	d->config_path = g_strdup(config_path);
+	d->conf = conf;
+	d->dry_run = dry_run;
+	d->sys = vs_sys_new(conf->sysroot);
+	d->host = vs_host_collect(d->sys, error);
+	if (!d->host)
+		return NULL;
+	vs_host_probe_caps(d->host, d->sys);
+	d->started_us = g_get_monotonic_time();
+	return g_steal_pointer(&d);
+}
+
+static void log_host(VsDaemon *d)
+{
+	const VsHost *h = d->host;
+	g_autofree char *cpus = vs_cpuset_format(h->topology.online);
+	g_autofree char *mem = vs_format_size(h->mem.total);
+	const VsCap *caps[] = { &h->caps.deadline, &h->caps.cpuset_partitions, &h->caps.sched_core,
+				&h->caps.taskstats, &h->caps.psi, &h->caps.cgroup_v2_cpu,
+				&h->caps.cgroup_v2_cpuset, &h->caps.cgroup_v2_memory };
+	const char *names[] = { "deadline", "cpuset partitions", "core scheduling", "taskstats",
+				"PSI", "cgroup v2 cpu", "cgroup v2 cpuset", "cgroup v2 memory" };
+
+	vs_log_info("host: CPUs %s (%u NUMA node(s)%s), %s memory, cgroups %s", cpus,
+		    h->topology.n_nodes, h->topology.smt ? ", SMT" : "", mem,
+		    vs_cgroup_mode_name(h->cgroup.mode));
+	for (size_t i = 0; i < G_N_ELEMENTS(caps); i++)
+		vs_log_info("host: %s: %s%s%s", names[i], caps[i]->ok ? "yes" : "no",
+			    caps[i]->detail ? " - " : "", caps[i]->detail ? caps[i]->detail : "");
+}
+
+int vs_daemon_run(VsDaemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	const VsCtlBackend backend = {
+		.snapshot = backend_snapshot,
+		.status = backend_status,
+		.request_tick = backend_tick,
+		.request_reload = backend_reload,
+		.data = d,
+	};
+	uint64_t watchdog_usec = vs_notify_watchdog_usec();
+	g_autofree char *ready = NULL;
+
+	d->loop = g_main_loop_new(NULL, FALSE);
+	log_host(d);
+
+	d->ctl = vs_ctl_server_new(d->conf->control_socket, d->conf->control_group, &backend, &error);
+	if (!d->ctl) {
+		vs_log_err("control socket %s: %s", d->conf->control_socket, error->message);
+		return 1;
+	}
+	if (vs_ctl_server_warning(d->ctl))
+		vs_log_warn("control socket %s: %s", d->conf->control_socket, vs_ctl_server_warning(d->ctl));
+
+	d->virt = vs_virt_new(d->sys, d->conf->libvirt_uri, d->conf->libvirt_status_dir, on_virt_event, d);
+	vs_virt_start(d->virt);
+	if (!vs_virt_is_connected(d->virt))
+		vs_log_warn("libvirt: %s is not reachable yet; retrying in the background", d->conf->libvirt_uri);
+
+	d->signal_sources[0] = g_unix_signal_add(SIGTERM, on_sigterm, d);
+	d->signal_sources[1] = g_unix_signal_add(SIGINT, on_sigterm, d);
+	d->signal_sources[2] = g_unix_signal_add(SIGHUP, on_sighup, d);
+	signal(SIGPIPE, SIG_IGN);
+	if (watchdog_usec)
+		d->watchdog_timer = g_timeout_add((guint)(watchdog_usec / 2000), on_watchdog, d);
+
+	tick(d);
+	start_tick_timer(d);
+	ready = g_strdup_printf("%s%s", d->dry_run ? "dry run: " : "", d->last_status);
+	vs_notify_ready(ready);
+	vs_log_notice("vschedd %s ready%s: control socket %s, tick every %.3g s", PACKAGE_VERSION,
+		      d->dry_run ? " (dry run: nothing will be changed)" : "", d->conf->control_socket,
+		      (double)d->conf->tick_interval_us / 1e6);
+
+	g_main_loop_run(d->loop);
+
+	/* Clean stop: nothing is applied yet that would need restoring. */
+	vs_log_notice("stopped after %" G_GUINT64_FORMAT " ticks", d->ticks);
+	return 0;
+}
+
+void vs_daemon_free(VsDaemon *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(d->signal_sources); i++)
+		g_clear_handle_id(&d->signal_sources[i], g_source_remove);
+	g_clear_handle_id(&d->tick_timer, g_source_remove);
+	g_clear_handle_id(&d->event_timer, g_source_remove);
+	g_clear_handle_id(&d->watchdog_timer, g_source_remove);
+	g_clear_pointer(&d->ctl, vs_ctl_server_free);
+	g_clear_pointer(&d->virt, vs_virt_free);
+	g_clear_pointer(&d->snapshot, vs_snapshot_free);
+	g_clear_pointer(&d->host, vs_host_free);
+	g_clear_pointer(&d->sys, vs_sys_free);
+	g_clear_pointer(&d->conf, vs_conf_free);
+	g_clear_pointer(&d->loop, g_main_loop_unref);
+	g_free(d->config_path);
+	g_free(d->last_error);
+	g_free(d->last_status);
+	g_free(d);
+}

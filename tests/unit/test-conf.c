@@ -1,0 +1,170 @@
+/* Unit tests for vschedd.conf loading and validation (src/daemon/conf.c). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <glib/gstdio.h>
+#include <syslog.h>
+
+#include "daemon/conf.h"
+
+typedef struct Fixture {
+	char *dir;
+	char *path;
+	GPtrArray *errors;
+	GPtrArray *warnings;
+} Fixture;
+
+static int setup(void **state)
+{
+	Fixture *f = g_new0(Fixture, 1);
+
+	f->dir = g_dir_make_tmp("vsched-conf-XXXXXX", NULL);
+	f->path = g_build_filename(f->dir, "vschedd.conf", NULL);
+	f->errors = g_ptr_array_new_with_free_func(g_free);
+	f->warnings = g_ptr_array_new_with_free_func(g_free);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	Fixture *f = *state;
+
+	g_unlink(f->path);
+	g_rmdir(f->dir);
+	g_free(f->dir);
+	g_free(f->path);
+	g_ptr_array_unref(f->errors);
+	g_ptr_array_unref(f->warnings);
+	g_free(f);
+	return 0;
+}
+
+static VsConf *load(Fixture *f, const char *text)
+{
+	g_assert_true(g_file_set_contents(f->path, text, -1, NULL));
+	return vs_conf_load(f->path, true, f->errors, f->warnings);
+}
+
+static const char *error_at(Fixture *f, guint i)
+{
+	assert_true(i < f->errors->len);
+	/* Messages start with the path; compare what follows it. */
+	return (const char *)g_ptr_array_index(f->errors, i) + strlen(f->path);
+}
+
+static void test_defaults(void **state)
+{
+	g_autoptr(VsConf) c = vs_conf_new_default();
+
+	assert_int_equal(c->tick_interval_us, 1000000);
+	assert_string_equal(c->libvirt_uri, "qemu:///system");
+	assert_string_equal(c->control_socket, "/run/vsched/vschedd.sock");
+	assert_string_equal(c->sysroot, "");
+	assert_int_equal(c->log_level, LOG_INFO);
+}
+
+static void test_missing_optional_file(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsConf) c = vs_conf_load("/nonexistent/vschedd.conf", false, f->errors, f->warnings);
+
+	assert_non_null(c);
+	assert_int_equal(f->errors->len, 0);
+}
+
+static void test_missing_required_file(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsConf) c = vs_conf_load("/nonexistent/vschedd.conf", true, f->errors, f->warnings);
+
+	assert_null(c);
+	assert_int_equal(f->errors->len, 1);
+	assert_non_null(strstr(g_ptr_array_index(f->errors, 0), "/nonexistent/vschedd.conf: cannot read"));
+}
+
+static void test_good(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsConf) c = load(f, "[Daemon]\nTickInterval=250ms\nLibvirtURI=test:///default\n"
+				      "SysRoot=/tmp/fixture\nLogLevel=debug\nControlGroup=\n");
+
+	assert_non_null(c);
+	assert_int_equal(f->errors->len, 0);
+	assert_int_equal(c->tick_interval_us, 250000);
+	assert_string_equal(c->libvirt_uri, "test:///default");
+	assert_string_equal(c->sysroot, "/tmp/fixture");
+	assert_string_equal(c->control_group, "");
+	assert_int_equal(c->log_level, LOG_DEBUG);
+}
+
+static void test_every_mistake_named(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsConf) c = load(f,
+		"[Daemon]\n"
+		"TickIntervall=1s\n"
+		"TickInterval=5ms\n"
+		"ControlSocket=relative/path\n"
+		"LogLevel=loud\n"
+		"LibvirtURI=\n"
+		"[Policy]\n"
+		"garbage\n");
+
+	assert_null(c);
+	assert_int_equal(f->errors->len, 7);
+	assert_string_equal(error_at(f, 0), ":8: \"garbage\" is neither a [Section] nor a Key=Value line");
+	assert_string_equal(error_at(f, 1), ":7: unknown section [Policy] (vschedd.conf has only [Daemon])");
+	assert_string_equal(error_at(f, 2), ":2: unknown key TickIntervall= in [Daemon] (did you mean TickInterval=?)");
+	assert_string_equal(error_at(f, 3), ":3: TickInterval=5ms: out of range 10ms..1min");
+	assert_string_equal(error_at(f, 4), ":4: ControlSocket=relative/path: must be an absolute path");
+	assert_string_equal(error_at(f, 5), ":5: LogLevel=loud: must be one of err, warning, notice, info, debug");
+	assert_string_equal(error_at(f, 6), ":6: LibvirtURI=: must not be empty");
+}
+
+static void test_warnings(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsConf) c = load(f, "[Daemon]\nTickInterval=1s\nTickInterval=100ms\nEventDebounce=200ms\n");
+
+	assert_non_null(c);
+	assert_int_equal(c->tick_interval_us, 100000);
+	assert_int_equal(f->warnings->len, 2);
+	assert_non_null(strstr(g_ptr_array_index(f->warnings, 0), ":3: TickInterval= set again"));
+	assert_non_null(strstr(g_ptr_array_index(f->warnings, 1), "EventDebounce is not shorter"));
+}
+
+static void test_keep_restart_keys(void **state)
+{
+	g_autoptr(VsConf) running = vs_conf_new_default();
+	g_autoptr(VsConf) next = vs_conf_new_default();
+	g_autofree const char **names = NULL;
+
+	g_free(next->libvirt_uri);
+	next->libvirt_uri = g_strdup("qemu:///session");
+	next->tick_interval_us = 2000000;
+	names = vs_conf_keep_restart_keys(next, running);
+	assert_non_null(names[0]);
+	assert_string_equal(names[0], "LibvirtURI");
+	assert_null(names[1]);
+	assert_string_equal(next->libvirt_uri, "qemu:///system");
+	assert_int_equal(next->tick_interval_us, 2000000); /* applies live */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test_setup_teardown(test_missing_optional_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_required_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_mistake_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),
+		cmocka_unit_test(test_keep_restart_keys),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
