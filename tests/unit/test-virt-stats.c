@@ -197,5 +197,9 @@ int main(void)
 		cmocka_unit_test(test_types_and_ranges),
 	};
 
+	/* libvirt's typed-parameter helpers reset its per-thread error, which
+	 * is set up only by virInitialize(). */
+	if (virInitialize() < 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
