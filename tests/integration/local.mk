@@ -1,1 +1,14 @@
-# (filled by its issue's work)
+# The integration tier (TESTING.md): real libvirtd, real QEMU TCG guests
+# booted from the test guest of tests/guest/ (root, qemu and libvirtd, else
+# SKIP). The guest files and the host setup scripts ship for it (and for
+# tools/demo.sh).
+TESTS += %reldir%/test-inventory.sh
+EXTRA_DIST += \
+	%reldir%/test-inventory.sh \
+	%reldir%/lib.sh \
+	%reldir%/control-client.py \
+	tests/guest/build-guest.sh \
+	tests/guest/domain-xml.sh \
+	tests/guest/init \
+	tools/libvirtd-setup.sh \
+	tools/demo.sh

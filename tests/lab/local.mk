@@ -1,1 +1,7 @@
-# (filled by its issue's work)
+# The kernel lab (TESTING.md): lab-host runs the host model on a real cgroup
+# v2 kernel; run-lab.sh boots it in a QEMU TCG VM (root and qemu, else SKIP).
+check_PROGRAMS += tests/lab/lab-host
+tests_lab_lab_host_SOURCES = %reldir%/lab-host.c
+tests_lab_lab_host_LDADD = src/libvsched.a $(VS_LIBS)
+TESTS += %reldir%/run-lab.sh
+EXTRA_DIST += %reldir%/run-lab.sh %reldir%/init
