@@ -7,3 +7,4 @@ src_libvsched_a_SOURCES += \
 bin_PROGRAMS += src/ctl/vschedctl
 src_ctl_vschedctl_SOURCES = %reldir%/vschedctl.c
 src_ctl_vschedctl_LDADD = src/libvsched.a $(VS_LIBS)
+dist_man_MANS += doc/vschedctl.1

@@ -1,7 +1,10 @@
 /* The control API's method table and handlers; see methods.h. Rendering
  * follows doc/control-protocol.md field by field: a field the daemon does
  * not know is null (or left out, for balloon statistics the guest did not
- * report), never a made-up zero. */
+ * report), never a made-up zero. The policy methods (Explain and the
+ * overrides) work on the daemon's policy set and overrides through the
+ * pure API of policy/policy.h; the server's handlers are the only writers
+ * of the overrides besides the daemon's expiry. */
 #include "config.h"
 
 #include "ctl/methods.h"
@@ -128,7 +131,36 @@ static JsonArray *render_caps(const VsHostCaps *caps)
 	return arr;
 }
 
-static JsonObject *render_status(const VsDaemonStatus *st, const VsSnapshot *snap)
+/* "CPU.Weight": how keys are named in replies. */
+static char *key_spec(const VsPolicyKey *key)
+{
+	return g_strdup_printf("%s.%s", key->section, key->name);
+}
+
+/* Sets @key to @us, or null for 0 (which means "never" for expiries). */
+static void set_time_or_null(JsonObject *obj, const char *key, int64_t us)
+{
+	if (us)
+		set_int(obj, key, us);
+	else
+		json_object_set_null_member(obj, key);
+}
+
+static JsonObject *render_policy_status(const VsCtlBackend *backend)
+{
+	const VsPolicySet *set = backend->policies(backend->data);
+	const char *dir = NULL, *error = NULL;
+	JsonObject *obj = json_object_new();
+
+	backend->policy_status(backend->data, &dir, &error);
+	set_str(obj, "dir", dir);
+	set_int(obj, "files", set ? set->files->len : 0);
+	set_str(obj, "error", error);
+	return obj;
+}
+
+static JsonObject *render_status(const VsDaemonStatus *st, const VsSnapshot *snap,
+				 JsonObject *policy)
 {
 	JsonObject *obj = json_object_new();
 	JsonObject *virt = json_object_new();
@@ -143,6 +175,7 @@ static JsonObject *render_status(const VsDaemonStatus *st, const VsSnapshot *sna
 	json_object_set_boolean_member(obj, "dry_run", st->dry_run);
 	set_str(obj, "config", st->config_path);
 	set_str(obj, "last_error", st->last_error);
+	json_object_set_object_member(obj, "policy", policy);
 
 	set_str(virt, "uri", st->libvirt_uri);
 	json_object_set_boolean_member(virt, "connected", st->libvirt_connected);
@@ -161,8 +194,26 @@ static JsonObject *render_status(const VsDaemonStatus *st, const VsSnapshot *sna
 	return obj;
 }
 
-static JsonObject *render_summary(const VsDomain *dom)
+/* The names of the files of @set that match @dom, comma-joined, or NULL
+ * when none does. */
+static char *matching_files(const VsPolicySet *set, const VsDomain *dom)
 {
+	g_autoptr(GString) names = g_string_new(NULL);
+
+	for (guint i = 0; set && i < set->files->len; i++) {
+		const VsPolicyFile *f = g_ptr_array_index(set->files, i);
+
+		if (vs_policy_file_matches(f, dom->name, dom->uuid, dom->vsched_class))
+			g_string_append_printf(names, "%s%s", names->len ? "," : "", f->name);
+	}
+	if (names->len == 0)
+		return NULL;
+	return g_string_free(g_steal_pointer(&names), FALSE);
+}
+
+static JsonObject *render_summary(const VsDomain *dom, const VsPolicySet *set)
+{
+	g_autofree char *policy = matching_files(set, dom);
 	JsonObject *obj = json_object_new();
 	JsonObject *vcpus = json_object_new();
 	JsonObject *mem = json_object_new();
@@ -178,8 +229,7 @@ static JsonObject *render_summary(const VsDomain *dom)
 	set_u64(mem, "max", dom->mem_max);
 	json_object_set_object_member(obj, "memory", mem);
 	set_str(obj, "class", dom->vsched_class);
-	/* No policy engine yet: nothing applies a policy to a domain. */
-	json_object_set_null_member(obj, "policy");
+	set_str(obj, "policy", policy);
 	return obj;
 }
 
@@ -260,9 +310,9 @@ static JsonObject *render_balloon(const VsBalloonStats *b)
 	return obj;
 }
 
-static JsonObject *render_detail(const VsDomain *dom)
+static JsonObject *render_detail(const VsDomain *dom, const VsPolicySet *set)
 {
-	JsonObject *obj = render_summary(dom);
+	JsonObject *obj = render_summary(dom, set);
 
 	set_int(obj, "state_reason", dom->state_reason);
 	set_int(obj, "pid", dom->pid);
@@ -295,11 +345,13 @@ static VsCtlReply *method_status(const VsCtlBackend *backend, const VsCtlRequest
 	if (!vs_ctl_param_check_known(req, NULL, &error))
 		return error;
 	backend->status(backend->data, &st);
-	return vs_ctl_reply_new(render_status(&st, backend->snapshot(backend->data)));
+	return vs_ctl_reply_new(render_status(&st, backend->snapshot(backend->data),
+					      render_policy_status(backend)));
 }
 
 static VsCtlReply *method_list(const VsCtlBackend *backend, const VsCtlRequest *req)
 {
+	const VsPolicySet *set = backend->policies(backend->data);
 	const VsSnapshot *snap;
 	VsCtlReply *error = NULL;
 	JsonObject *params;
@@ -312,7 +364,8 @@ static VsCtlReply *method_list(const VsCtlBackend *backend, const VsCtlRequest *
 		return not_ready();
 	arr = json_array_new();
 	for (guint i = 0; i < snap->domains->len; i++)
-		json_array_add_object_element(arr, render_summary(g_ptr_array_index(snap->domains, i)));
+		json_array_add_object_element(arr, render_summary(g_ptr_array_index(snap->domains, i),
+								  set));
 	params = json_object_new();
 	json_object_set_array_member(params, "domains", arr);
 	return vs_ctl_reply_new(params);
@@ -337,7 +390,257 @@ static VsCtlReply *method_show(const VsCtlBackend *backend, const VsCtlRequest *
 	if (!dom)
 		return vs_ctl_reply_new_error_string(VS_CTL_ERROR_NO_SUCH_DOMAIN, "domain", ref);
 	params = json_object_new();
-	json_object_set_object_member(params, "domain", render_detail(dom));
+	json_object_set_object_member(params, "domain",
+				      render_detail(dom, backend->policies(backend->data)));
+	return vs_ctl_reply_new(params);
+}
+
+/* Finds the domain @ref of the latest snapshot for a method that needs
+ * one; NULL with *ret_error set (NotReady, NoSuchDomain) when there is none. */
+static const VsDomain *find_domain(const VsCtlBackend *backend, const char *ref,
+				   VsCtlReply **ret_error)
+{
+	const VsSnapshot *snap = backend->snapshot(backend->data);
+	const VsDomain *dom;
+
+	if (!snap) {
+		*ret_error = not_ready();
+		return NULL;
+	}
+	dom = vs_snapshot_find_domain(snap, ref);
+	if (!dom) {
+		*ret_error = vs_ctl_reply_new_error_string(VS_CTL_ERROR_NO_SUCH_DOMAIN, "domain", ref);
+		return NULL;
+	}
+	return dom;
+}
+
+static const char *origin_name(VsOrigin origin)
+{
+	switch (origin) {
+	case VS_ORIGIN_FILE:
+		return "file";
+	case VS_ORIGIN_OVERRIDE:
+		return "override";
+	case VS_ORIGIN_DEFAULT:
+		break;
+	}
+	return "default";
+}
+
+static JsonObject *render_entry(const VsEffectiveEntry *e, int64_t now_us)
+{
+	JsonObject *obj = json_object_new();
+	g_autofree char *key = key_spec(e->key);
+
+	set_str(obj, "key", key);
+	set_str(obj, "value", e->value ? e->value->text : NULL);
+	set_str(obj, "origin", origin_name(e->origin));
+	if (e->origin == VS_ORIGIN_FILE) {
+		set_str(obj, "file", e->file);
+		set_int(obj, "line", e->line);
+	} else if (e->origin == VS_ORIGIN_OVERRIDE) {
+		set_str(obj, "override", e->override_id);
+		set_time_or_null(obj, "expires_us", e->expires_us);
+		if (e->expires_us)
+			set_int(obj, "expires_in_us", MAX(e->expires_us - now_us, 0));
+		else
+			json_object_set_null_member(obj, "expires_in_us");
+	}
+	return obj;
+}
+
+static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	static const char *const known[] = { "domain", NULL };
+	g_autoptr(VsEffectivePolicy) eff = NULL;
+	const char *const *reasons;
+	const VsDomain *dom;
+	VsCtlReply *error = NULL;
+	int64_t now_us = g_get_real_time();
+	JsonObject *params;
+	JsonArray *keys, *files;
+	const char *ref;
+
+	if (!vs_ctl_param_check_known(req, known, &error) ||
+	    !vs_ctl_param_string(req, "domain", &ref, &error))
+		return error;
+	dom = find_domain(backend, ref, &error);
+	if (!dom)
+		return error;
+	eff = vs_policy_effective(backend->policies(backend->data), backend->overrides(backend->data),
+				  dom->name, dom->uuid, dom->vsched_class, now_us);
+	files = json_array_new();
+	for (guint i = 0; i < eff->files->len; i++)
+		json_array_add_string_element(files, g_ptr_array_index(eff->files, i));
+	keys = json_array_new();
+	for (guint i = 0; i < eff->entries->len; i++)
+		json_array_add_object_element(
+			keys, render_entry(&g_array_index(eff->entries, VsEffectiveEntry, i), now_us));
+	reasons = backend->reasons(backend->data, dom->uuid);
+
+	params = json_object_new();
+	set_str(params, "domain", dom->name);
+	set_str(params, "uuid", dom->uuid);
+	set_str(params, "class", dom->vsched_class);
+	json_object_set_array_member(params, "files", files);
+	json_object_set_array_member(params, "keys", keys);
+	json_object_set_array_member(params, "reasons", strv_array((char *const *)reasons));
+	return vs_ctl_reply_new(params);
+}
+
+/* True when @ov has not expired at @now_us. */
+static bool override_live(const VsOverride *ov, int64_t now_us)
+{
+	return ov->expires_us == 0 || ov->expires_us > now_us;
+}
+
+static JsonObject *render_override(const VsOverride *ov)
+{
+	JsonObject *obj = json_object_new();
+	g_autofree char *key = key_spec(ov->key);
+
+	set_str(obj, "id", ov->id);
+	set_str(obj, "domain", ov->domain_name);
+	set_str(obj, "uuid", ov->domain_uuid);
+	set_str(obj, "key", key);
+	set_str(obj, "value", ov->value->text);
+	set_int(obj, "created_us", ov->created_us);
+	set_time_or_null(obj, "expires_us", ov->expires_us);
+	return obj;
+}
+
+/* The overrides in force at @now_us, of the domain @uuid or, when it is
+ * NULL, of every domain, in the order they were made. */
+static JsonArray *render_overrides(const VsOverrides *o, const char *uuid, int64_t now_us)
+{
+	JsonArray *arr = json_array_new();
+
+	for (guint i = 0; o && i < o->items->len; i++) {
+		const VsOverride *ov = g_ptr_array_index(o->items, i);
+
+		if (override_live(ov, now_us) &&
+		    (!uuid || g_ascii_strcasecmp(ov->domain_uuid, uuid) == 0))
+			json_array_add_object_element(arr, render_override(ov));
+	}
+	return arr;
+}
+
+/* The messages of the errors (or, when @warnings, the warnings) in @diags. */
+static JsonArray *diag_messages(const GPtrArray *diags, bool warnings)
+{
+	JsonArray *arr = json_array_new();
+
+	for (guint i = 0; i < diags->len; i++) {
+		const VsPolicyDiag *d = g_ptr_array_index(diags, i);
+
+		if (d->warning == warnings)
+			json_array_add_string_element(arr, d->message);
+	}
+	return arr;
+}
+
+static VsCtlReply *method_set_override(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	static const char *const known[] = { "domain", "assignments", "for_us", NULL };
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	g_auto(GStrv) assignments = NULL;
+	VsOverrides *overrides = backend->overrides(backend->data);
+	int64_t now_us = g_get_real_time();
+	const VsDomain *dom;
+	VsCtlReply *error = NULL;
+	JsonObject *params;
+	const char *ref;
+	gint64 for_us;
+	int r;
+
+	if (!vs_ctl_param_check_known(req, known, &error) ||
+	    !vs_ctl_param_string(req, "domain", &ref, &error) ||
+	    !vs_ctl_param_strv(req, "assignments", &assignments, &error) ||
+	    !vs_ctl_param_uint_opt(req, "for_us", 0, &for_us, &error))
+		return error;
+	dom = find_domain(backend, ref, &error);
+	if (!dom)
+		return error;
+	r = vs_overrides_set(overrides, dom->uuid, dom->name, (const char *const *)assignments,
+			     now_us, for_us, diags);
+	if (r < 0 || vs_policy_diags_errors(diags) > 0) {
+		params = json_object_new();
+		json_object_set_array_member(params, "errors", diag_messages(diags, false));
+		return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
+	}
+	backend->overrides_changed(backend->data);
+	params = json_object_new();
+	json_object_set_array_member(params, "overrides",
+				     render_overrides(overrides, dom->uuid, now_us));
+	json_object_set_array_member(params, "warnings", diag_messages(diags, true));
+	return vs_ctl_reply_new(params);
+}
+
+/* The UUID of the domain @ref for ClearOverride: a domain of the snapshot,
+ * else one that only the overrides still name (by UUID or name), so that
+ * the overrides of an undefined guest can be cleared too. NULL with
+ * *ret_error set when there is none. */
+static const char *clear_target(const VsCtlBackend *backend, const VsOverrides *o,
+				const char *ref, VsCtlReply **ret_error)
+{
+	const VsSnapshot *snap = backend->snapshot(backend->data);
+	const VsDomain *dom = snap ? vs_snapshot_find_domain(snap, ref) : NULL;
+
+	if (dom)
+		return dom->uuid;
+	for (guint i = 0; o && i < o->items->len; i++) {
+		const VsOverride *ov = g_ptr_array_index(o->items, i);
+
+		if (g_ascii_strcasecmp(ov->domain_uuid, ref) == 0 ||
+		    g_strcmp0(ov->domain_name, ref) == 0)
+			return ov->domain_uuid;
+	}
+	*ret_error = snap ? vs_ctl_reply_new_error_string(VS_CTL_ERROR_NO_SUCH_DOMAIN, "domain", ref)
+			  : not_ready();
+	return NULL;
+}
+
+static VsCtlReply *method_clear_override(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	static const char *const known[] = { "domain", "key", NULL };
+	VsOverrides *overrides = backend->overrides(backend->data);
+	g_autofree char *uuid = NULL;
+	VsCtlReply *error = NULL;
+	const char *ref, *key, *target;
+	JsonObject *params;
+	int r;
+
+	if (!vs_ctl_param_check_known(req, known, &error) ||
+	    !vs_ctl_param_string(req, "domain", &ref, &error) ||
+	    !vs_ctl_param_string_opt(req, "key", &key, &error))
+		return error;
+	target = clear_target(backend, overrides, ref, &error);
+	if (!target)
+		return error;
+	/* Clearing may free the override that @target points into. */
+	uuid = g_strdup(target);
+	r = vs_overrides_clear(overrides, uuid, key);
+	if (r < 0)
+		return vs_ctl_reply_invalid_parameter("key");
+	if (r > 0)
+		backend->overrides_changed(backend->data);
+	params = json_object_new();
+	set_int(params, "removed", r);
+	return vs_ctl_reply_new(params);
+}
+
+static VsCtlReply *method_list_overrides(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	VsCtlReply *error = NULL;
+	JsonObject *params;
+
+	if (!vs_ctl_param_check_known(req, NULL, &error))
+		return error;
+	params = json_object_new();
+	json_object_set_array_member(params, "overrides",
+				     render_overrides(backend->overrides(backend->data), NULL,
+						      g_get_real_time()));
 	return vs_ctl_reply_new(params);
 }
 
@@ -365,6 +668,10 @@ static const VsCtlMethod methods[] = {
 	{ "org.vsched.Status", false, method_status },
 	{ "org.vsched.List", false, method_list },
 	{ "org.vsched.Show", false, method_show },
+	{ "org.vsched.Explain", false, method_explain },
+	{ "org.vsched.ListOverrides", false, method_list_overrides },
+	{ "org.vsched.SetOverride", true, method_set_override },
+	{ "org.vsched.ClearOverride", true, method_clear_override },
 	{ "org.vsched.Tick", true, method_tick },
 	{ "org.vsched.Reload", true, method_reload },
 };

@@ -1,8 +1,10 @@
 /* The methods of the control API: the table (name, whether the method
  * changes state, handler) and the handlers, which render the daemon's
- * latest snapshot, host model and own status as the JSON described in
- * doc/control-protocol.md. Handlers reach the daemon only through a
- * VsCtlBackend, so tests call them with snapshots built from literals. */
+ * latest snapshot, host model, own status and policies as the JSON
+ * described in doc/control-protocol.md, explain a guest's effective policy
+ * and change the overrides. Handlers reach the daemon only through a
+ * VsCtlBackend, so tests call them with snapshots and policy sets built
+ * from literals. */
 #pragma once
 
 #include <glib.h>
@@ -10,6 +12,7 @@
 
 #include "core/snapshot.h"
 #include "ctl/proto.h"
+#include "policy/policy.h"
 
 /* What the control server asks of the daemon. Called in the main context
  * that serves the socket. */
@@ -23,6 +26,18 @@ typedef struct VsCtlBackend {
 	void (*request_tick)(gpointer data);
 	/* Re-reads the configuration, as SIGHUP does. */
 	void (*request_reload)(gpointer data);
+	/* The policy set in force (never NULL after start; may be empty). */
+	const VsPolicySet *(*policies)(gpointer data);
+	/* The policy state for status: directory, number of files, and the last
+	 * refused reload's first error (NULL when the set in force is the latest). */
+	void (*policy_status)(gpointer data, const char **ret_dir, const char **ret_error);
+	/* The overrides; the server changes them through the vs_overrides_* API and
+	 * then calls overrides_changed so the daemon persists them and re-plans. */
+	VsOverrides *(*overrides)(gpointer data);
+	void (*overrides_changed)(gpointer data);
+	/* The planners' reasons for a domain at the last tick, as a NULL-terminated
+	 * array of sentences (borrowed), or NULL when none. */
+	const char *const *(*reasons)(gpointer data, const char *uuid);
 	gpointer data;
 } VsCtlBackend;
 

@@ -411,6 +411,62 @@ bool vs_ctl_param_string(const VsCtlRequest *req, const char *name,
 	return true;
 }
 
+bool vs_ctl_param_string_opt(const VsCtlRequest *req, const char *name,
+			     const char **ret_value, VsCtlReply **ret_error)
+{
+	JsonNode *node = json_object_get_member(req->parameters, name);
+
+	if (!node || JSON_NODE_HOLDS_NULL(node)) {
+		*ret_value = NULL;
+		return true;
+	}
+	return vs_ctl_param_string(req, name, ret_value, ret_error);
+}
+
+bool vs_ctl_param_strv(const VsCtlRequest *req, const char *name, char ***ret_strv,
+		       VsCtlReply **ret_error)
+{
+	JsonNode *node = json_object_get_member(req->parameters, name);
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	JsonArray *arr;
+
+	if (!node || !JSON_NODE_HOLDS_ARRAY(node) ||
+	    json_array_get_length(json_node_get_array(node)) == 0) {
+		*ret_error = vs_ctl_reply_invalid_parameter(name);
+		return false;
+	}
+	arr = json_node_get_array(node);
+	for (guint i = 0; i < json_array_get_length(arr); i++) {
+		JsonNode *element = json_array_get_element(arr, i);
+
+		if (!node_is_string(element)) {
+			*ret_error = vs_ctl_reply_invalid_parameter(name);
+			return false;
+		}
+		g_strv_builder_add(builder, json_node_get_string(element));
+	}
+	*ret_strv = g_strv_builder_end(builder);
+	return true;
+}
+
+bool vs_ctl_param_uint_opt(const VsCtlRequest *req, const char *name, gint64 def,
+			   gint64 *ret_value, VsCtlReply **ret_error)
+{
+	JsonNode *node = json_object_get_member(req->parameters, name);
+
+	if (!node || JSON_NODE_HOLDS_NULL(node)) {
+		*ret_value = def;
+		return true;
+	}
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64 ||
+	    json_node_get_int(node) < 0) {
+		*ret_error = vs_ctl_reply_invalid_parameter(name);
+		return false;
+	}
+	*ret_value = json_node_get_int(node);
+	return true;
+}
+
 bool vs_ctl_param_check_known(const VsCtlRequest *req, const char *const *allowed,
 			      VsCtlReply **ret_error)
 {

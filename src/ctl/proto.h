@@ -24,6 +24,7 @@
 #define VS_CTL_ERROR_PERMISSION_DENIED "org.vsched.PermissionDenied"
 #define VS_CTL_ERROR_NOT_READY "org.vsched.NotReady"
 #define VS_CTL_ERROR_NO_SUCH_DOMAIN "org.vsched.NoSuchDomain"
+#define VS_CTL_ERROR_INVALID_OVERRIDE "org.vsched.InvalidOverride"
 #define VS_CTL_ERROR_METHOD_NOT_FOUND "org.varlink.service.MethodNotFound"
 #define VS_CTL_ERROR_INVALID_PARAMETER "org.varlink.service.InvalidParameter"
 
@@ -105,6 +106,19 @@ VsCtlReply *vs_ctl_reply_decode(const char *msg, gsize len, GError **error);
  * an InvalidParameter reply naming it. */
 bool vs_ctl_param_string(const VsCtlRequest *req, const char *name,
 			 const char **ret_value, VsCtlReply **ret_error);
+/* Like vs_ctl_param_string(), but an absent or null parameter is allowed
+ * and gives *ret_value = NULL. */
+bool vs_ctl_param_string_opt(const VsCtlRequest *req, const char *name,
+			     const char **ret_value, VsCtlReply **ret_error);
+/* A parameter that must be a non-empty array of strings. Returns true with
+ * *ret_strv set to a new NULL-terminated copy (caller frees with
+ * g_strfreev()), or false with *ret_error set. */
+bool vs_ctl_param_strv(const VsCtlRequest *req, const char *name, char ***ret_strv,
+		       VsCtlReply **ret_error);
+/* An optional integer parameter that must not be negative: *ret_value is
+ * @def when it is absent or null. */
+bool vs_ctl_param_uint_opt(const VsCtlRequest *req, const char *name, gint64 def,
+			   gint64 *ret_value, VsCtlReply **ret_error);
 /* Fails with InvalidParameter for the first parameter of @req whose name is
  * not in the NULL-terminated list @allowed (NULL: the method takes none). */
 bool vs_ctl_param_check_known(const VsCtlRequest *req, const char *const *allowed,

@@ -3,12 +3,15 @@
  * the way virsh prints its own: "Key: value" blocks and aligned tables, or,
  * with --json, the reply's parameters as pretty-printed JSON. Errors go to
  * stderr as "error: ..." lines and exit with status 1, as in virsh.
+ * `policy check` and `policy keys` need no daemon: they run the policy
+ * parser and print its key table here. doc/vschedctl.1 documents every verb.
  *
  * The socket is --socket PATH, else $VSCHED_SOCKET, else
  * /run/vsched/vschedd.sock. */
 #include "config.h"
 
 #include "ctl/client.h"
+#include "policy/policy.h"
 #include "util/units.h"
 
 #include <locale.h>
@@ -16,17 +19,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What `policy check` reads without files or --dir: the directory a
+ * vschedd of this build reads by default. */
+#define POLICY_DIR SYSCONFDIR "/vsched/policy.d"
+
 typedef struct Ctl {
 	const char *socket;
 	bool json;
 	bool all;
+	const char *dir;       /* policy check --dir */
+	int64_t for_us;        /* override --for; 0: until cleared */
 } Ctl;
 
+/* The options a verb accepts besides --socket. */
+typedef enum {
+	OPT_JSON = 1 << 0,
+	OPT_ALL = 1 << 1,
+	OPT_DIR = 1 << 2,
+	OPT_FOR = 1 << 3,
+} VerbOpts;
+
 typedef struct Verb {
-	const char *name;
+	const char *name;      /* one word, or two for a verb with a subcommand */
 	const char *synopsis;
 	const char *help;
 	guint min_args, max_args;
+	VerbOpts opts;
 	int (*run)(const Ctl *ctl, char **args);
 } Verb;
 
@@ -192,6 +210,41 @@ static void report_error(const char *method, const VsCtlReply *reply)
 	fprintf(stderr, "error: vschedd answered %s %s\n", reply->error, detail);
 }
 
+/* Prints what virsh prints for a domain it cannot find. */
+static void report_no_domain(const char *ref)
+{
+	fprintf(stderr, "error: failed to get domain '%s'\n"
+			"error: Domain not found: no domain with matching name, UUID or id '%s'\n",
+		ref, ref);
+}
+
+/* True when @reply to @method about the domain @ref is not an error;
+ * else prints the error (NoSuchDomain as virsh says it) and returns false. */
+static bool domain_reply_ok(const char *method, const char *ref, const VsCtlReply *reply)
+{
+	if (g_strcmp0(reply->error, VS_CTL_ERROR_NO_SUCH_DOMAIN) == 0) {
+		report_no_domain(ref);
+		return false;
+	}
+	if (reply->error) {
+		report_error(method, reply);
+		return false;
+	}
+	return true;
+}
+
+/* Sends @method about the domain @ref and returns a successful reply, or
+ * prints why there is none and returns NULL. */
+static VsCtlReply *call_domain(const Ctl *ctl, const char *method, const char *ref,
+			       JsonObject *params)
+{
+	g_autoptr(VsCtlReply) reply = request(ctl, method, params);
+
+	if (!reply || !domain_reply_ok(method, ref, reply))
+		return NULL;
+	return g_steal_pointer(&reply);
+}
+
 /* Sends @method and returns a successful reply, or prints why there is
  * none and returns NULL. */
 static VsCtlReply *call(const Ctl *ctl, const char *method, JsonObject *params)
@@ -238,7 +291,7 @@ static int run_status(const Ctl *ctl, char **args)
 	g_autoptr(Table) caps = NULL;
 	g_autofree char *uptime = NULL, *tick = NULL, *interval = NULL, *collect = NULL;
 	g_autofree char *line = NULL;
-	JsonObject *p, *virt, *host;
+	JsonObject *p, *virt, *host, *policy;
 	JsonArray *arr;
 
 	if (!reply)
@@ -262,6 +315,17 @@ static int run_status(const Ctl *ctl, char **args)
 	print_field("Dry run", jbool(p, "dry_run") ? "yes" : "no");
 	print_field("Config", or_dash(jstr(p, "config")));
 	print_field("Last error", or_dash(jstr(p, "last_error")));
+	policy = jobj(p, "policy");
+	g_free(line);
+	line = g_strdup_printf("%s (%" G_GINT64_FORMAT " file(s))", or_dash(jstr(policy, "dir")),
+			       jint(policy, "files", 0));
+	print_field("Policy", line);
+	if (jstr(policy, "error")) {
+		g_free(line);
+		line = g_strdup_printf("reload refused, the previous files stay in force: %s",
+				       jstr(policy, "error"));
+		print_field("Policy error", line);
+	}
 
 	virt = jobj(p, "libvirt");
 	g_free(line);
@@ -500,19 +564,9 @@ static int run_show(const Ctl *ctl, char **args)
 	JsonObject *dom;
 
 	json_object_set_string_member(params, "domain", args[0]);
-	reply = request(ctl, "org.vsched.Show", params);
+	reply = call_domain(ctl, "org.vsched.Show", args[0], params);
 	if (!reply)
 		return 1;
-	if (g_strcmp0(reply->error, VS_CTL_ERROR_NO_SUCH_DOMAIN) == 0) {
-		fprintf(stderr, "error: failed to get domain '%s'\n"
-				"error: Domain not found: no domain with matching name, UUID or id '%s'\n",
-			args[0], args[0]);
-		return 1;
-	}
-	if (reply->error) {
-		report_error("org.vsched.Show", reply);
-		return 1;
-	}
 	if (ctl->json) {
 		print_json(reply->parameters);
 		return 0;
@@ -549,6 +603,277 @@ static int run_reload(const Ctl *ctl, char **args)
 	return run_simple(ctl, "org.vsched.Reload", "Configuration reload requested");
 }
 
+/* How long until @expires_us, for people: "9m58s", "2h5m", "40s". */
+static char *format_remaining(int64_t expires_us)
+{
+	int64_t left = MAX(expires_us - g_get_real_time(), 0) / G_USEC_PER_SEC;
+	int64_t h = left / 3600, m = left / 60 % 60, sec = left % 60;
+
+	if (h > 0)
+		return m ? g_strdup_printf("%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT "m", h, m)
+			 : g_strdup_printf("%" G_GINT64_FORMAT "h", h);
+	if (m > 0)
+		return sec ? g_strdup_printf("%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s", m, sec)
+			   : g_strdup_printf("%" G_GINT64_FORMAT "m", m);
+	return g_strdup_printf("%" G_GINT64_FORMAT "s", sec);
+}
+
+/* "in 9m58s", or "until cleared" for an override without expiry. */
+static char *format_expiry(JsonObject *obj)
+{
+	g_autofree char *left = NULL;
+	gint64 expires = jint(obj, "expires_us", 0);
+
+	if (expires <= 0)
+		return g_strdup("until cleared");
+	left = format_remaining(expires);
+	return g_strdup_printf("in %s", left);
+}
+
+static void print_overrides(JsonArray *arr)
+{
+	g_autoptr(Table) t = table_new(5, "Id", "Domain", "Key", "Value", "Expires");
+
+	for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+		JsonObject *o = json_array_get_object_element(arr, i);
+
+		table_add(t, g_strdup(or_dash(jstr(o, "id"))));
+		table_add(t, g_strdup(or_dash(jstr(o, "domain"))));
+		table_add(t, g_strdup(or_dash(jstr(o, "key"))));
+		table_add(t, g_strdup(or_dash(jstr(o, "value"))));
+		table_add(t, format_expiry(o));
+	}
+	table_print(t);
+	printf("\n");
+}
+
+/* "10-db.policy:4", "default", "override ov-3 (expires in 9m58s)" */
+static char *format_origin(JsonObject *k)
+{
+	const char *origin = jstr(k, "origin");
+
+	if (g_strcmp0(origin, "file") == 0) {
+		g_autofree char *base = g_path_get_basename(or_dash(jstr(k, "file")));
+
+		return g_strdup_printf("%s:%" G_GINT64_FORMAT, base, jint(k, "line", 0));
+	}
+	if (g_strcmp0(origin, "override") == 0) {
+		const char *id = or_dash(jstr(k, "override"));
+		gint64 expires = jint(k, "expires_us", 0);
+		g_autofree char *left = NULL;
+
+		if (expires <= 0)
+			return g_strdup_printf("override %s (until cleared)", id);
+		left = format_remaining(expires);
+		return g_strdup_printf("override %s (expires in %s)", id, left);
+	}
+	return g_strdup(or_dash(origin));
+}
+
+static int run_explain(const Ctl *ctl, char **args)
+{
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(VsCtlReply) reply = NULL;
+	g_autoptr(Table) t = NULL;
+	g_autoptr(GString) files = g_string_new(NULL);
+	JsonArray *arr;
+	JsonObject *p;
+
+	json_object_set_string_member(params, "domain", args[0]);
+	reply = call_domain(ctl, "org.vsched.Explain", args[0], params);
+	if (!reply)
+		return 1;
+	p = reply->parameters;
+	if (ctl->json) {
+		print_json(p);
+		return 0;
+	}
+	arr = jarr(p, "files");
+	for (guint i = 0; arr && i < json_array_get_length(arr); i++)
+		g_string_append_printf(files, "%s%s", i ? ", " : "",
+				       json_array_get_string_element(arr, i));
+	print_field("Domain", or_dash(jstr(p, "domain")));
+	print_field("UUID", or_dash(jstr(p, "uuid")));
+	print_field("Class", or_dash(jstr(p, "class")));
+	print_field("Policy files", files->len ? files->str : "none match");
+	printf("\n");
+
+	t = table_new(3, "Key", "Value", "From");
+	arr = jarr(p, "keys");
+	for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+		JsonObject *k = json_array_get_object_element(arr, i);
+
+		table_add(t, g_strdup(or_dash(jstr(k, "key"))));
+		table_add(t, g_strdup(or_dash(jstr(k, "value"))));
+		table_add(t, format_origin(k));
+	}
+	table_print(t);
+	printf("\n");
+
+	arr = jarr(p, "reasons");
+	if (!arr || json_array_get_length(arr) == 0) {
+		print_field("Reasons", "none yet (no planner has run for this guest)");
+		return 0;
+	}
+	printf("Reasons:\n");
+	for (guint i = 0; i < json_array_get_length(arr); i++)
+		printf("  %s\n", json_array_get_string_element(arr, i));
+	return 0;
+}
+
+/* Prints every string of the array @key of @params as "@prefix: ..." on
+ * stderr. */
+static void print_messages(JsonObject *params, const char *key, const char *prefix)
+{
+	JsonArray *arr = jarr(params, key);
+
+	for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+		JsonNode *n = json_array_get_element(arr, i);
+
+		if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+			fprintf(stderr, "%s: %s\n", prefix, json_node_get_string(n));
+	}
+}
+
+static int run_override_set(const Ctl *ctl, char **args)
+{
+	static const char method[] = "org.vsched.SetOverride";
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(VsCtlReply) reply = NULL;
+	JsonArray *assignments = json_array_new();
+
+	for (guint i = 1; args[i]; i++)
+		json_array_add_string_element(assignments, args[i]);
+	json_object_set_string_member(params, "domain", args[0]);
+	json_object_set_array_member(params, "assignments", assignments);
+	if (ctl->for_us > 0)
+		json_object_set_int_member(params, "for_us", ctl->for_us);
+	reply = request(ctl, method, params);
+	if (!reply)
+		return 1;
+	if (g_strcmp0(reply->error, VS_CTL_ERROR_INVALID_OVERRIDE) == 0) {
+		print_messages(reply->parameters, "errors", "error");
+		fprintf(stderr, "error: no override was set\n");
+		return 1;
+	}
+	if (!domain_reply_ok(method, args[0], reply))
+		return 1;
+	print_messages(reply->parameters, "warnings", "warning");
+	if (ctl->json)
+		print_json(reply->parameters);
+	else
+		print_overrides(jarr(reply->parameters, "overrides"));
+	return 0;
+}
+
+static int run_override_list(const Ctl *ctl, char **args)
+{
+	g_autoptr(VsCtlReply) reply = call(ctl, "org.vsched.ListOverrides", NULL);
+
+	if (!reply)
+		return 1;
+	if (ctl->json)
+		print_json(reply->parameters);
+	else
+		print_overrides(jarr(reply->parameters, "overrides"));
+	return 0;
+}
+
+static int run_override_clear(const Ctl *ctl, char **args)
+{
+	static const char method[] = "org.vsched.ClearOverride";
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(VsCtlReply) reply = NULL;
+
+	json_object_set_string_member(params, "domain", args[0]);
+	if (args[1])
+		json_object_set_string_member(params, "key", args[1]);
+	reply = request(ctl, method, params);
+	if (!reply)
+		return 1;
+	if (g_strcmp0(reply->error, VS_CTL_ERROR_INVALID_PARAMETER) == 0 && args[1] &&
+	    g_strcmp0(jstr(reply->parameters, "parameter"), "key") == 0) {
+		fprintf(stderr, "error: unknown policy key '%s' (see 'vschedctl policy keys')\n",
+			args[1]);
+		return 1;
+	}
+	if (!domain_reply_ok(method, args[0], reply))
+		return 1;
+	if (ctl->json)
+		print_json(reply->parameters);
+	else
+		printf("Removed %" G_GINT64_FORMAT " override(s)\n",
+		       jint(reply->parameters, "removed", 0));
+	return 0;
+}
+
+static int run_policy_check(const Ctl *ctl, char **args)
+{
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	g_autoptr(VsPolicySet) set = NULL;
+	guint errors;
+
+	if (args[0] && ctl->dir) {
+		fprintf(stderr, "error: give either --dir or policy files, not both\n");
+		return 1;
+	}
+	if (args[0])
+		set = vs_policy_set_load_files((const char *const *)args, diags);
+	else
+		set = vs_policy_set_load_dir(ctl->dir ? ctl->dir : POLICY_DIR, diags);
+	for (guint i = 0; i < diags->len; i++) {
+		const VsPolicyDiag *d = g_ptr_array_index(diags, i);
+
+		fprintf(stderr, "%s: %s\n", d->warning ? "warning" : "error", d->message);
+	}
+	errors = vs_policy_diags_errors(diags);
+	if (!set || errors > 0) {
+		fprintf(stderr, "policy check failed: %u error(s)\n", errors);
+		return 1;
+	}
+	printf("policy OK: %u file(s)\n", set->files->len);
+	return 0;
+}
+
+static int run_policy_keys(const Ctl *ctl, char **args)
+{
+	g_autoptr(Table) t = table_new(6, "Section", "Key", "Type", "Range", "Default", "Help");
+	g_autoptr(JsonObject) params = json_object_new();
+	JsonArray *arr = json_array_new();
+
+	json_object_set_array_member(params, "keys", arr);
+	for (const VsPolicyKey *k = vs_policy_keys; k->name; k++) {
+		g_autofree char *range = vs_policy_key_range(k);
+		JsonObject *o = json_object_new();
+
+		json_object_set_string_member(o, "section", k->section);
+		json_object_set_string_member(o, "key", k->name);
+		json_object_set_string_member(o, "type", vs_policy_type_name(k->type));
+		json_object_set_string_member(o, "range", range);
+		if (k->default_value)
+			json_object_set_string_member(o, "default", k->default_value);
+		else
+			json_object_set_null_member(o, "default");
+		json_object_set_boolean_member(o, "repeatable", k->repeatable);
+		json_object_set_string_member(o, "help", k->help);
+		json_array_add_object_element(arr, o);
+
+		table_add(t, g_strdup(k->section));
+		table_add(t, g_strdup(k->name));
+		table_add(t, g_strdup(vs_policy_type_name(k->type)));
+		table_add(t, g_strdup(range));
+		table_add(t, g_strdup(or_dash(k->default_value)));
+		table_add(t, g_strdup(k->help));
+	}
+	if (ctl->json) {
+		print_json(params);
+		return 0;
+	}
+	table_print(t);
+	printf("\n");
+	return 0;
+}
+
 static int run_help(const Ctl *ctl, char **args)
 {
 	print_usage(stdout);
@@ -556,12 +881,27 @@ static int run_help(const Ctl *ctl, char **args)
 }
 
 static const Verb verbs[] = {
-	{ "status", "", "daemon, host and capability status", 0, 0, run_status },
-	{ "list", "[--all]", "list domains (running ones unless --all)", 0, 0, run_list },
-	{ "show", "DOMAIN", "show a domain (name, UUID or id) and its threads", 1, 1, run_show },
-	{ "tick", "", "run a tick now (root)", 0, 0, run_tick },
-	{ "reload", "", "re-read the configuration (root)", 0, 0, run_reload },
-	{ "help", "", "show this help", 0, 0, run_help },
+	{ "status", "", "daemon, host, capability and policy status", 0, 0, OPT_JSON, run_status },
+	{ "list", "[--all]", "list domains (running ones unless --all)", 0, 0, OPT_JSON | OPT_ALL,
+	  run_list },
+	{ "show", "DOMAIN", "show a domain (name, UUID or id) and its threads", 1, 1, OPT_JSON,
+	  run_show },
+	{ "explain", "DOMAIN", "a domain's policy, where each value comes from, and why", 1, 1,
+	  OPT_JSON, run_explain },
+	{ "override", "DOMAIN KEY=VALUE... [--for DURATION]",
+	  "override policy keys of a domain, until cleared or for a while (root)", 2, G_MAXUINT,
+	  OPT_JSON | OPT_FOR, run_override_set },
+	{ "override list", "", "list the overrides in force", 0, 0, OPT_JSON, run_override_list },
+	{ "override clear", "DOMAIN [KEY]", "remove a domain's overrides, or those of KEY (root)",
+	  1, 2, OPT_JSON, run_override_clear },
+	{ "policy check", "[--dir DIR | FILE...]",
+	  "check policy files without the daemon (default: " POLICY_DIR ")", 0, G_MAXUINT, OPT_DIR,
+	  run_policy_check },
+	{ "policy keys", "", "list the keys policy files may set", 0, 0, OPT_JSON, run_policy_keys },
+	{ "tick", "", "run a tick now (root)", 0, 0, OPT_JSON, run_tick },
+	{ "reload", "", "re-read the configuration and the policies (root)", 0, 0, OPT_JSON,
+	  run_reload },
+	{ "help", "", "show this help", 0, 0, 0, run_help },
 };
 
 static void print_usage(FILE *out)
@@ -570,33 +910,108 @@ static void print_usage(FILE *out)
 		     "Verbs:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++) {
 		g_autofree char *cmd = g_strdup_printf("%s %s", verbs[i].name, verbs[i].synopsis);
-		fprintf(out, "  %-18s %s\n", cmd, verbs[i].help);
+
+		if (strlen(cmd) > 28)
+			fprintf(out, "  %s\n  %-28s %s\n", cmd, "", verbs[i].help);
+		else
+			fprintf(out, "  %-28s %s\n", cmd, verbs[i].help);
 	}
 	fprintf(out, "\nOptions:\n"
-		     "  -s, --socket PATH  the control socket (default: $VSCHED_SOCKET, else %s)\n"
-		     "  -j, --json         print the daemon's reply as JSON (list: every domain)\n"
-		     "  -a, --all          list: include domains that are not running\n"
-		     "  -V, --version      print the version and exit\n"
-		     "  -h, --help         show this help\n",
+		     "  -s, --socket PATH   the control socket (default: $VSCHED_SOCKET, else %s)\n"
+		     "  -j, --json          print the daemon's reply as JSON (list: every domain)\n"
+		     "  -a, --all           list: include domains that are not running\n"
+		     "  --dir DIR           policy check: the policy directory to check\n"
+		     "  --for DURATION      override: expire after DURATION (\"10min\", \"2h\")\n"
+		     "  -V, --version       print the version and exit\n"
+		     "  -h, --help          show this help\n",
 		VS_CTL_DEFAULT_SOCKET);
+}
+
+/* The verb that @words (@n of them) start with: a two-word verb when its
+ * subcommand is given, else a one-word verb. Sets *ret_len to the number
+ * of words its name takes. */
+static const Verb *find_verb(char **words, guint n, guint *ret_len)
+{
+	const Verb *best = NULL;
+	guint best_len = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++) {
+		g_auto(GStrv) name = g_strsplit(verbs[i].name, " ", -1);
+		guint len = g_strv_length(name), k;
+
+		if (len > n || len <= best_len)
+			continue;
+		for (k = 0; k < len && strcmp(name[k], words[k]) == 0; k++)
+			;
+		if (k == len) {
+			best = &verbs[i];
+			best_len = len;
+		}
+	}
+	*ret_len = best_len;
+	return best;
+}
+
+/* The subcommands of @group ("check, keys" for "policy"), or NULL when
+ * no verb has @group as its first word. */
+static char *subcommands(const char *group)
+{
+	g_autoptr(GString) list = g_string_new(NULL);
+	size_t len = strlen(group);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+		if (strncmp(verbs[i].name, group, len) == 0 && verbs[i].name[len] == ' ')
+			g_string_append_printf(list, "%s%s", list->len ? ", " : "",
+					       verbs[i].name + len + 1);
+	if (list->len == 0)
+		return NULL;
+	return g_string_free(g_steal_pointer(&list), FALSE);
+}
+
+/* Fails (with a message) when an option was given to a verb that does not
+ * take it. */
+static bool check_options(const Verb *verb, VerbOpts given)
+{
+	static const struct {
+		VerbOpts opt;
+		const char *name;
+	} names[] = {
+		{ OPT_JSON, "--json" },
+		{ OPT_ALL, "--all" },
+		{ OPT_DIR, "--dir" },
+		{ OPT_FOR, "--for" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		if ((given & names[i].opt) && !(verb->opts & names[i].opt)) {
+			fprintf(stderr, "error: command '%s' doesn't support option %s\n", verb->name,
+				names[i].name);
+			return false;
+		}
+	}
+	return true;
 }
 
 int main(int argc, char **argv)
 {
-	g_autofree char *opt_socket = NULL;
+	g_autofree char *opt_socket = NULL, *opt_dir = NULL, *opt_for = NULL;
 	gboolean opt_json = FALSE, opt_all = FALSE, opt_version = FALSE, opt_help = FALSE;
 	const GOptionEntry entries[] = {
 		{ "socket", 's', 0, G_OPTION_ARG_FILENAME, &opt_socket, NULL, NULL },
 		{ "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, NULL, NULL },
 		{ "all", 'a', 0, G_OPTION_ARG_NONE, &opt_all, NULL, NULL },
+		{ "dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_dir, NULL, NULL },
+		{ "for", 0, 0, G_OPTION_ARG_STRING, &opt_for, NULL, NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, NULL, NULL },
 		{ "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help, NULL, NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) octx = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;
+	g_autofree char *group = NULL;
 	const Verb *verb = NULL;
-	guint n_args;
+	VerbOpts given = 0;
+	guint n_args, name_len;
 	Ctl ctl = { 0 };
 
 	setlocale(LC_ALL, "");
@@ -619,25 +1034,38 @@ int main(int argc, char **argv)
 		print_usage(stderr);
 		return 1;
 	}
-	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
-		if (strcmp(verbs[i].name, argv[1]) == 0)
-			verb = &verbs[i];
+	verb = find_verb(argv + 1, (guint)argc - 1, &name_len);
 	if (!verb) {
-		fprintf(stderr, "error: unknown command: '%s'\n", argv[1]);
+		group = subcommands(argv[1]);
+		if (group)
+			fprintf(stderr, "error: command '%s' requires a subcommand: %s\n", argv[1], group);
+		else
+			fprintf(stderr, "error: unknown command: '%s'\n", argv[1]);
 		return 1;
 	}
-	n_args = (guint)argc - 2;
+	n_args = (guint)argc - 1 - name_len;
 	if (n_args < verb->min_args) {
 		fprintf(stderr, "error: command '%s' requires %s\n", verb->name, verb->synopsis);
 		return 1;
 	}
 	if (n_args > verb->max_args) {
-		fprintf(stderr, "error: unexpected data '%s'\n", argv[2 + verb->max_args]);
+		fprintf(stderr, "error: unexpected data '%s'\n", argv[1 + name_len + verb->max_args]);
 		return 1;
 	}
-	if (opt_all && verb->run != run_list) {
-		fprintf(stderr, "error: command '%s' doesn't support option --all\n", verb->name);
+	given = (opt_json ? OPT_JSON : 0) | (opt_all ? OPT_ALL : 0) | (opt_dir ? OPT_DIR : 0) |
+		(opt_for ? OPT_FOR : 0);
+	if (!check_options(verb, given))
 		return 1;
+	if (opt_for) {
+		if (vs_parse_duration_us(opt_for, &ctl.for_us, &error) < 0) {
+			fprintf(stderr, "error: --for: %s\n", error->message);
+			return 1;
+		}
+		if (ctl.for_us <= 0) {
+			fprintf(stderr, "error: --for must be longer than 0 "
+					"(leave it out for an override until cleared)\n");
+			return 1;
+		}
 	}
 
 	ctl.socket = opt_socket ? opt_socket : g_getenv("VSCHED_SOCKET");
@@ -645,5 +1073,6 @@ int main(int argc, char **argv)
 		ctl.socket = VS_CTL_DEFAULT_SOCKET;
 	ctl.json = opt_json;
 	ctl.all = opt_all;
-	return verb->run(&ctl, argv + 2);
+	ctl.dir = opt_dir;
+	return verb->run(&ctl, argv + 1 + name_len);
 }

@@ -1,9 +1,11 @@
-/* Component test of the control server (src/ctl/server.c) and client
- * (src/ctl/client.c): a real server on a socket in a temporary directory,
- * backed by the fake daemon of test-ctl-fixture.h and served from this
- * thread's main context, talks to clients in a second thread (or, for the
- * non-root peer, a forked child). The client side only records what it saw;
- * the assertions run in the main thread once it is done. */
+/* Component test of the control server (src/ctl/server.c), the client
+ * (src/ctl/client.c) and vschedctl: a real server on a socket in a
+ * temporary directory, backed by the fake daemon of test-ctl-fixture.h and
+ * served from this thread's main context, talks to clients in a second
+ * thread (or, for the non-root peer, a forked child). The client side only
+ * records what it saw; the assertions run in the main thread once it is
+ * done. The policy verbs of vschedctl run against the server (explain,
+ * override) or alone (policy check, policy keys). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -145,8 +147,11 @@ static char *run_scenario(Env *env, Scenario scenario)
 
 static void assert_log(const char *got, const char *want)
 {
-	if (strcmp(got, want) != 0)
-		fail_msg("client log:\n%s\nwanted:\n%s", got, want);
+	/* Printed here: cmocka cuts long failure messages short. */
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "client log:\n%s\nwanted:\n%s\n", got, want);
+		fail_msg("the client log differs (above)");
+	}
 }
 
 /* A blocking raw connection, for what VsCtlClient does not do on purpose
@@ -542,6 +547,9 @@ static void test_non_root_peer(void **state)
 {
 	static const char status[] = "{\"method\": \"org.vsched.Status\"}";
 	static const char tick[] = "{\"method\": \"org.vsched.Tick\"}";
+	static const char set[] = "{\"method\": \"org.vsched.SetOverride\", \"parameters\":"
+				  " {\"domain\": \"db1\", \"assignments\": [\"Weight=300\"]}}";
+	static const char list[] = "{\"method\": \"org.vsched.ListOverrides\"}";
 	Env *env = *state;
 	g_autofree char *run = NULL;
 	int wstatus = 0;
@@ -572,6 +580,11 @@ static void test_non_root_peer(void **state)
 		if (!child_call(env->path, tick, sizeof(tick),
 				"\"error\":\"org.vsched.PermissionDenied\""))
 			code |= 2;
+		if (!child_call(env->path, set, sizeof(set),
+				"\"error\":\"org.vsched.PermissionDenied\""))
+			code |= 4;
+		if (!child_call(env->path, list, sizeof(list), "{\"overrides\":[]}"))
+			code |= 8;
 		_exit(code);
 	}
 	while (waitpid(pid, &wstatus, WNOHANG) == 0) {
@@ -579,9 +592,12 @@ static void test_non_root_peer(void **state)
 		g_usleep(1000);
 	}
 	assert_true(WIFEXITED(wstatus));
-	/* 1: Status failed, 2: Tick was not denied, 10: could not drop root. */
+	/* 1: Status failed, 2: Tick was not denied, 4: SetOverride was not
+	 * denied, 8: ListOverrides failed, 10: could not drop root. */
 	assert_int_equal(WEXITSTATUS(wstatus), 0);
 	assert_int_equal(env->fake->ticks_requested, 0);
+	assert_int_equal(env->fake->overrides->items->len, 0);
+	assert_int_equal(env->fake->overrides_changed, 0);
 }
 
 static void test_socket_setup(void **state)
@@ -757,6 +773,7 @@ static void test_cli(void **state)
 		"Dry run:        no\n"
 		"Config:         /etc/vsched/vschedd.conf\n"
 		"Last error:     -\n"
+		"Policy:         /etc/vsched/policy.d (2 file(s))\n"
 		"Libvirt:        test:///default (connected, 0 reconnects)\n"
 		"CPUs:           0-1 (2 CPUs, 1 NUMA node(s), no SMT)\n"
 		"Memory:         23.5 GiB, 22.4 GiB available\n"
@@ -777,15 +794,15 @@ static void test_cli(void **state)
 		"[exit 0]\n"
 		"$ vschedctl list\n"
 		" Id   Name   State     vCPUs   Memory    Policy\n"
-		"-------------------------------------------------\n"
-		" 3    db1    running   2/4     512 MiB   -\n"
+		"-------------------------------------------------------\n"
+		" 3    db1    running   2/4     512 MiB   10-all,20-db\n"
 		"\n"
 		"[exit 0]\n"
 		"$ vschedctl list --all\n"
 		" Id   Name   State      vCPUs   Memory    Policy\n"
-		"--------------------------------------------------\n"
-		" 3    db1    running    2/4     512 MiB   -\n"
-		" -    web    shut off   1       256 MiB   -\n"
+		"--------------------------------------------------------\n"
+		" 3    db1    running    2/4     512 MiB   10-all,20-db\n"
+		" -    web    shut off   1       256 MiB   10-all\n"
 		"\n"
 		"[exit 0]\n"
 		"$ vschedctl show db1\n"
@@ -794,7 +811,7 @@ static void test_cli(void **state)
 		"UUID:           c7a5fdbd-cdaf-9455-926a-d65c16db1809\n"
 		"State:          running\n"
 		"Class:          db\n"
-		"Policy:         -\n"
+		"Policy:         10-all,20-db\n"
 		"PID:            4242\n"
 		"Cgroup:         /machine/qemu-3-db1.libvirt-qemu\n"
 		"CPU time:       0.1s\n"
@@ -836,7 +853,7 @@ static void test_cli(void **state)
 		"        \"max\" : 536870912\n"
 		"      },\n"
 		"      \"class\" : \"db\",\n"
-		"      \"policy\" : null\n"
+		"      \"policy\" : \"10-all,20-db\"\n"
 		"    },\n"
 		"    {\n"
 		"      \"id\" : -1,\n"
@@ -852,11 +869,473 @@ static void test_cli(void **state)
 		"        \"max\" : 268435456\n"
 		"      },\n"
 		"      \"class\" : null,\n"
-		"      \"policy\" : null\n"
+		"      \"policy\" : \"10-all\"\n"
 		"    }\n"
 		"  ]\n"
 		"}\n"
 		"[exit 0]\n");
+}
+
+/* Calls @method with @params (taken) on @client and describes the outcome;
+ * the reply goes to *ret_reply when it is wanted. */
+static char *call_on(VsCtlClient *client, const char *method, JsonObject *params,
+		     VsCtlReply **ret_reply)
+{
+	g_autoptr(JsonObject) owned = params;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsCtlReply) reply = vs_ctl_client_call(client, method, owned, TIMEOUT_MS, &error);
+	char *d = describe(reply, error);
+
+	if (ret_reply)
+		*ret_reply = g_steal_pointer(&reply);
+	return d;
+}
+
+static JsonObject *set_override_params(const char *domain, const char *assignment, gint64 for_us)
+{
+	JsonObject *params = json_object_new();
+	JsonArray *assignments = json_array_new();
+
+	json_array_add_string_element(assignments, assignment);
+	json_object_set_string_member(params, "domain", domain);
+	json_object_set_array_member(params, "assignments", assignments);
+	if (for_us)
+		json_object_set_int_member(params, "for_us", for_us);
+	return params;
+}
+
+/* The entry of @key in the "keys" of an Explain reply, or NULL. */
+static JsonObject *explain_key(const VsCtlReply *reply, const char *key)
+{
+	JsonArray *keys = reply ? json_object_get_array_member(reply->parameters, "keys") : NULL;
+
+	for (guint i = 0; keys && i < json_array_get_length(keys); i++) {
+		JsonObject *k = json_array_get_object_element(keys, i);
+
+		if (g_strcmp0(json_object_get_string_member(k, "key"), key) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+static void scenario_overrides(Env *env, GString *log)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsCtlClient) client = vs_ctl_client_connect(env->path, &error);
+	g_autoptr(VsCtlReply) bad = NULL, explained = NULL;
+	g_autofree char *s = NULL, *errors = NULL;
+	JsonObject *explain, *weight;
+
+	if (!client) {
+		g_string_append_printf(log, "connect failed: %s\n", error->message);
+		return;
+	}
+	s = call_on(client, "org.vsched.SetOverride",
+		    set_override_params("db1", "Weight=300", 600 * G_USEC_PER_SEC), NULL);
+	g_string_append_printf(log, "set %s\n", s);
+
+	g_free(s);
+	s = call_on(client, "org.vsched.SetOverride", set_override_params("db1", "Weight=20000", 0),
+		    &bad);
+	if (bad) {
+		g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), bad->parameters);
+		errors = json_to_string(node, FALSE);
+	}
+	g_string_append_printf(log, "bad %s %s\n", s, errors ? errors : "-");
+
+	explain = json_object_new();
+	json_object_set_string_member(explain, "domain", "db1");
+	g_free(s);
+	s = call_on(client, "org.vsched.Explain", explain, &explained);
+	weight = explain_key(explained, "CPU.Weight");
+	g_string_append_printf(log, "explain %s %s %s %s\n", s,
+			       weight ? json_object_get_string_member(weight, "value") : "-",
+			       weight ? json_object_get_string_member(weight, "origin") : "-",
+			       weight && json_object_has_member(weight, "override")
+				       ? json_object_get_string_member(weight, "override") : "-");
+	if (weight && json_object_has_member(weight, "expires_in_us")) {
+		gint64 left = json_object_get_int_member(weight, "expires_in_us");
+		g_string_append_printf(log, "expires in (0, 600 s]: %s\n",
+				       left > 0 && left <= 600 * G_USEC_PER_SEC ? "yes" : "no");
+	}
+}
+
+static void test_overrides(void **state)
+{
+	Env *env = *state;
+	g_autofree char *log = NULL;
+	const VsOverride *ov;
+
+	/* The server treats the peer as root only when it is. */
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipping the override test: SetOverride needs a root peer\n");
+		skip();
+	}
+	log = run_scenario(env, scenario_overrides);
+	assert_log(log,
+		   "set ok\n"
+		   "bad org.vsched.InvalidOverride "
+		   "{\"errors\":[\"override: Weight=20000: out of range 1..10000\"]}\n"
+		   "explain ok 300 override ov-1\n"
+		   "expires in (0, 600 s]: yes\n");
+	/* The refused one changed nothing. */
+	assert_int_equal(env->fake->overrides_changed, 1);
+	assert_int_equal(env->fake->overrides->items->len, 1);
+	ov = g_ptr_array_index(env->fake->overrides->items, 0);
+	assert_string_equal(ov->value->text, "300");
+	assert_int_equal(ov->expires_us - ov->created_us, 600 * G_USEC_PER_SEC);
+}
+
+/* A policy file with five mistakes, one per line. */
+static const char bad_policy[] =
+	"[Match]\n"
+	"Name=db*\n"
+	"\n"
+	"[CPU]\n"
+	"Wieght=200\n"
+	"Placement=dedicatd\n"
+	"Limit=abc\n"
+	"\n"
+	"[Hotplug]\n"
+	"Step=0\n"
+	"Cooldown=forever\n";
+
+/* Replaces every @from in @text by @to. */
+static char *replace_all(const char *text, const char *from, const char *to)
+{
+	g_auto(GStrv) parts = g_strsplit(text, from, -1);
+
+	return g_strjoinv(to, parts);
+}
+
+/* Collapses runs of spaces into one, so that table rows can be found
+ * whatever the column widths. */
+static char *squeeze(const char *text)
+{
+	g_autoptr(GRegex) re = g_regex_new(" +", 0, 0, NULL);
+
+	return g_regex_replace_literal(re, text, -1, 0, " ", 0, NULL);
+}
+
+static void scenario_cli_policy(Env *env, GString *log)
+{
+	g_autofree char *dir = g_build_filename(env->dir, "policy.d", NULL);
+	g_autofree char *all = g_build_filename(dir, "10-all.policy", NULL);
+	g_autofree char *db = g_build_filename(dir, "20-db.policy", NULL);
+	g_autofree char *bad = g_build_filename(env->dir, "bad.policy", NULL);
+	g_autofree char *none = g_build_filename(env->dir, "none.d", NULL);
+	const char *const check_bad[] = { "policy", "check", bad, NULL };
+	const char *const check_good[] = { "policy", "check", all, db, NULL };
+	const char *const check_dir[] = { "policy", "check", "--dir", dir, NULL };
+	const char *const check_none[] = { "policy", "check", "--dir", none, NULL };
+	const char *const check_both[] = { "policy", "check", "--dir", dir, all, NULL };
+	const char *const check_json[] = { "policy", "check", "--json", all, NULL };
+	const char *const policy[] = { "policy", NULL };
+
+	if (g_mkdir(dir, 0755) < 0 || !g_file_set_contents(all, ctl_fake_policy_all, -1, NULL) ||
+	    !g_file_set_contents(db, ctl_fake_policy_db, -1, NULL) ||
+	    !g_file_set_contents(bad, bad_policy, -1, NULL)) {
+		g_string_append(log, "cannot write the policy files\n");
+		return;
+	}
+	cli_run(env, log, check_bad);
+	cli_run(env, log, check_good);
+	cli_run(env, log, check_dir);
+	cli_run(env, log, check_none);
+	cli_run(env, log, check_both);
+	cli_run(env, log, check_json);
+	cli_run(env, log, policy);
+	g_unlink(all);
+	g_unlink(db);
+	g_unlink(bad);
+	g_rmdir(dir);
+}
+
+static void test_cli_policy_check(void **state)
+{
+	Env *env = *state;
+	g_autofree char *raw = run_scenario(env, scenario_cli_policy);
+	g_autofree char *log = replace_all(raw, env->dir, "$TMP");
+
+	assert_log(log,
+		"$ vschedctl policy check $TMP/bad.policy\n"
+		"error: $TMP/bad.policy:5: unknown key Wieght= in [CPU] (did you mean Weight=?)\n"
+		"error: $TMP/bad.policy:6: Placement=dedicatd: not one of dedicated, shared "
+		"(did you mean dedicated?)\n"
+		"error: $TMP/bad.policy:7: Limit=abc: not a percentage (like 50%; allowed: "
+		"1%..819200%)\n"
+		"error: $TMP/bad.policy:10: Step=0: out of range 1..64\n"
+		"error: $TMP/bad.policy:11: Cooldown=forever: \"forever\" is not a duration (a number "
+		"with us, ms, s, min or h, like 500ms or 2s)\n"
+		"policy check failed: 5 error(s)\n"
+		"[exit 1]\n"
+		"$ vschedctl policy check $TMP/policy.d/10-all.policy $TMP/policy.d/20-db.policy\n"
+		"policy OK: 2 file(s)\n"
+		"[exit 0]\n"
+		"$ vschedctl policy check --dir $TMP/policy.d\n"
+		"policy OK: 2 file(s)\n"
+		"[exit 0]\n"
+		"$ vschedctl policy check --dir $TMP/none.d\n"
+		"policy OK: 0 file(s)\n"
+		"[exit 0]\n"
+		"$ vschedctl policy check --dir $TMP/policy.d $TMP/policy.d/10-all.policy\n"
+		"error: give either --dir or policy files, not both\n"
+		"[exit 1]\n"
+		"$ vschedctl policy check --json $TMP/policy.d/10-all.policy\n"
+		"error: command 'policy check' doesn't support option --json\n"
+		"[exit 1]\n"
+		"$ vschedctl policy\n"
+		"error: command 'policy' requires a subcommand: check, keys\n"
+		"[exit 1]\n");
+}
+
+static void scenario_cli_policy_keys(Env *env, GString *log)
+{
+	static const char *const keys[] = { "policy", "keys", NULL };
+	static const char *const keys_json[] = { "policy", "keys", "--json", NULL };
+
+	cli_run(env, log, keys);
+	g_string_append_c(log, '\f');
+	cli_run(env, log, keys_json);
+}
+
+static void test_cli_policy_keys(void **state)
+{
+	Env *env = *state;
+	g_autofree char *log = run_scenario(env, scenario_cli_policy_keys);
+	g_auto(GStrv) parts = g_strsplit(log, "\f", 2);
+	g_autofree char *table = squeeze(parts[0]);
+	g_auto(GStrv) lines = NULL;
+	const char *json = parts[1] ? strchr(parts[1], '\n') : NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree char *tail = NULL;
+	JsonArray *arr;
+	guint n = 0, i = 0;
+
+	/* A header, a dashed line, a row for every key of the table. */
+	assert_true(g_str_has_prefix(table, "$ vschedctl policy keys\n"
+					    " Section Key Type Range Default Help\n---"));
+	for (const VsPolicyKey *k = vs_policy_keys; k->name; k++, n++) {
+		g_autofree char *range = vs_policy_key_range(k);
+		g_autofree char *row = g_strdup_printf("\n %s %s %s %s %s %s\n", k->section, k->name,
+						       vs_policy_type_name(k->type), range,
+						       k->default_value ? k->default_value : "-",
+						       k->help);
+		g_autofree char *want = squeeze(row);
+
+		if (!strstr(table, want))
+			fail_msg("policy keys lacks the row%s", want);
+	}
+	lines = g_strsplit(table, "\n", -1);
+	/* The command, header, dashes, a row a key, an empty line, the status. */
+	assert_int_equal(g_strv_length(lines) - 1, n + 5);
+	assert_true(g_str_has_suffix(table, "\n\n[exit 0]\n"));
+
+	/* --json: the same keys, in table order. */
+	assert_non_null(json);
+	tail = g_strdup(json + 1);
+	*strstr(tail, "[exit 0]\n") = '\0';
+	assert_true(json_parser_load_from_data(parser, tail, -1, NULL));
+	arr = json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)),
+					   "keys");
+	assert_int_equal(json_array_get_length(arr), n);
+	for (const VsPolicyKey *k = vs_policy_keys; k->name; k++, i++) {
+		JsonObject *o = json_array_get_object_element(arr, i);
+
+		assert_string_equal(json_object_get_string_member(o, "section"), k->section);
+		assert_string_equal(json_object_get_string_member(o, "key"), k->name);
+		assert_string_equal(json_object_get_string_member(o, "help"), k->help);
+		assert_int_equal(json_object_get_boolean_member(o, "repeatable"), k->repeatable);
+	}
+}
+
+static void scenario_cli_explain(Env *env, GString *log)
+{
+	static const char *const explain_web[] = { "explain", "web", NULL };
+	static const char *const explain_db1[] = { "explain", "db1", NULL };
+	static const char *const set[] = { "override", "db1", "Weight=300", "--for", "1h", NULL };
+	static const char *const set_limit[] = { "override", "db1", "CPU.Limit=150%", NULL };
+	static const char *const set_bad[] = { "override", "db1", "Weight=20000", "Wieght=1", NULL };
+	static const char *const set_nope[] = { "override", "nope", "Weight=1", NULL };
+	static const char *const set_for0[] = { "override", "db1", "Weight=1", "--for", "0", NULL };
+	static const char *const set_usage[] = { "override", "db1", NULL };
+	static const char *const list[] = { "override", "list", NULL };
+	static const char *const clear_key[] = { "override", "clear", "db1", "Weight", NULL };
+	static const char *const clear_bad[] = { "override", "clear", "db1", "Wieght", NULL };
+	static const char *const clear_all[] = { "override", "clear", "db1", NULL };
+
+	cli_run(env, log, explain_web);
+	g_string_append_c(log, '\f');
+	cli_run(env, log, set);
+	cli_run(env, log, set_limit);
+	cli_run(env, log, set_bad);
+	cli_run(env, log, set_nope);
+	cli_run(env, log, set_for0);
+	cli_run(env, log, set_usage);
+	cli_run(env, log, list);
+	g_string_append_c(log, '\f');
+	cli_run(env, log, explain_db1);
+	g_string_append_c(log, '\f');
+	cli_run(env, log, clear_key);
+	cli_run(env, log, clear_bad);
+	cli_run(env, log, clear_all);
+	cli_run(env, log, list);
+}
+
+static void scenario_cli_status(Env *env, GString *log)
+{
+	static const char *const status[] = { "status", NULL };
+
+	cli_run(env, log, status);
+}
+
+static void test_cli_status_policy_error(void **state)
+{
+	Env *env = *state;
+	g_autofree char *log = NULL;
+
+	env->fake->policy_error = g_strdup("/etc/vsched/policy.d/30-x.policy:2: Weight=0: "
+					   "out of range 1..10000");
+	log = run_scenario(env, scenario_cli_status);
+	if (!strstr(log, "\nLast error:     -\n"
+			 "Policy:         /etc/vsched/policy.d (2 file(s))\n"
+			 "Policy error:   reload refused, the previous files stay in force: "
+			 "/etc/vsched/policy.d/30-x.policy:2: Weight=0: out of range 1..10000\n"
+			 "Libvirt:"))
+		fail_msg("status does not show the policy error:\n%s", log);
+}
+
+/* The number of rows of the first table in @text (squeezed output). */
+static guint table_rows(const char *text)
+{
+	const char *rows = strstr(text, "\n---");
+	guint n = 0;
+
+	for (const char *p = rows ? strchr(rows + 1, '\n') : NULL; p && p[1] == ' ';
+	     p = strchr(p + 1, '\n'))
+		n++;
+	return n;
+}
+
+static void test_cli_explain(void **state)
+{
+	Env *env = *state;
+	g_autofree char *raw = NULL, *log = NULL, *web = NULL, *db1 = NULL;
+	g_autoptr(GRegex) left = g_regex_new("in 59m5[0-9]s", 0, 0, NULL);
+	g_auto(GStrv) parts = NULL;
+	guint n_keys = 0;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipping the override CLI test: override needs a root peer\n");
+		skip();
+	}
+	for (const VsPolicyKey *k = vs_policy_keys; k->name; k++)
+		n_keys += strcmp(k->section, "Match") != 0;
+	/* Just db1 and web. */
+	vs_ctl_server_free(env->server);
+	ctl_fake_free(env->fake);
+	env->fake = ctl_fake_new(true, 0);
+	env->server = server_new(env, NULL, NULL);
+	raw = run_scenario(env, scenario_cli_explain);
+	/* A freshly set hour has 59m50s..59m59s left. */
+	log = g_regex_replace_literal(left, raw, -1, 0, "in 59m5Xs", 0, NULL);
+	parts = g_strsplit(log, "\f", -1);
+	assert_int_equal(g_strv_length(parts), 4);
+
+	/* explain web: every key, from 10-all or the defaults; no reasons yet.
+	 * Rows are compared squeezed, so that the key table may grow. */
+	web = squeeze(parts[0]);
+	assert_true(g_str_has_prefix(web,
+		"$ vschedctl explain web\n"
+		"Domain: web\n"
+		"UUID: 0c7f3e2a-1111-4222-8333-444455556666\n"
+		"Class: -\n"
+		"Policy files: 10-all\n"
+		"\n"
+		" Key Value From\n"));
+	assert_int_equal(table_rows(web), n_keys);
+	assert_non_null(strstr(web, "\n CPU.Weight 50 10-all.policy:6\n"));
+	assert_non_null(strstr(web, "\n Memory.Floor 256M 10-all.policy:9\n"));
+	assert_non_null(strstr(web, "\n CPU.Placement shared default\n"));
+	assert_non_null(strstr(web, "\n CPU.Limit - default\n"));
+	assert_true(g_str_has_suffix(web,
+		"\n\nReasons: none yet (no planner has run for this guest)\n[exit 0]\n"));
+
+	assert_log(parts[1],
+		"$ vschedctl override db1 Weight=300 --for 1h\n"
+		" Id     Domain   Key          Value   Expires\n"
+		"-------------------------------------------------\n"
+		" ov-1   db1      CPU.Weight   300     in 59m5Xs\n"
+		"\n"
+		"[exit 0]\n"
+		"$ vschedctl override db1 CPU.Limit=150%\n"
+		" Id     Domain   Key          Value   Expires\n"
+		"-----------------------------------------------------\n"
+		" ov-1   db1      CPU.Weight   300     in 59m5Xs\n"
+		" ov-2   db1      CPU.Limit    150%    until cleared\n"
+		"\n"
+		"[exit 0]\n"
+		"$ vschedctl override db1 Weight=20000 Wieght=1\n"
+		"error: override: Weight=20000: out of range 1..10000\n"
+		"error: override: unknown key Wieght= (did you mean Weight=?)\n"
+		"error: no override was set\n"
+		"[exit 1]\n"
+		"$ vschedctl override nope Weight=1\n"
+		"error: failed to get domain 'nope'\n"
+		"error: Domain not found: no domain with matching name, UUID or id 'nope'\n"
+		"[exit 1]\n"
+		"$ vschedctl override db1 Weight=1 --for 0\n"
+		"error: --for must be longer than 0 (leave it out for an override until cleared)\n"
+		"[exit 1]\n"
+		"$ vschedctl override db1\n"
+		"error: command 'override' requires DOMAIN KEY=VALUE... [--for DURATION]\n"
+		"[exit 1]\n"
+		"$ vschedctl override list\n"
+		" Id     Domain   Key          Value   Expires\n"
+		"-----------------------------------------------------\n"
+		" ov-1   db1      CPU.Weight   300     in 59m5Xs\n"
+		" ov-2   db1      CPU.Limit    150%    until cleared\n"
+		"\n"
+		"[exit 0]\n");
+
+	/* explain db1: the overrides, the files, the defaults, the reasons. */
+	db1 = squeeze(parts[2]);
+	assert_true(g_str_has_prefix(db1,
+		"$ vschedctl explain db1\n"
+		"Domain: db1\n"
+		"UUID: c7a5fdbd-cdaf-9455-926a-d65c16db1809\n"
+		"Class: db\n"
+		"Policy files: 10-all, 20-db\n"
+		"\n"
+		" Key Value From\n"));
+	assert_int_equal(table_rows(db1), n_keys);
+	assert_non_null(strstr(db1, "\n CPU.Weight 300 override ov-1 (expires in 59m5Xs)\n"));
+	assert_non_null(strstr(db1, "\n CPU.Limit 150% override ov-2 (until cleared)\n"));
+	assert_non_null(strstr(db1, "\n CPU.Placement dedicated 20-db.policy:6\n"));
+	assert_non_null(strstr(db1, "\n Memory.Floor 256M 10-all.policy:9\n"));
+	assert_non_null(strstr(db1, "\n CPU.Siblings isolate default\n"));
+	assert_non_null(strstr(db1, "\n CPU.AllowedCPUs - default\n"));
+	assert_true(g_str_has_suffix(db1,
+		"\n\nReasons:\n"
+		" vcpu0 of db1 -> CPU 1: dedicated placement (policy 20-db.policy:6)\n"
+		"[exit 0]\n"));
+
+	assert_log(parts[3],
+		"$ vschedctl override clear db1 Weight\n"
+		"Removed 1 override(s)\n"
+		"[exit 0]\n"
+		"$ vschedctl override clear db1 Wieght\n"
+		"error: unknown policy key 'Wieght' (see 'vschedctl policy keys')\n"
+		"[exit 1]\n"
+		"$ vschedctl override clear db1\n"
+		"Removed 1 override(s)\n"
+		"[exit 0]\n"
+		"$ vschedctl override list\n"
+		" Id   Domain   Key   Value   Expires\n"
+		"--------------------------------------\n"
+		"\n"
+		"[exit 0]\n");
+	assert_int_equal(env->fake->overrides_changed, 4);
 }
 
 int main(void)
@@ -872,6 +1351,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_setup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_policy_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_policy_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_explain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_status_policy_error, setup, teardown),
 	};
 
 	/* A server that blocks would hang the test: fail it instead. */

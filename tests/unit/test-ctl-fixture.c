@@ -6,6 +6,51 @@
 #include <libvirt/libvirt.h>
 #include <string.h>
 
+const char ctl_fake_policy_all[] =
+	"# every guest\n"
+	"[Match]\n"
+	"Name=*\n"
+	"\n"
+	"[CPU]\n"
+	"Weight=50\n"
+	"\n"
+	"[Memory]\n"
+	"Floor=256M\n";
+
+const char ctl_fake_policy_db[] =
+	"[Match]\n"
+	"Class=db\n"
+	"\n"
+	"[CPU]\n"
+	"Weight=200\n"
+	"Placement=dedicated\n";
+
+/* Parses the fake policy files into a set, as the daemon would load them. */
+static VsPolicySet *fake_policies(void)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+	} files[] = {
+		{ "10-all.policy", ctl_fake_policy_all },
+		{ "20-db.policy", ctl_fake_policy_db },
+	};
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	VsPolicySet *set = g_new0(VsPolicySet, 1);
+
+	set->dir = g_strdup(CTL_FAKE_POLICY_DIR);
+	set->files = g_ptr_array_new_with_free_func((GDestroyNotify)vs_policy_file_free);
+	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *path = g_build_filename(CTL_FAKE_POLICY_DIR, files[i].name, NULL);
+		VsPolicyFile *f = vs_policy_file_parse(path, files[i].text, diags);
+
+		g_assert_nonnull(f);
+		g_ptr_array_add(set->files, f);
+	}
+	g_assert_cmpuint(diags->len, ==, 0);
+	return set;
+}
+
 static VsHost *fake_host(void)
 {
 	VsHost *host = g_new0(VsHost, 1);
@@ -105,10 +150,19 @@ static VsDomain *fake_web(void)
 
 CtlFake *ctl_fake_new(bool ready, guint n_extra)
 {
+	static const char *const db1_reasons[] = {
+		"vcpu0 of db1 -> CPU 1: dedicated placement (policy 20-db.policy:6)", NULL
+	};
 	CtlFake *fake = g_new0(CtlFake, 1);
 	GPtrArray *doms;
 
 	fake->host = fake_host();
+	fake->policies = fake_policies();
+	fake->overrides = vs_overrides_new();
+	fake->reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      (GDestroyNotify)g_strfreev);
+	g_hash_table_insert(fake->reasons, g_strdup("c7a5fdbd-cdaf-9455-926a-d65c16db1809"),
+			    g_strdupv((char **)db1_reasons));
 	if (!ready)
 		return fake;
 	doms = g_ptr_array_new_with_free_func((GDestroyNotify)vs_domain_free);
@@ -135,6 +189,10 @@ void ctl_fake_free(CtlFake *fake)
 		return;
 	vs_snapshot_free(fake->snapshot);
 	vs_host_free(fake->host);
+	vs_policy_set_free(fake->policies);
+	vs_overrides_free(fake->overrides);
+	g_free(fake->policy_error);
+	g_hash_table_unref(fake->reasons);
 	g_free(fake);
 }
 
@@ -174,6 +232,42 @@ static void fake_reload(gpointer data)
 	fake->reloads_requested++;
 }
 
+static const VsPolicySet *fake_policies_in_force(gpointer data)
+{
+	CtlFake *fake = data;
+
+	return fake->policies;
+}
+
+static void fake_policy_status(gpointer data, const char **ret_dir, const char **ret_error)
+{
+	CtlFake *fake = data;
+
+	*ret_dir = fake->policies->dir;
+	*ret_error = fake->policy_error;
+}
+
+static VsOverrides *fake_overrides(gpointer data)
+{
+	CtlFake *fake = data;
+
+	return fake->overrides;
+}
+
+static void fake_overrides_changed(gpointer data)
+{
+	CtlFake *fake = data;
+
+	fake->overrides_changed++;
+}
+
+static const char *const *fake_reasons(gpointer data, const char *uuid)
+{
+	CtlFake *fake = data;
+
+	return g_hash_table_lookup(fake->reasons, uuid);
+}
+
 VsCtlBackend ctl_fake_backend(CtlFake *fake)
 {
 	return (VsCtlBackend){
@@ -181,6 +275,11 @@ VsCtlBackend ctl_fake_backend(CtlFake *fake)
 		.status = fake_status,
 		.request_tick = fake_tick,
 		.request_reload = fake_reload,
+		.policies = fake_policies_in_force,
+		.policy_status = fake_policy_status,
+		.overrides = fake_overrides,
+		.overrides_changed = fake_overrides_changed,
+		.reasons = fake_reasons,
 		.data = fake,
 	};
 }

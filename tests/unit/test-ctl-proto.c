@@ -284,6 +284,76 @@ static void test_params(void **state)
 	assert_null(none);
 }
 
+static void test_params_optional(void **state)
+{
+	const char *text = "{\"method\": \"org.vsched.SetOverride\", \"parameters\": "
+			   "{\"key\": null, \"name\": \"Weight\", \"n\": 7, \"zero\": 0, \"neg\": -1,"
+			   " \"half\": 0.5, \"nul\": null, \"list\": [\"a\", \"b\"], \"empty\": [],"
+			   " \"mixed\": [\"a\", 1], \"word\": \"a\"}}";
+	g_autoptr(VsCtlReply) none = NULL;
+	g_autoptr(VsCtlRequest) req = vs_ctl_request_decode(text, strlen(text), &none);
+	g_auto(GStrv) strv = NULL;
+	const char *value = "x";
+	gint64 n = 0;
+
+	assert_non_null(req);
+	/* Optional strings: absent and null give NULL. */
+	assert_true(vs_ctl_param_string_opt(req, "key", &value, &none));
+	assert_null(value);
+	value = "x";
+	assert_true(vs_ctl_param_string_opt(req, "absent", &value, &none));
+	assert_null(value);
+	assert_true(vs_ctl_param_string_opt(req, "name", &value, &none));
+	assert_string_equal(value, "Weight");
+	/* Optional non-negative integers. */
+	assert_true(vs_ctl_param_uint_opt(req, "n", 5, &n, &none));
+	assert_int_equal(n, 7);
+	assert_true(vs_ctl_param_uint_opt(req, "zero", 5, &n, &none));
+	assert_int_equal(n, 0);
+	assert_true(vs_ctl_param_uint_opt(req, "absent", 5, &n, &none));
+	assert_int_equal(n, 5);
+	assert_true(vs_ctl_param_uint_opt(req, "nul", 6, &n, &none));
+	assert_int_equal(n, 6);
+	/* Arrays of strings. */
+	assert_true(vs_ctl_param_strv(req, "list", &strv, &none));
+	assert_int_equal(g_strv_length(strv), 2);
+	assert_string_equal(strv[1], "b");
+	assert_null(none);
+
+	{
+		static const char *const bad_ints[] = { "neg", "half", "name", "list" };
+		static const char *const bad_lists[] = { "empty", "mixed", "word", "absent", "nul" };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(bad_ints); i++) {
+			g_autoptr(VsCtlReply) err = NULL;
+
+			n = 42;
+			assert_false(vs_ctl_param_uint_opt(req, bad_ints[i], 0, &n, &err));
+			assert_int_equal(n, 42);
+			assert_string_equal(json_object_get_string_member(err->parameters, "parameter"),
+					    bad_ints[i]);
+		}
+		for (size_t i = 0; i < G_N_ELEMENTS(bad_lists); i++) {
+			g_autoptr(VsCtlReply) err = NULL;
+			char **untouched = (char **)bad_lists;
+			char **got = untouched;
+
+			assert_false(vs_ctl_param_strv(req, bad_lists[i], &got, &err));
+			assert_ptr_equal(got, untouched);
+			assert_string_equal(json_object_get_string_member(err->parameters, "parameter"),
+					    bad_lists[i]);
+		}
+	}
+	{
+		g_autoptr(VsCtlReply) err = NULL;
+
+		value = "untouched";
+		assert_false(vs_ctl_param_string_opt(req, "n", &value, &err));
+		assert_string_equal(value, "untouched");
+		assert_string_equal(json_object_get_string_member(err->parameters, "parameter"), "n");
+	}
+}
+
 static void test_encode(void **state)
 {
 	g_autoptr(JsonObject) params = json_object_new();
@@ -356,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_request_accepts),
 		cmocka_unit_test(test_qualified_names),
 		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_params_optional),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_reply_roundtrip),
 	};
