@@ -9,7 +9,7 @@ PACKAGES="
 	libcgroup-dev libsystemd-dev libcmocka-dev libcap-ng-dev
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 	busybox-static cpio gzip xz-utils zstd kmod
-	python3 util-linux procps
+	python3 util-linux procps groff-base clang libclang-rt-14-dev
 "
 
 if [ "$(id -u)" -ne 0 ]; then

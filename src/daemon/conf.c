@@ -34,6 +34,12 @@ const VsConfKey vs_conf_keys[] = {
 	    true, true,
 	    "Members of this group may use the read-only verbs of vschedctl. Empty, or a "
 	    "group that does not exist: root only."),
+	KEY("Daemon", "PolicyDirectory", VS_CONF_PATH, "", 0, 0, policy_dir, true, false,
+	    "Where the policy files (*.policy) are read from, in lexical order. Empty: the "
+	    "policy.d directory beside this file."),
+	KEY("Daemon", "OverridesFile", VS_CONF_PATH, "/var/lib/vsched/overrides.json", 0, 0,
+	    overrides_file, false, true,
+	    "Where temporary overrides from vschedctl are kept, so that they survive a restart."),
 	KEY("Daemon", "SysRoot", VS_CONF_PATH, "", 0, 0, sysroot, true, true,
 	    "Read /proc, /sys and libvirt's run-time files below this directory instead of "
 	    "/. For tests against fixture trees; leave empty on real hosts."),
@@ -202,6 +208,16 @@ const char **vs_conf_keep_restart_keys(VsConf *next, const VsConf *running)
 	}
 	g_ptr_array_add(names, NULL);
 	return (const char **)g_ptr_array_free(names, FALSE);
+}
+
+char *vs_conf_policy_dir(const VsConf *conf, const char *config_path)
+{
+	g_autofree char *dir = NULL;
+
+	if (conf->policy_dir[0])
+		return g_strdup(conf->policy_dir);
+	dir = g_path_get_dirname(config_path);
+	return g_build_filename(dir, "policy.d", NULL);
 }
 
 void vs_conf_free(VsConf *conf)

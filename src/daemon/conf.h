@@ -14,6 +14,8 @@ typedef struct VsConf {
 	char *libvirt_status_dir;
 	char *control_socket;
 	char *control_group;
+	char *policy_dir;       /* "" = policy.d beside the configuration file */
+	char *overrides_file;
 	char *sysroot;          /* "" on a real host; a fixture tree in tests */
 	int log_level;          /* syslog priority */
 } VsConf;
@@ -54,6 +56,10 @@ VsConf *vs_conf_load(const char *path, bool must_exist, GPtrArray *errors, GPtrA
 const char **vs_conf_keep_restart_keys(VsConf *next, const VsConf *running);
 void vs_conf_free(VsConf *conf);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsConf, vs_conf_free)
+
+/* The policy directory in force for a configuration read from @config_path:
+ * PolicyDirectory= when set, else policy.d beside the file. Caller frees. */
+char *vs_conf_policy_dir(const VsConf *conf, const char *config_path);
 
 /* The default configuration file path. */
 #define VS_CONF_DEFAULT_PATH SYSCONFDIR "/vsched/vschedd.conf"

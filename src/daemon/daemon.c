@@ -9,6 +9,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
+#include "daemon/policy-state.h"
 #include "core/changes.h"
 #include "core/snapshot.h"
 #include "ctl/server.h"
@@ -23,6 +24,9 @@
 #include <glib-unix.h>
 #include <signal.h>
 
+/* Editors write a file in several steps; wait for them to finish. */
+#define POLICY_DEBOUNCE_MS 500
+
 struct VsDaemon {
 	char *config_path;
 	VsConf *conf;
@@ -33,6 +37,7 @@ struct VsDaemon {
 	VsVirt *virt;
 	VsCtlServer *ctl;
 	VsSnapshot *snapshot;
+	VsPolicyState *policy;
 
 	GMainLoop *loop;
 	guint tick_timer;
@@ -117,6 +122,7 @@ static void tick(VsDaemon *d)
 	g_autofree char *status = NULL;
 
 	d->last_collect_us = g_get_monotonic_time() - t0;
+	vs_policy_state_expire(d->policy, snap->wall_us);
 	if (snap->virt_connected)
 		log_changes(d->snapshot && d->snapshot->virt_connected ? d->snapshot : NULL, snap);
 
@@ -197,6 +203,29 @@ static void on_virt_event(VsVirtEventKind kind, const char *uuid, const char *na
 	tick_soon(d);
 }
 
+static gboolean on_policy_dir_changed(gpointer data);
+
+/* Re-reads the policy directory (which the configuration may have moved). */
+static void reload_policies(VsDaemon *d)
+{
+	g_autofree char *dir = vs_conf_policy_dir(d->conf, d->config_path);
+	bool moved = g_strcmp0(dir, vs_policy_state_dir(d->policy)) != 0;
+
+	vs_policy_state_load(d->policy, dir);
+	if (moved)
+		vs_policy_state_watch(d->policy, POLICY_DEBOUNCE_MS, on_policy_dir_changed, d);
+	tick_soon(d);
+}
+
+static gboolean on_policy_dir_changed(gpointer data)
+{
+	VsDaemon *d = data;
+
+	vs_log_info("policy: %s changed; reloading", vs_policy_state_dir(d->policy));
+	reload_policies(d);
+	return G_SOURCE_REMOVE;
+}
+
 static void reload(VsDaemon *d)
 {
 	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
@@ -214,6 +243,8 @@ static void reload(VsDaemon *d)
 		vs_log_err("configuration not reloaded: %u error(s); the running configuration stays",
 			   errors->len);
 		set_last_error(d, g_strdup_printf("reload refused: %s", (char *)g_ptr_array_index(errors, 0)));
+		/* The policies are reloaded all the same: they are their own files. */
+		reload_policies(d);
 		vs_notify_ready("reload refused; running configuration kept");
 		return;
 	}
@@ -225,6 +256,7 @@ static void reload(VsDaemon *d)
 	vs_log_set_level(d->conf->log_level);
 	start_tick_timer(d);
 	vs_log_notice("configuration reloaded from %s", d->config_path);
+	reload_policies(d);
 	vs_notify_ready("configuration reloaded");
 	tick_soon(d);
 }
@@ -278,6 +310,42 @@ static void backend_status(gpointer data, VsDaemonStatus *ret)
 	};
 }
 
+static const VsPolicySet *backend_policies(gpointer data)
+{
+	VsDaemon *d = data;
+
+	return vs_policy_state_set(d->policy);
+}
+
+static void backend_policy_status(gpointer data, const char **ret_dir, const char **ret_error)
+{
+	VsDaemon *d = data;
+
+	*ret_dir = vs_policy_state_dir(d->policy);
+	*ret_error = vs_policy_state_error(d->policy);
+}
+
+static VsOverrides *backend_overrides(gpointer data)
+{
+	VsDaemon *d = data;
+
+	return vs_policy_state_overrides(d->policy);
+}
+
+static void backend_overrides_changed(gpointer data)
+{
+	VsDaemon *d = data;
+
+	vs_policy_state_save_overrides(d->policy);
+	tick_soon(d);
+}
+
+static const char *const *backend_reasons(gpointer data, const char *uuid)
+{
+	/* No planner runs in this build, so no guest has reasons yet. */
+	return NULL;
+}
+
 static void backend_tick(gpointer data)
 {
 	tick_soon(data);
@@ -291,6 +359,7 @@ static void backend_reload(gpointer data)
 VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GError **error)
 {
 	g_autoptr(VsDaemon) d = g_new0(VsDaemon, 1);
+	g_autofree char *policy_dir = NULL;
 
 	d->config_path = g_strdup(config_path);
 	d->conf = conf;
@@ -300,6 +369,10 @@ VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GEr
 	if (!d->host)
 		return NULL;
 	vs_host_probe_caps(d->host, d->sys);
+	policy_dir = vs_conf_policy_dir(conf, config_path);
+	d->policy = vs_policy_state_new(policy_dir, conf->overrides_file);
+	vs_policy_state_load(d->policy, NULL);
+	vs_policy_state_load_overrides(d->policy, g_get_real_time());
 	d->started_us = g_get_monotonic_time();
 	return g_steal_pointer(&d);
 }
@@ -331,6 +404,11 @@ int vs_daemon_run(VsDaemon *d)
 		.status = backend_status,
 		.request_tick = backend_tick,
 		.request_reload = backend_reload,
+		.policies = backend_policies,
+		.policy_status = backend_policy_status,
+		.overrides = backend_overrides,
+		.overrides_changed = backend_overrides_changed,
+		.reasons = backend_reasons,
 		.data = d,
 	};
 	uint64_t watchdog_usec = vs_notify_watchdog_usec();
@@ -356,6 +434,7 @@ int vs_daemon_run(VsDaemon *d)
 	d->signal_sources[1] = g_unix_signal_add(SIGINT, on_sigterm, d);
 	d->signal_sources[2] = g_unix_signal_add(SIGHUP, on_sighup, d);
 	signal(SIGPIPE, SIG_IGN);
+	vs_policy_state_watch(d->policy, POLICY_DEBOUNCE_MS, on_policy_dir_changed, d);
 	if (watchdog_usec)
 		d->watchdog_timer = g_timeout_add((guint)(watchdog_usec / 2000), on_watchdog, d);
 
@@ -386,6 +465,7 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_pointer(&d->ctl, vs_ctl_server_free);
 	g_clear_pointer(&d->virt, vs_virt_free);
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
+	g_clear_pointer(&d->policy, vs_policy_state_free);
 	g_clear_pointer(&d->host, vs_host_free);
 	g_clear_pointer(&d->sys, vs_sys_free);
 	g_clear_pointer(&d->conf, vs_conf_free);

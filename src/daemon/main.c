@@ -3,9 +3,11 @@
 
 #include "daemon/conf.h"
 #include "daemon/daemon.h"
+#include "policy/policy.h"
 #include "util/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -30,6 +32,21 @@ static const GOptionEntry entries[] = {
 	{ "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
 	{ NULL },
 };
+
+/* Checks the policy directory the configuration names; prints every
+ * diagnostic. Returns true when it has no error. */
+static bool check_policies(const VsConf *conf, const char *config_path)
+{
+	g_autofree char *dir = vs_conf_policy_dir(conf, config_path);
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	g_autoptr(VsPolicySet) set = vs_policy_set_load_dir(dir, diags);
+
+	for (guint i = 0; i < diags->len; i++) {
+		const VsPolicyDiag *d = g_ptr_array_index(diags, i);
+		fprintf(stderr, "%s: %s\n", d->warning ? "warning" : "error", d->message);
+	}
+	return set != NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -65,8 +82,7 @@ int main(int argc, char **argv)
 	if (opt_check) {
 		if (!conf)
 			return 1;
-		printf("configuration OK\n");
-		return 0;
+		return check_policies(conf, path) ? (printf("configuration OK\n"), 0) : 1;
 	}
 	if (!conf) {
 		fprintf(stderr, "vschedd: not started: %s has %u error(s)\n", path, errors->len);
