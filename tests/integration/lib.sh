@@ -260,8 +260,8 @@ qemu_vcpu_tids() {
 	done | sort -n
 }
 
-# Writes a vschedd configuration for this run (control socket in the run's
-# temporary directory) to @1 (default TMPDIR/vschedd.conf) and prints its
+# Writes a vschedd configuration for this run (control socket, policy
+# directory and overrides file in the run's temporary directory) to @1 (default TMPDIR/vschedd.conf) and prints its
 # path. Extra "Key=value" lines for [Daemon] may follow.
 daemon_write_config() {
 	local conf=${1:-$VST_TMPDIR/vschedd.conf} line
@@ -275,6 +275,8 @@ daemon_write_config() {
 		echo "LibvirtStatusDir=$VST_STATUS_DIR"
 		echo "ControlSocket=$VST_TMPDIR/run/vschedd.sock"
 		echo "ControlGroup=vsched"
+		echo "PolicyDirectory=$VST_TMPDIR/policy.d"
+		echo "OverridesFile=$VST_TMPDIR/overrides.json"
 		echo "LogLevel=debug"
 		for line in "$@"; do
 			echo "$line"

@@ -131,7 +131,15 @@ vst_log "both guests ready after $((SECONDS - t0))s"
 [ "$(qemu_vcpu_tids "$DB" | wc -l)" = 2 ] || vst_fail "$DB: /proc shows $(qemu_vcpu_tids "$DB" | wc -l) vCPU threads, want 2"
 [ "$(qemu_vcpu_tids "$ONE" | wc -l)" = 1 ] || vst_fail "$ONE: /proc shows $(qemu_vcpu_tids "$ONE" | wc -l) vCPU threads, want 1"
 
-vst_step "start vschedd"
+vst_step "start vschedd with a policy for class db"
+mkdir -p "$VST_TMPDIR/policy.d"
+cat >"$VST_TMPDIR/policy.d/10-db.policy" <<'POLICY'
+[Match]
+Class=db
+
+[CPU]
+Weight=300
+POLICY
 CONF=$(daemon_write_config)
 "$VSCHEDD" --check-config --config "$CONF" | grep -q "configuration OK" ||
 	vst_fail "vschedd --check-config does not accept $CONF"
@@ -144,6 +152,36 @@ vst_wait_until 10 "list: $DB 2/3 db, $ONE 1/1 no class" \
 vst_step "vschedctl show --json reports exactly the vCPU TIDs of /proc (CPU n/TCG)"
 vst_wait_until 10 "show $DB matches /proc: $(qemu_vcpu_tids "$DB" | tr '\n' ' ')" show_matches_proc "$DB" 2
 vst_wait_until 10 "show $ONE matches /proc: $(qemu_vcpu_tids "$ONE" | tr '\n' ' ')" show_matches_proc "$ONE" 1
+
+# explain_key DOMAIN KEY: "value origin file:line" of one effective key.
+explain_key() {
+	ctl explain "$1" --json | vst_json "' '.join(str(k.get(f)) for k in d['keys'] if k['key'] == '$2' for f in ('value', 'origin', 'file', 'line'))"
+}
+
+vst_step "the guest tagged class db through <metadata> gets the class policy; explain names file and line"
+want="300 file $VST_TMPDIR/policy.d/10-db.policy 5"
+db_explained() {
+	local got
+	got=$(explain_key "$DB" CPU.Weight)
+	echo "got '$got'"
+	[ "$got" = "$want" ]
+}
+vst_wait_until 10 "explain $DB: CPU.Weight = $want" db_explained
+[ "$(list_field "$DB" policy)" = "10-db" ] || vst_fail "list: $DB policy column is $(list_field "$DB" policy), want 10-db"
+got=$(explain_key "$ONE" CPU.Weight)
+[ "${got% *}" = "100 default None" ] || vst_fail "explain $ONE CPU.Weight: got '$got', want the default"
+
+vst_step "tagging $ONE live with virsh metadata applies the class policy at the next tick"
+virsh_ metadata "$ONE" --uri https://vsched.dev/xmlns/domain/1 --key vsched \
+	--set '<policy class="db"/>' --live >/dev/null || vst_fail "virsh metadata --set failed"
+one_tagged() {
+	local got
+	got=$(explain_key "$ONE" CPU.Weight)
+	echo "got '$got'"
+	[ "$got" = "$want" ]
+}
+vst_wait_until 5 "explain $ONE: CPU.Weight from 10-db.policy:5" one_tagged
+ctl explain "$ONE" | sed 's/^/    /'
 
 vst_step "show by id and by UUID gives the same domain as by name"
 DB_PID=$(qemu_pid "$DB")
