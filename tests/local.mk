@@ -8,6 +8,7 @@ include tests/unit/host.mk
 include tests/unit/virt.mk
 include tests/unit/ctl.mk
 include tests/unit/policy.mk
+include tests/unit/sched.mk
 include tests/component/local.mk
 include tests/integration/local.mk
 include tests/lab/local.mk
