@@ -111,6 +111,20 @@ static int wait_fd(int fd, short events, gint64 deadline)
 	}
 }
 
+/* After a failed send(2)/recv(2) on the non-blocking socket: 0 to try again
+ * (interrupted, or the socket became ready for @events before @deadline),
+ * else -EPIPE for a reset peer, -ETIMEDOUT, or the call's -errno. */
+static int after_io_failure(int fd, short events, gint64 deadline)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno == ECONNRESET)
+		return -EPIPE;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return -errno;
+	return wait_fd(fd, events, deadline);
+}
+
 /* Sends all of @msg. Returns 0, -EPIPE when the daemon closed the
  * connection, -ETIMEDOUT, or another -errno. */
 static int send_all(VsCtlClient *client, const char *msg, gsize len, gint64 deadline)
@@ -125,13 +139,7 @@ static int send_all(VsCtlClient *client, const char *msg, gsize len, gint64 dead
 			done += (gsize)n;
 			continue;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno == ECONNRESET)
-			return -EPIPE;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		r = wait_fd(client->fd, POLLOUT, deadline);
+		r = after_io_failure(client->fd, POLLOUT, deadline);
 		if (r < 0)
 			return r;
 	}
@@ -158,13 +166,7 @@ static int receive_one(VsCtlClient *client, gint64 deadline, char **ret_msg, gsi
 		}
 		if (n == 0)
 			return -EPIPE;
-		if (errno == EINTR)
-			continue;
-		if (errno == ECONNRESET)
-			return -EPIPE;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		r = wait_fd(client->fd, POLLIN, deadline);
+		r = after_io_failure(client->fd, POLLIN, deadline);
 		if (r < 0)
 			return r;
 	}

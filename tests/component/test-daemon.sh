@@ -7,51 +7,10 @@
 # stay) and with a good one, dry-run, and a clean stop on SIGTERM.
 set -euo pipefail
 
-src=${top_srcdir:?}
-build=${top_builddir:?}
-VSCHEDD="$build/src/daemon/vschedd"
-VSCHEDCTL="$build/src/ctl/vschedctl"
-tmp=$(mktemp -d /tmp/vsched-daemon-XXXXXX)
-pid=""
-
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$tmp/daemon.log" ] && { echo "--- daemon log"; cat "$tmp/daemon.log"; } >&2
-	exit 1
-}
-
-# json FILE EXPR: evaluate a Python expression over the parsed JSON (as j).
-json() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-
-wait_for() { # wait_for SECONDS COMMAND...: poll until the command succeeds
-	local deadline=$(($(date +%s) + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
-mkdir -p "$tmp/root"
-cp -a "$src/tests/data/hosts/flat2/." "$tmp/root/"
-cp -a "$src/tests/data/virt/testdrv-root/." "$tmp/root/"
-chmod -R u+w "$tmp/root"
-
-cat > "$tmp/vschedd.conf" <<CONF
-[Daemon]
-TickInterval=200ms
-LibvirtURI=test://$src/tests/data/virt/testdrv.xml
-LibvirtStatusDir=/run/libvirt/qemu
-ControlSocket=$tmp/run/vschedd.sock
-ControlGroup=
-SysRoot=$tmp/root
-CONF
-export VSCHED_SOCKET="$tmp/run/vschedd.sock"
+. "$(dirname "$0")/lib.sh"
+make_fixture_root
+write_config
+# No policy directory: policy.d beside the configuration, which does not exist.
 
 echo "# --check-config accepts a good file"
 out=$("$VSCHEDD" --check-config --config "$tmp/vschedd.conf")
@@ -73,9 +32,7 @@ grep -q "not started" "$tmp/start.err" || fail "no refusal message: $(cat "$tmp/
 [ ! -e "$tmp/run" ] || fail "a refused start created $tmp/run"
 
 echo "# the daemon runs on the fixture root and the test driver"
-"$VSCHEDD" --foreground --config "$tmp/vschedd.conf" > "$tmp/daemon.log" 2>&1 &
-pid=$!
-wait_for 10 "$VSCHEDCTL" status || fail "no answer on the control socket"
+start_daemon
 
 "$VSCHEDCTL" list --json > "$tmp/list.json" || fail "list --json failed"
 [ "$(json "$tmp/list.json" '",".join(d["name"] for d in j["domains"] if d["state"]=="running")')" = "db1,web1" ] ||
@@ -122,10 +79,7 @@ grep -q "ControlSocket changed; it takes effect when vschedd restarts" "$tmp/dae
 [ "$(json "$tmp/status.json" 'j["tick_interval_us"]')" = 300000 ] || fail "the new tick interval is not in force"
 
 echo "# SIGTERM stops cleanly and removes the socket"
-kill -TERM "$pid"
-rc=0; wait "$pid" || rc=$?
-pid=""
-[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM"
+stop_daemon
 [ ! -e "$tmp/run/vschedd.sock" ] || fail "the socket was left behind"
 
 echo "# --dry-run collects and logs the plan without acting"

@@ -6,34 +6,7 @@
 # names file and line, overrides apply, expire, and survive a restart.
 set -euo pipefail
 
-src=${top_srcdir:?}
-build=${top_builddir:?}
-VSCHEDD="$build/src/daemon/vschedd"
-VSCHEDCTL="$build/src/ctl/vschedctl"
-tmp=$(mktemp -d /tmp/vsched-policy-XXXXXX)
-pid=""
-
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$tmp/daemon.log" ] && { echo "--- daemon log"; cat "$tmp/daemon.log"; } >&2
-	exit 1
-}
-
-json() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-
-wait_for() {
-	local deadline=$(($(date +%s) + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
+. "$(dirname "$0")/lib.sh"
 
 # explain_of DOMAIN KEY: "value origin file:line" of one key, from explain --json.
 explain_of() {
@@ -41,33 +14,9 @@ explain_of() {
 	json "$tmp/explain.json" '" ".join(str(x) for x in [[k for k in j["keys"] if k["key"]=="'"$2"'"][0].get(f) for f in ("value","origin","file","line")])'
 }
 
-start_daemon() {
-	"$VSCHEDD" --foreground --config "$tmp/vschedd.conf" >> "$tmp/daemon.log" 2>&1 &
-	pid=$!
-	wait_for 10 "$VSCHEDCTL" status || fail "no answer on the control socket"
-}
-
-stop_daemon() {
-	kill -TERM "$pid"
-	wait "$pid" || fail "vschedd exited with $? on SIGTERM"
-	pid=""
-}
-
-mkdir -p "$tmp/root" "$tmp/policy.d"
-cp -a "$src/tests/data/hosts/flat2/." "$tmp/root/"
-cp -a "$src/tests/data/virt/testdrv-root/." "$tmp/root/"
-chmod -R u+w "$tmp/root"
-cat > "$tmp/vschedd.conf" <<CONF
-[Daemon]
-TickInterval=200ms
-LibvirtURI=test://$src/tests/data/virt/testdrv.xml
-ControlSocket=$tmp/vschedd.sock
-ControlGroup=
-PolicyDirectory=$tmp/policy.d
-OverridesFile=$tmp/state/overrides.json
-SysRoot=$tmp/root
-CONF
-export VSCHED_SOCKET="$tmp/vschedd.sock"
+make_fixture_root
+mkdir -p "$tmp/policy.d"
+write_config "PolicyDirectory=$tmp/policy.d"
 
 # db1 carries <vsched:policy class="db"/> in tests/data/virt/testdrv.xml.
 cat > "$tmp/policy.d/10-db.policy" <<'P'
