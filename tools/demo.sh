@@ -2,9 +2,10 @@
 # The main job on a fresh Debian 12 host, as root: installs the build and
 # run-time dependencies (tools/install-deps.sh), builds vsched in build/,
 # makes libvirtd usable (tools/libvirtd-setup.sh), boots a small TCG demo
-# guest "vsched-demo" (2 of 4 vCPUs, 512 MiB, class "demo") when libvirt has
+# guest "vsched-demo" (2 of 4 vCPUs, 512 MiB, class "general", so that
+# conf/policy.d/50-general.policy applies) when libvirt has
 # no domain at all, runs vschedd in the foreground with conf/vschedd.conf,
-# prints `vschedctl list` and `vschedctl show`, and keeps vschedd running
+# prints `vschedctl list`, `show` and `explain`, and keeps vschedd running
 # until Ctrl-C (the demo guest stays; `virsh destroy vsched-demo` removes it).
 #
 # Usage: tools/demo.sh [--once]
@@ -92,7 +93,7 @@ if [ -z "$(virsh -q -c "$URI" list --all --name | tr -d '[:space:]')" ]; then
 	console="$CONSOLE_DIR/$GUEST.console.log"
 	: >"$console"
 	xml=$(mktemp /tmp/vsched-demo.XXXXXX.xml)
-	"$SRC/tests/guest/domain-xml.sh" "$GUEST" 2 4 512 idle demo "$console" "$GUEST_CACHE" >"$xml"
+	"$SRC/tests/guest/domain-xml.sh" "$GUEST" 2 4 512 idle general "$console" "$GUEST_CACHE" >"$xml"
 	CREATED=1
 	virsh -q -c "$URI" create "$xml" >/dev/null || {
 		rm -f "$xml"
@@ -145,6 +146,8 @@ fi
 if [ -n "$SHOW" ]; then
 	step "vschedctl show $SHOW"
 	"$VSCHEDCTL" --socket "$SOCKET" show "$SHOW"
+	step "vschedctl explain $SHOW"
+	"$VSCHEDCTL" --socket "$SOCKET" explain "$SHOW"
 fi
 
 if [ "$ONCE" = 1 ]; then
