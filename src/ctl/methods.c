@@ -256,7 +256,24 @@ static JsonArray *render_threads(const GArray *threads)
 	return arr;
 }
 
-static JsonArray *render_vcpus(const GArray *vcpus)
+/* The CPU plan's view of a vCPU: planned affinity, placement and
+ * reservation, each null when the plan has nothing for it; left out when
+ * the backend has no CPU plan at all. */
+static void render_vcpu_plan(JsonObject *obj, const VsCtlBackend *backend, const char *uuid,
+			     guint index)
+{
+	const VsCpuVcpuPlan *p;
+
+	if (!backend->vcpu_plan)
+		return;
+	p = backend->vcpu_plan(backend->data, uuid, index);
+	set_str(obj, "planned_affinity", p ? p->affinity : NULL);
+	set_str(obj, "placement", p ? p->placement : NULL);
+	set_str(obj, "reservation", p ? p->reservation : NULL);
+}
+
+static JsonArray *render_vcpus(const GArray *vcpus, const VsCtlBackend *backend,
+			       const char *uuid)
 {
 	JsonArray *arr = json_array_new();
 
@@ -267,6 +284,7 @@ static JsonArray *render_vcpus(const GArray *vcpus)
 		set_int(o, "index", v->index);
 		json_object_set_boolean_member(o, "online", v->online);
 		render_thread_into(o, &v->thread);
+		render_vcpu_plan(o, backend, uuid, v->index);
 		if (v->has_stats) {
 			set_u64(o, "time_ns", v->time_ns);
 			set_u64(o, "delay_ns", v->delay_ns);
@@ -310,7 +328,8 @@ static JsonObject *render_balloon(const VsBalloonStats *b)
 	return obj;
 }
 
-static JsonObject *render_detail(const VsDomain *dom, const VsPolicySet *set)
+static JsonObject *render_detail(const VsDomain *dom, const VsPolicySet *set,
+				 const VsCtlBackend *backend)
 {
 	JsonObject *obj = render_summary(dom, set);
 
@@ -324,7 +343,7 @@ static JsonObject *render_detail(const VsDomain *dom, const VsPolicySet *set)
 	else
 		json_object_set_null_member(obj, "cpu_time_ns");
 	set_str(obj, "threads_problem", dom->threads_problem);
-	json_object_set_array_member(obj, "vcpu", render_vcpus(dom->vcpus));
+	json_object_set_array_member(obj, "vcpu", render_vcpus(dom->vcpus, backend, dom->uuid));
 	json_object_set_array_member(obj, "emulator", render_threads(dom->emulator_threads));
 	json_object_set_array_member(obj, "iothreads", render_threads(dom->io_threads));
 	json_object_set_object_member(obj, "balloon", render_balloon(&dom->balloon));
@@ -391,7 +410,7 @@ static VsCtlReply *method_show(const VsCtlBackend *backend, const VsCtlRequest *
 		return vs_ctl_reply_new_error_string(VS_CTL_ERROR_NO_SUCH_DOMAIN, "domain", ref);
 	params = json_object_new();
 	json_object_set_object_member(params, "domain",
-				      render_detail(dom, backend->policies(backend->data)));
+				      render_detail(dom, backend->policies(backend->data), backend));
 	return vs_ctl_reply_new(params);
 }
 
@@ -664,11 +683,213 @@ static VsCtlReply *method_reload(const VsCtlBackend *backend, const VsCtlRequest
 	return vs_ctl_reply_new(NULL);
 }
 
+/* Sets @key to @part as a percentage of @whole, or null when @whole is 0. */
+static void set_pct(JsonObject *obj, const char *key, uint64_t part, uint64_t whole)
+{
+	if (whole == 0)
+		json_object_set_null_member(obj, key);
+	else
+		json_object_set_double_member(obj, key, 100.0 * (double)part / (double)whole);
+}
+
+/* The figures of one window (doc/control-protocol.md, Steal). */
+static JsonObject *render_steal_window(const VsStealPoint *w)
+{
+	JsonObject *obj = json_object_new();
+
+	set_u64(obj, "wall_ns", w->span_ns);
+	set_u64(obj, "vcpu_wall_ns", w->wall_ns);
+	set_int(obj, "intervals", w->n);
+	set_int(obj, "clamped", w->clamped);
+	set_u64(obj, "run_ns", w->run_ns);
+	set_u64(obj, "steal_ns", w->steal_ns);
+	set_u64(obj, "contention_ns", w->contention_ns);
+	set_u64(obj, "cap_ns", w->cap_ns);
+	set_u64(obj, "reservation_ns", w->reservation_ns);
+	set_pct(obj, "steal_pct", w->steal_ns, w->wall_ns);
+	set_pct(obj, "contention_pct", w->contention_ns, w->wall_ns);
+	set_pct(obj, "cap_pct", w->cap_ns, w->wall_ns);
+	set_pct(obj, "reservation_pct", w->reservation_ns, w->wall_ns);
+	set_pct(obj, "cpu_pct", w->run_ns, w->span_ns);
+	if (w->entitled_wall_ns > 0) {
+		set_u64(obj, "entitled_ns", w->entitled_ns);
+		set_u64(obj, "deficit_ns", w->deficit_ns);
+		set_pct(obj, "entitled_pct", w->entitled_ns, w->span_ns);
+		set_pct(obj, "deficit_pct", w->deficit_ns, w->span_ns);
+	} else {
+		json_object_set_null_member(obj, "entitled_ns");
+		json_object_set_null_member(obj, "deficit_ns");
+		json_object_set_null_member(obj, "entitled_pct");
+		json_object_set_null_member(obj, "deficit_pct");
+	}
+	set_str(obj, "libvirt_check", vs_steal_check_name(vs_steal_check_libvirt(w)));
+	if (w->libvirt_wall_ns > 0) {
+		set_u64(obj, "libvirt_delay_ns", w->libvirt_delay_ns);
+		set_u64(obj, "libvirt_ours_ns", w->libvirt_ours_ns);
+	} else {
+		json_object_set_null_member(obj, "libvirt_delay_ns");
+		json_object_set_null_member(obj, "libvirt_ours_ns");
+	}
+	return obj;
+}
+
+static JsonObject *render_steal_windows(const VsStealPoint *windows)
+{
+	JsonObject *obj = json_object_new();
+
+	for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
+		json_object_set_object_member(obj, vs_steal_window_name(w),
+					      render_steal_window(&windows[w]));
+	return obj;
+}
+
+static JsonObject *render_counters(uint64_t run_ns, uint64_t delay_ns)
+{
+	JsonObject *obj = json_object_new();
+
+	set_u64(obj, "run_ns", run_ns);
+	set_u64(obj, "delay_ns", delay_ns);
+	return obj;
+}
+
+static JsonObject *render_steal_vcpu(const VsStealVcpuReport *v)
+{
+	JsonObject *obj = json_object_new();
+
+	set_int(obj, "index", v->index);
+	set_int(obj, "tid", v->tid);
+	set_str(obj, "problem", v->problem);
+	set_str(obj, "last_sample", v->last_result);
+	set_u64(obj, "resets", v->resets);
+	set_u64(obj, "clamps", v->clamps);
+	set_str(obj, "cgroup", v->cgroup);
+	set_str(obj, "guest_cgroup", v->guest_cgroup);
+	set_str(obj, "throttle_problem", v->throttle_problem);
+	if (v->reserved_period_ns > 0) {
+		JsonObject *res = json_object_new();
+
+		set_u64(res, "runtime_ns", v->reserved_runtime_ns);
+		set_u64(res, "period_ns", v->reserved_period_ns);
+		json_object_set_object_member(obj, "reservation", res);
+	} else {
+		json_object_set_null_member(obj, "reservation");
+	}
+	if (v->entitlement >= 0)
+		json_object_set_double_member(obj, "entitlement_cpus", v->entitlement);
+	else
+		json_object_set_null_member(obj, "entitlement_cpus");
+	if (v->has_paths) {
+		JsonObject *paths = json_object_new();
+
+		set_int(paths, "mono_us", v->paths_mono_us);
+		json_object_set_object_member(paths, "taskstats",
+					      render_counters(v->taskstats_run_ns,
+							      v->taskstats_delay_ns));
+		json_object_set_object_member(paths, "schedstat",
+					      render_counters(v->schedstat_run_ns,
+							      v->schedstat_delay_ns));
+		json_object_set_object_member(obj, "paths", paths);
+	} else {
+		json_object_set_null_member(obj, "paths");
+	}
+	json_object_set_object_member(obj, "windows", render_steal_windows(v->windows));
+	return obj;
+}
+
+static JsonObject *render_steal_guest(const VsStealGuestReport *g, bool with_vcpus)
+{
+	JsonObject *obj = json_object_new();
+
+	set_str(obj, "name", g->name);
+	set_str(obj, "uuid", g->uuid);
+	set_int(obj, "vcpus", g->vcpus->len);
+	set_str(obj, "guest_view", g->guest_view);
+	json_object_set_boolean_member(obj, "alert", g->alert);
+	set_str(obj, "alert_condition", g->alert_condition);
+	json_object_set_object_member(obj, "windows", render_steal_windows(g->windows));
+	if (with_vcpus) {
+		JsonArray *arr = json_array_new();
+
+		for (guint i = 0; i < g->vcpus->len; i++)
+			json_array_add_object_element(
+				arr, render_steal_vcpu(&g_array_index(g->vcpus, VsStealVcpuReport, i)));
+		json_object_set_array_member(obj, "vcpu", arr);
+	}
+	return obj;
+}
+
+static JsonObject *render_steal_host(const VsStealReport *r, const VsSnapshot *snap)
+{
+	const VsHost *host = snap ? snap->host : NULL;
+	JsonObject *obj = json_object_new();
+
+	if (host && host->topology.online)
+		set_int(obj, "cpus", vs_cpuset_count(host->topology.online));
+	else
+		json_object_set_null_member(obj, "cpus");
+	if (r->has_host_cpu)
+		json_object_set_double_member(obj, "busy_pct", r->host_busy_pct);
+	else
+		json_object_set_null_member(obj, "busy_pct");
+	if (host)
+		set_psi(obj, "psi_cpu", &host->psi_cpu);
+	else
+		json_object_set_null_member(obj, "psi_cpu");
+	return obj;
+}
+
+static VsCtlReply *method_steal(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	static const char *const known[] = { "domain", NULL };
+	const VsStealReport *report;
+	VsCtlReply *error = NULL;
+	const char *ref;
+	JsonObject *params;
+	JsonArray *guests;
+
+	if (!vs_ctl_param_check_known(req, known, &error) ||
+	    !vs_ctl_param_string_opt(req, "domain", &ref, &error))
+		return error;
+	report = backend->steal ? backend->steal(backend->data) : NULL;
+	if (!report)
+		return vs_ctl_reply_new_error_string(VS_CTL_ERROR_NOT_READY, "reason",
+						     "steal accounting is not running in this daemon");
+	guests = json_array_new();
+	if (ref) {
+		/* Found as virsh finds it (id, UUID, name) in the inventory;
+		 * a domain the report lacks is not running: no guests. */
+		const VsDomain *dom = find_domain(backend, ref, &error);
+		const VsStealGuestReport *g;
+
+		if (!dom) {
+			json_array_unref(guests);
+			return error;
+		}
+		g = vs_steal_report_find(report, dom->uuid);
+		if (g)
+			json_array_add_object_element(guests, render_steal_guest(g, true));
+	} else {
+		for (guint i = 0; i < report->guests->len; i++)
+			json_array_add_object_element(
+				guests, render_steal_guest(g_ptr_array_index(report->guests, i), false));
+	}
+	params = json_object_new();
+	set_u64(params, "tick", report->tick);
+	set_str(params, "source", report->source);
+	set_str(params, "source_note", report->source_why);
+	set_str(params, "check_source", report->check_source);
+	json_object_set_object_member(params, "host",
+				      render_steal_host(report, backend->snapshot(backend->data)));
+	json_object_set_array_member(params, "guests", guests);
+	return vs_ctl_reply_new(params);
+}
+
 static const VsCtlMethod methods[] = {
 	{ "org.vsched.Status", false, method_status },
 	{ "org.vsched.List", false, method_list },
 	{ "org.vsched.Show", false, method_show },
 	{ "org.vsched.Explain", false, method_explain },
+	{ "org.vsched.Steal", false, method_steal },
 	{ "org.vsched.ListOverrides", false, method_list_overrides },
 	{ "org.vsched.SetOverride", true, method_set_override },
 	{ "org.vsched.ClearOverride", true, method_clear_override },

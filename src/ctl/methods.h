@@ -13,6 +13,8 @@
 #include "core/snapshot.h"
 #include "ctl/proto.h"
 #include "policy/policy.h"
+#include "sched/cpuplan.h"
+#include "steal/report.h"
 
 /* What the control server asks of the daemon. Called in the main context
  * that serves the socket. */
@@ -38,7 +40,14 @@ typedef struct VsCtlBackend {
 	/* The planners' reasons for a domain at the last tick, as a NULL-terminated
 	 * array of sentences (borrowed), or NULL when none. */
 	const char *const *(*reasons)(gpointer data, const char *uuid);
+	/* What the CPU plan of the last tick says about vCPU @index of the
+	 * domain @uuid (borrowed), or NULL; the member may be NULL too. */
+	const VsCpuVcpuPlan *(*vcpu_plan)(gpointer data, const char *uuid, guint index);
 	gpointer data;
+	/* The steal report of the last tick (borrowed), or NULL when steal
+	 * accounting does not run; org.vsched.Steal then answers NotReady. A
+	 * backend without this member (NULL) has no steal accounting either. */
+	const VsStealReport *(*steal)(gpointer data);
 } VsCtlBackend;
 
 typedef VsCtlReply *(*VsCtlHandler)(const VsCtlBackend *backend, const VsCtlRequest *req);

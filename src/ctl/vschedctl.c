@@ -12,6 +12,7 @@
 
 #include "ctl/client.h"
 #include "policy/policy.h"
+#include "steal/account.h"
 #include "util/units.h"
 
 #include <locale.h>
@@ -29,6 +30,9 @@ typedef struct Ctl {
 	bool all;
 	const char *dir;       /* policy check --dir */
 	int64_t for_us;        /* override --for; 0: until cleared */
+	const char *window;    /* steal, top --window: "10s", "1m", "5m" */
+	int64_t interval_us;   /* top --interval */
+	gint64 iterations;     /* top --iterations; 0: until interrupted */
 } Ctl;
 
 /* The options a verb accepts besides --socket. */
@@ -37,6 +41,9 @@ typedef enum {
 	OPT_ALL = 1 << 1,
 	OPT_DIR = 1 << 2,
 	OPT_FOR = 1 << 3,
+	OPT_WINDOW = 1 << 4,
+	OPT_INTERVAL = 1 << 5,
+	OPT_ITERATIONS = 1 << 6,
 } VerbOpts;
 
 typedef struct Verb {
@@ -500,6 +507,7 @@ static void print_domain(JsonObject *d)
 	g_autoptr(Table) t = NULL;
 	JsonArray *vcpus = jarr(d, "vcpu");
 	JsonNode *cpu_time = json_object_get_member(d, "cpu_time_ns");
+	bool planned;
 	gint64 id = jint(d, "id", -1), pid = jint(d, "pid", 0);
 
 	line = id >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, id) : g_strdup("-");
@@ -534,7 +542,14 @@ static void print_domain(JsonObject *d)
 		print_field("Threads problem", jstr(d, "threads_problem"));
 
 	printf("\n");
-	t = table_new(5, "VCPU", "TID", "CPU", "Affinity", "Comm");
+	/* A daemon with a CPU plan says where it placed each vCPU; the
+	 * Affinity column stays what /proc says. */
+	planned = vcpus && json_array_get_length(vcpus) > 0 &&
+		  json_object_has_member(json_array_get_object_element(vcpus, 0), "placement");
+	if (planned)
+		t = table_new(7, "VCPU", "TID", "CPU", "Affinity", "Comm", "Planned", "Placement");
+	else
+		t = table_new(5, "VCPU", "TID", "CPU", "Affinity", "Comm");
 	for (guint i = 0; vcpus && i < json_array_get_length(vcpus); i++) {
 		JsonObject *v = json_array_get_object_element(vcpus, i);
 		gint64 tid = jint(v, "tid", 0), cpu = jint(v, "cpu", -1);
@@ -550,6 +565,14 @@ static void print_domain(JsonObject *d)
 						 : g_strdup("-"));
 		table_add(t, g_strdup(tid > 0 ? or_dash(jstr(v, "affinity")) : "-"));
 		table_add(t, g_strdup(or_dash(comm)));
+		if (planned) {
+			const char *res = jstr(v, "reservation");
+
+			table_add(t, g_strdup(or_dash(jstr(v, "planned_affinity"))));
+			table_add(t, res ? g_strdup_printf("%s; reservation %s",
+							   or_dash(jstr(v, "placement")), res)
+					 : g_strdup(or_dash(jstr(v, "placement"))));
+		}
 	}
 	table_print(t);
 	printf("\n");
@@ -766,6 +789,16 @@ static int run_override_set(const Ctl *ctl, char **args)
 	return 0;
 }
 
+/* vcpupin DOMAIN VCPU CPULIST: an override of Pin=VCPU:CPULIST, one per
+ * vCPU (a new one for the same vCPU replaces the old). */
+static int run_vcpupin(const Ctl *ctl, char **args)
+{
+	g_autofree char *pin = g_strdup_printf("Pin=%s:%s", args[1], args[2]);
+	char *override_args[] = { args[0], pin, NULL };
+
+	return run_override_set(ctl, override_args);
+}
+
 static int run_override_list(const Ctl *ctl, char **args)
 {
 	g_autoptr(VsCtlReply) reply = call(ctl, "org.vsched.ListOverrides", NULL);
@@ -880,6 +913,226 @@ static int run_help(const Ctl *ctl, char **args)
 	return 0;
 }
 
+/* A percentage member of a steal window, or "-" when it is null. */
+static char *format_pct(JsonObject *w, const char *key)
+{
+	JsonNode *n = w ? json_object_get_member(w, key) : NULL;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n))
+		return g_strdup("-");
+	return g_strdup_printf("%.1f", json_node_get_double(n));
+}
+
+static double jdouble(JsonObject *obj, const char *key)
+{
+	JsonNode *n = obj ? json_object_get_member(obj, key) : NULL;
+
+	return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : 0.0;
+}
+
+/* The window @ctl asks for of a guest or vCPU object. */
+static JsonObject *steal_window(const Ctl *ctl, JsonObject *obj)
+{
+	return jobj(jobj(obj, "windows"), ctl->window);
+}
+
+/* Appends the five figure columns of @w: steal, contention, cap,
+ * reservation, CPU. */
+static void add_figures(Table *t, JsonObject *w)
+{
+	table_add(t, format_pct(w, "steal_pct"));
+	table_add(t, format_pct(w, "contention_pct"));
+	table_add(t, format_pct(w, "cap_pct"));
+	table_add(t, format_pct(w, "reservation_pct"));
+	table_add(t, format_pct(w, "cpu_pct"));
+}
+
+static JsonObject *call_steal(const Ctl *ctl, const char *ref, VsCtlReply **ret_reply)
+{
+	g_autoptr(JsonObject) params = json_object_new();
+	VsCtlReply *reply;
+
+	if (ref) {
+		json_object_set_string_member(params, "domain", ref);
+		reply = call_domain(ctl, "org.vsched.Steal", ref, params);
+	} else {
+		reply = call(ctl, "org.vsched.Steal", NULL);
+	}
+	*ret_reply = reply;
+	return reply ? reply->parameters : NULL;
+}
+
+static void print_steal_domain(const Ctl *ctl, JsonObject *g)
+{
+	g_autoptr(Table) t = table_new(8, "VCPU", "TID", "Steal%", "Contention%", "Cap%",
+				       "Reservation%", "CPU%", "Libvirt");
+	JsonObject *w = steal_window(ctl, g);
+	JsonArray *vcpus = jarr(g, "vcpu");
+	g_autofree char *line = NULL;
+	g_autofree char *steal = format_pct(w, "steal_pct");
+	g_autofree char *contention = format_pct(w, "contention_pct");
+	g_autofree char *cap = format_pct(w, "cap_pct");
+	g_autofree char *reservation = format_pct(w, "reservation_pct");
+	g_autofree char *cpu = format_pct(w, "cpu_pct");
+	g_autofree char *entitled = format_pct(w, "entitled_pct");
+	g_autofree char *deficit = format_pct(w, "deficit_pct");
+
+	print_field("Name", or_dash(jstr(g, "name")));
+	print_field("UUID", or_dash(jstr(g, "uuid")));
+	line = g_strdup_printf("%s (%.1f s measured)", ctl->window,
+			       (double)jint(w, "wall_ns", 0) / 1e9);
+	print_field("Window", line);
+	g_free(line);
+	line = g_strdup_printf("%s%% (contention %s%%, cap %s%%, reservation %s%%) of %"
+			       G_GINT64_FORMAT " vCPU(s)", steal, contention, cap, reservation,
+			       jint(g, "vcpus", 0));
+	print_field("Steal", line);
+	g_free(line);
+	line = g_strdup_printf("%s%%", cpu);
+	print_field("CPU", line);
+	if (strcmp(entitled, "-") != 0) {
+		g_free(line);
+		line = g_strdup_printf("%s%% entitled, deficit %s%%", entitled, deficit);
+		print_field("Entitlement", line);
+	} else {
+		print_field("Entitlement", "not known (no CPU plan)");
+	}
+	print_field("Guest view", or_dash(jstr(g, "guest_view")));
+	if (jbool(g, "alert"))
+		print_field("Alert", or_dash(jstr(g, "alert_condition")));
+	printf("\n");
+	for (guint i = 0; vcpus && i < json_array_get_length(vcpus); i++) {
+		JsonObject *v = json_array_get_object_element(vcpus, i);
+		JsonObject *vw = steal_window(ctl, v);
+		gint64 tid = jint(v, "tid", 0);
+
+		table_add(t, g_strdup_printf("%" G_GINT64_FORMAT, jint(v, "index", 0)));
+		table_add(t, tid > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, tid) : g_strdup("-"));
+		add_figures(t, vw);
+		table_add(t, g_strdup(or_dash(jstr(vw, "libvirt_check"))));
+	}
+	table_print(t);
+	printf("\n");
+	for (guint i = 0; vcpus && i < json_array_get_length(vcpus); i++) {
+		JsonObject *v = json_array_get_object_element(vcpus, i);
+		g_autofree char *label = g_strdup_printf("vCPU %" G_GINT64_FORMAT,
+							 jint(v, "index", 0));
+
+		if (jstr(v, "problem"))
+			print_field(label, jstr(v, "problem"));
+		if (jstr(v, "throttle_problem"))
+			print_field(label, jstr(v, "throttle_problem"));
+	}
+}
+
+static int run_steal(const Ctl *ctl, char **args)
+{
+	g_autoptr(VsCtlReply) reply = NULL;
+	g_autoptr(Table) t = NULL;
+	JsonObject *p = call_steal(ctl, args[0], &reply);
+	JsonArray *guests;
+
+	if (!p)
+		return 1;
+	if (ctl->json) {
+		print_json(p);
+		return 0;
+	}
+	guests = jarr(p, "guests");
+	if (args[0]) {
+		if (!guests || json_array_get_length(guests) == 0) {
+			fprintf(stderr, "error: domain '%s' is not running: no steal figures\n",
+				args[0]);
+			return 1;
+		}
+		print_steal_domain(ctl, json_array_get_object_element(guests, 0));
+		return 0;
+	}
+	t = table_new(7, "Name", "vCPUs", "Steal%", "Contention%", "Cap%", "Reservation%", "CPU%");
+	for (guint i = 0; guests && i < json_array_get_length(guests); i++) {
+		JsonObject *g = json_array_get_object_element(guests, i);
+
+		table_add(t, g_strdup(or_dash(jstr(g, "name"))));
+		table_add(t, g_strdup_printf("%" G_GINT64_FORMAT, jint(g, "vcpus", 0)));
+		add_figures(t, steal_window(ctl, g));
+	}
+	printf(" Window: %s; counters from %s\n\n", ctl->window, or_dash(jstr(p, "source")));
+	table_print(t);
+	printf("\n");
+	return 0;
+}
+
+/* Guests by steal in the window, highest first, then by name. */
+static gint compare_by_steal(gconstpointer a, gconstpointer b, gpointer data)
+{
+	const Ctl *ctl = data;
+	JsonObject *x = *(JsonObject *const *)a, *y = *(JsonObject *const *)b;
+	double sx = jdouble(steal_window(ctl, x), "steal_pct");
+	double sy = jdouble(steal_window(ctl, y), "steal_pct");
+
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return g_strcmp0(jstr(x, "name"), jstr(y, "name"));
+}
+
+/* One frame of `top`. */
+static void print_top(const Ctl *ctl, JsonObject *p)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *clock = g_date_time_format(now, "%H:%M:%S");
+	g_autoptr(GPtrArray) guests = g_ptr_array_new();
+	g_autoptr(Table) t = table_new(8, "Name", "vCPUs", "CPU%", "Steal%", "Contention%", "Cap%",
+				       "Reservation%", "Alert");
+	JsonObject *host = jobj(p, "host"), *psi = jobj(host, "psi_cpu");
+	JsonArray *arr = jarr(p, "guests");
+	g_autofree char *busy = format_pct(host, "busy_pct");
+	g_autofree char *pressure = psi ? format_pct(psi, "some_avg10") : g_strdup("-");
+
+	printf("vschedctl top - %s, tick %" G_GINT64_FORMAT ", window %s, counters from %s\n",
+	       clock, jint(p, "tick", 0), ctl->window, or_dash(jstr(p, "source")));
+	printf("Host: %" G_GINT64_FORMAT " CPUs, %s%% busy, CPU pressure some %s%% (10 s)\n\n",
+	       jint(host, "cpus", 0), busy, pressure);
+	for (guint i = 0; arr && i < json_array_get_length(arr); i++)
+		g_ptr_array_add(guests, json_array_get_object_element(arr, i));
+	g_ptr_array_sort_with_data(guests, compare_by_steal, (gpointer)ctl);
+	for (guint i = 0; i < guests->len; i++) {
+		JsonObject *g = g_ptr_array_index(guests, i);
+		JsonObject *w = steal_window(ctl, g);
+
+		table_add(t, g_strdup(or_dash(jstr(g, "name"))));
+		table_add(t, g_strdup_printf("%" G_GINT64_FORMAT, jint(g, "vcpus", 0)));
+		table_add(t, format_pct(w, "cpu_pct"));
+		table_add(t, format_pct(w, "steal_pct"));
+		table_add(t, format_pct(w, "contention_pct"));
+		table_add(t, format_pct(w, "cap_pct"));
+		table_add(t, format_pct(w, "reservation_pct"));
+		table_add(t, g_strdup(jbool(g, "alert") ? or_dash(jstr(g, "alert_condition")) : "-"));
+	}
+	table_print(t);
+	printf("\n");
+}
+
+static int run_top(const Ctl *ctl, char **args)
+{
+	for (gint64 n = 0; ctl->iterations == 0 || n < ctl->iterations; n++) {
+		g_autoptr(VsCtlReply) reply = NULL;
+		JsonObject *p;
+
+		if (n > 0)
+			g_usleep((gulong)ctl->interval_us);
+		p = call_steal(ctl, NULL, &reply);
+		if (!p)
+			return 1;
+		/* Home and clear, as top does; not for a single frame, which
+		 * scripts and tests read. */
+		if (ctl->iterations != 1)
+			printf("\033[H\033[2J");
+		print_top(ctl, p);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 static const Verb verbs[] = {
 	{ "status", "", "daemon, host, capability and policy status", 0, 0, OPT_JSON, run_status },
 	{ "list", "[--all]", "list domains (running ones unless --all)", 0, 0, OPT_JSON | OPT_ALL,
@@ -888,12 +1141,20 @@ static const Verb verbs[] = {
 	  run_show },
 	{ "explain", "DOMAIN", "a domain's policy, where each value comes from, and why", 1, 1,
 	  OPT_JSON, run_explain },
+	{ "steal", "[DOMAIN] [--window 10s|1m|5m]",
+	  "steal time by cause per guest, or per vCPU of a domain", 0, 1, OPT_JSON | OPT_WINDOW,
+	  run_steal },
+	{ "top", "[--interval 1s] [--iterations N]", "a live view of guests by steal and CPU", 0, 0,
+	  OPT_WINDOW | OPT_INTERVAL | OPT_ITERATIONS, run_top },
 	{ "override", "DOMAIN KEY=VALUE... [--for DURATION]",
 	  "override policy keys of a domain, until cleared or for a while (root)", 2, G_MAXUINT,
 	  OPT_JSON | OPT_FOR, run_override_set },
 	{ "override list", "", "list the overrides in force", 0, 0, OPT_JSON, run_override_list },
 	{ "override clear", "DOMAIN [KEY]", "remove a domain's overrides, or those of KEY (root)",
 	  1, 2, OPT_JSON, run_override_clear },
+	{ "vcpupin", "DOMAIN VCPU CPULIST [--for DURATION]",
+	  "pin a vCPU to host CPUs (an override of Pin=VCPU:CPULIST) (root)", 3, 3,
+	  OPT_JSON | OPT_FOR, run_vcpupin },
 	{ "policy check", "[--dir DIR | FILE...]",
 	  "check policy files without the daemon (default: " POLICY_DIR ")", 0, G_MAXUINT, OPT_DIR,
 	  run_policy_check },
@@ -922,6 +1183,9 @@ static void print_usage(FILE *out)
 		     "  -a, --all           list: include domains that are not running\n"
 		     "  --dir DIR           policy check: the policy directory to check\n"
 		     "  --for DURATION      override: expire after DURATION (\"10min\", \"2h\")\n"
+		     "  --window WINDOW     steal, top: the window, 10s (default), 1m or 5m\n"
+		     "  --interval DURATION top: time between refreshes (default 1s)\n"
+		     "  --iterations N      top: refresh N times, then exit (default: until interrupted)\n"
 		     "  -V, --version       print the version and exit\n"
 		     "  -h, --help          show this help\n",
 		VS_CTL_DEFAULT_SOCKET);
@@ -980,6 +1244,9 @@ static bool check_options(const Verb *verb, VerbOpts given)
 		{ OPT_ALL, "--all" },
 		{ OPT_DIR, "--dir" },
 		{ OPT_FOR, "--for" },
+		{ OPT_WINDOW, "--window" },
+		{ OPT_INTERVAL, "--interval" },
+		{ OPT_ITERATIONS, "--iterations" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -995,6 +1262,8 @@ static bool check_options(const Verb *verb, VerbOpts given)
 int main(int argc, char **argv)
 {
 	g_autofree char *opt_socket = NULL, *opt_dir = NULL, *opt_for = NULL;
+	g_autofree char *opt_window = NULL, *opt_interval = NULL;
+	gint opt_iterations = G_MININT;
 	gboolean opt_json = FALSE, opt_all = FALSE, opt_version = FALSE, opt_help = FALSE;
 	const GOptionEntry entries[] = {
 		{ "socket", 's', 0, G_OPTION_ARG_FILENAME, &opt_socket, NULL, NULL },
@@ -1002,6 +1271,9 @@ int main(int argc, char **argv)
 		{ "all", 'a', 0, G_OPTION_ARG_NONE, &opt_all, NULL, NULL },
 		{ "dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_dir, NULL, NULL },
 		{ "for", 0, 0, G_OPTION_ARG_STRING, &opt_for, NULL, NULL },
+		{ "window", 0, 0, G_OPTION_ARG_STRING, &opt_window, NULL, NULL },
+		{ "interval", 0, 0, G_OPTION_ARG_STRING, &opt_interval, NULL, NULL },
+		{ "iterations", 0, 0, G_OPTION_ARG_INT, &opt_iterations, NULL, NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, NULL, NULL },
 		{ "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help, NULL, NULL },
 		{ NULL },
@@ -1011,6 +1283,7 @@ int main(int argc, char **argv)
 	g_autofree char *group = NULL;
 	const Verb *verb = NULL;
 	VerbOpts given = 0;
+	VsStealWindow window;
 	guint n_args, name_len;
 	Ctl ctl = { 0 };
 
@@ -1053,7 +1326,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	given = (opt_json ? OPT_JSON : 0) | (opt_all ? OPT_ALL : 0) | (opt_dir ? OPT_DIR : 0) |
-		(opt_for ? OPT_FOR : 0);
+		(opt_for ? OPT_FOR : 0) | (opt_window ? OPT_WINDOW : 0) |
+		(opt_interval ? OPT_INTERVAL : 0) | (opt_iterations != G_MININT ? OPT_ITERATIONS : 0);
 	if (!check_options(verb, given))
 		return 1;
 	if (opt_for) {
@@ -1067,6 +1341,26 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+
+	ctl.window = opt_window ? opt_window : "10s";
+	if (opt_window && !vs_steal_window_parse(opt_window, &window)) {
+		fprintf(stderr, "error: --window must be 10s, 1m or 5m, not '%s'\n", opt_window);
+		return 1;
+	}
+	if (opt_window)
+		ctl.window = vs_steal_window_name(window);
+	ctl.interval_us = G_USEC_PER_SEC;
+	if (opt_interval && (vs_parse_duration_us(opt_interval, &ctl.interval_us, &error) < 0 ||
+			     ctl.interval_us < 100000)) {
+		fprintf(stderr, "error: --interval: %s\n",
+			error ? error->message : "must be at least 100ms");
+		return 1;
+	}
+	if (opt_iterations != G_MININT && opt_iterations < 0) {
+		fprintf(stderr, "error: --iterations must be 0 (until interrupted) or more\n");
+		return 1;
+	}
+	ctl.iterations = MAX(opt_iterations, 0);
 
 	ctl.socket = opt_socket ? opt_socket : g_getenv("VSCHED_SOCKET");
 	if (!ctl.socket || !*ctl.socket)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "daemon/conf.h"
+#include "util/error.h"
 #include "util/ini.h"
 #include "util/units.h"
 
@@ -45,8 +46,31 @@ const VsConfKey vs_conf_keys[] = {
 	    "/. For tests against fixture trees; leave empty on real hosts."),
 	KEY("Daemon", "LogLevel", VS_CONF_LOG_LEVEL, "info", 0, 0, log_level, false, false,
 	    "Least important messages logged: err, warning, notice, info or debug."),
+	KEY("Daemon", "ManagedCPUs", VS_CONF_CPULIST, "", 0, 0, managed_cpus, true, false,
+	    "The host CPUs whose time vsched hands out to vCPUs (a CPU list like 2-15). "
+	    "Housekeeping CPUs in it are left out. Empty: every online CPU but the "
+	    "housekeeping CPUs."),
+	KEY("Daemon", "HousekeepingCPUs", VS_CONF_CPULIST, "", 0, 0, housekeeping_cpus, true, false,
+	    "The host CPUs kept for the host and for QEMU's emulator and I/O threads; no vCPU "
+	    "runs there. Empty: CPU 0 when the host has more than one online CPU, else none; "
+	    "none: no housekeeping CPU (emulator threads then run on the shared pool)."),
+	KEY("Daemon", "OvercommitLimit", VS_CONF_NUMBER, "4", 1, 1000, overcommit_limit, false,
+	    false,
+	    "How many vCPUs the shared pool may carry per CPU before the guests placed past "
+	    "it get a warning in their reasons (they are placed all the same)."),
+	KEY("Daemon", "AppliedFile", VS_CONF_PATH, "/run/vsched/applied.json", 0, 0, applied_file,
+	    false, true,
+	    "Where vschedd records every CPU setting it changed and the value it found before, "
+	    "so that a restarted daemon neither repeats nor forgets them and a clean stop "
+	    "restores them."),
+	KEY("Daemon", "Act", VS_CONF_BOOL, "yes", 0, 0, act, false, false,
+	    "Whether vschedd changes CPU settings. no: it plans every tick and logs what it "
+	    "would set, as vschedd --dry-run does."),
 	{ NULL },
 };
+
+static const char *const yes_words[] = { "yes", "true", "on", "1", NULL };
+static const char *const no_words[] = { "no", "false", "off", "0", NULL };
 
 static const char *const log_levels[] = { "emerg", "alert", "crit", "err", "warning",
 					  "notice", "info", "debug", NULL };
@@ -95,6 +119,44 @@ static bool set_value(VsConf *conf, const VsConfKey *key, const char *value, cha
 			}
 		}
 		*ret_why = g_strdup("must be one of err, warning, notice, info, debug");
+		return false;
+	case VS_CONF_CPULIST: {
+		VsCpuSet *set = NULL;
+
+		if (g_ascii_strcasecmp(value, "none") == 0) {
+			set = vs_cpuset_new();
+		} else if (value[0] != '\0') {
+			set = vs_cpuset_parse(value, &error);
+			if (!set) {
+				*ret_why = g_strdup(error->message);
+				return false;
+			}
+		}
+		vs_cpuset_free(*(VsCpuSet **)field);
+		*(VsCpuSet **)field = set;
+		return true;
+	}
+	case VS_CONF_NUMBER: {
+		char *end = NULL;
+		double v = g_ascii_strtod(value, &end);
+
+		if (end == value || *end != '\0' || !(v >= (double)key->min && v <= (double)key->max)) {
+			*ret_why = g_strdup_printf("must be a number from %" G_GINT64_FORMAT " to %"
+						   G_GINT64_FORMAT, key->min, key->max);
+			return false;
+		}
+		*(double *)field = v;
+		return true;
+	}
+	case VS_CONF_BOOL:
+		for (int i = 0; yes_words[i]; i++) {
+			if (g_ascii_strcasecmp(value, yes_words[i]) == 0 ||
+			    g_ascii_strcasecmp(value, no_words[i]) == 0) {
+				*(bool *)field = g_ascii_strcasecmp(value, yes_words[i]) == 0;
+				return true;
+			}
+		}
+		*ret_why = g_strdup("must be yes or no");
 		return false;
 	}
 	g_assert_not_reached();
@@ -180,6 +242,12 @@ VsConf *vs_conf_load(const char *path, bool must_exist, GPtrArray *errors, GPtrA
 	}
 	if (errors->len > n_errors)
 		return NULL;
+	if (conf->managed_cpus && vs_cpuset_is_empty(conf->managed_cpus)) {
+		g_ptr_array_add(errors, g_strdup_printf("%s: ManagedCPUs=none: vsched needs at least "
+							"one CPU for vCPUs (leave it empty for every "
+							"CPU but the housekeeping ones)", path));
+		return NULL;
+	}
 	if (conf->event_debounce_us >= conf->tick_interval_us)
 		g_ptr_array_add(warnings, g_strdup_printf("%s: EventDebounce is not shorter than TickInterval: "
 							  "events will not make ticks come sooner", path));
@@ -220,12 +288,48 @@ char *vs_conf_policy_dir(const VsConf *conf, const char *config_path)
 	return g_build_filename(dir, "policy.d", NULL);
 }
 
+int vs_conf_cpu_sets(const VsConf *conf, const VsCpuSet *online, VsCpuSet **ret_managed,
+		     VsCpuSet **ret_housekeeping, GError **error)
+{
+	g_autoptr(VsCpuSet) hk = NULL;
+	g_autoptr(VsCpuSet) managed = NULL;
+
+	if (conf->housekeeping_cpus) {
+		hk = vs_cpuset_copy(conf->housekeeping_cpus);
+		vs_cpuset_intersect(hk, online);
+	} else {
+		hk = vs_cpuset_new();
+		if (vs_cpuset_count(online) > 1)
+			vs_cpuset_add(hk, (guint)vs_cpuset_next(online, 0));
+	}
+	managed = conf->managed_cpus ? vs_cpuset_copy(conf->managed_cpus) : vs_cpuset_copy(online);
+	vs_cpuset_intersect(managed, online);
+	vs_cpuset_subtract(managed, hk);
+	if (vs_cpuset_is_empty(managed)) {
+		g_autofree char *on = vs_cpuset_format(online);
+		g_autofree char *h = vs_cpuset_format(hk);
+		g_autofree char *m = conf->managed_cpus ? vs_cpuset_format(conf->managed_cpus)
+							: g_strdup("(every online CPU)");
+
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+			    "no CPU left for vCPUs: ManagedCPUs=%s less the housekeeping CPUs (%s) "
+			    "among the online CPUs %s", m, h[0] ? h : "none", on);
+		return -EINVAL;
+	}
+	*ret_managed = g_steal_pointer(&managed);
+	*ret_housekeeping = g_steal_pointer(&hk);
+	return 0;
+}
+
 void vs_conf_free(VsConf *conf)
 {
 	if (!conf)
 		return;
-	for (const VsConfKey *k = vs_conf_keys; k->name; k++)
+	for (const VsConfKey *k = vs_conf_keys; k->name; k++) {
 		if (k->type == VS_CONF_STRING || k->type == VS_CONF_PATH)
 			g_free(*(char **)((char *)conf + k->offset));
+		else if (k->type == VS_CONF_CPULIST)
+			vs_cpuset_free(*(VsCpuSet **)((char *)conf + k->offset));
+	}
 	g_free(conf);
 }

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/cpuset.h"
+
 typedef struct VsConf {
 	int64_t tick_interval_us;
 	int64_t event_debounce_us;
@@ -18,6 +20,11 @@ typedef struct VsConf {
 	char *overrides_file;
 	char *sysroot;          /* "" on a real host; a fixture tree in tests */
 	int log_level;          /* syslog priority */
+	VsCpuSet *managed_cpus; /* NULL: every online CPU but the housekeeping ones */
+	VsCpuSet *housekeeping_cpus; /* NULL: automatic (see vs_conf_cpu_sets); empty: none */
+	double overcommit_limit; /* vCPUs per CPU of the shared pool */
+	char *applied_file;
+	bool act;               /* false: plan and log only, as --dry-run */
 } VsConf;
 
 typedef enum {
@@ -25,6 +32,9 @@ typedef enum {
 	VS_CONF_STRING,
 	VS_CONF_PATH,           /* absolute path, or empty where the key allows */
 	VS_CONF_LOG_LEVEL,
+	VS_CONF_CPULIST,        /* a CPU list; empty: NULL (automatic); "none": the empty set */
+	VS_CONF_NUMBER,         /* a decimal number in [min, max] (a double) */
+	VS_CONF_BOOL,           /* yes/no/true/false/on/off/1/0 */
 } VsConfType;
 
 typedef struct VsConfKey {
@@ -32,7 +42,7 @@ typedef struct VsConfKey {
 	const char *name;
 	VsConfType type;
 	const char *default_value;
-	int64_t min, max;       /* for durations, µs */
+	int64_t min, max;       /* for durations, µs; for numbers, the bounds */
 	size_t offset;          /* in VsConf */
 	bool allow_empty;
 	bool needs_restart;     /* a SIGHUP reload cannot apply a change */
@@ -60,6 +70,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsConf, vs_conf_free)
 /* The policy directory in force for a configuration read from @config_path:
  * PolicyDirectory= when set, else policy.d beside the file. Caller frees. */
 char *vs_conf_policy_dir(const VsConf *conf, const char *config_path);
+
+/* The CPU sets in force on a host whose online CPUs are @online: the
+ * housekeeping CPUs (HousekeepingCPUs=, or automatically CPU 0 when the host
+ * has more than one online CPU, the lowest online one when CPU 0 is not
+ * online; "none": no CPU) and the managed CPUs (ManagedCPUs=, or every
+ * online CPU but the housekeeping ones), both limited to @online. Returns 0
+ * and two new sets, or -EINVAL with @error (VS_ERROR_INVALID) when no
+ * managed CPU is left for vCPUs; ret_* are untouched then. */
+int vs_conf_cpu_sets(const VsConf *conf, const VsCpuSet *online, VsCpuSet **ret_managed,
+		     VsCpuSet **ret_housekeeping, GError **error);
 
 /* The default configuration file path. */
 #define VS_CONF_DEFAULT_PATH SYSCONFDIR "/vsched/vschedd.conf"

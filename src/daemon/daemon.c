@@ -1,10 +1,17 @@
 /* The daemon's main loop, tick scheduling, signals and reloads; see daemon.h.
  *
  * A tick collects the host's memory and pressure and the libvirt inventory
- * into a new Snapshot, logs what changed since the last one, and hands the
- * snapshot to the planners (none act yet: the planners arrive with their
- * issues) and to the control server. Ticks run every TickInterval and, after
- * EventDebounce, on libvirt events, control requests and reconnections. */
+ * into a new Snapshot, logs what changed since the last one, plans the CPU
+ * placement and reservations (sched/cpuplan.h) and acts on them
+ * (sched/act.h), and hands the snapshot and the plan's reasons to the
+ * control server. The CPU plan is made again only when the guests' threads,
+ * the policies, the overrides or the configuration changed, or every
+ * REPLAN_TICKS ticks (which also puts back what someone else changed); a
+ * new vCPU thread changes the threads, so hotplugged vCPUs are placed in
+ * the tick that first sees them. What vsched changed is recorded in
+ * AppliedFile, loaded at start, and restored at a clean stop. Ticks run
+ * every TickInterval and, after EventDebounce, on libvirt events, control
+ * requests and reconnections. */
 #include "config.h"
 
 #include "daemon/daemon.h"
@@ -15,6 +22,10 @@
 #include "ctl/server.h"
 #include "host/host.h"
 #include "host/sys.h"
+#include "sched/act.h"
+#include "sched/applied.h"
+#include "sched/cpuplan.h"
+#include "steal/collector.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -22,10 +33,13 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 
 /* Editors write a file in several steps; wait for them to finish. */
 #define POLICY_DEBOUNCE_MS 500
+/* Plan the CPUs at least this often even when nothing seems to change. */
+#define REPLAN_TICKS 10
 
 struct VsDaemon {
 	char *config_path;
@@ -38,6 +52,18 @@ struct VsDaemon {
 	VsCtlServer *ctl;
 	VsSnapshot *snapshot;
 	VsPolicyState *policy;
+	VsStealCollector *steal;
+
+	/* CPU plan and actuator */
+	VsApplied *applied;
+	VsAct *act;
+	VsCpuPlan *cpu_plan;
+	char *cpu_fingerprint;      /* the guests' threads the plan was made for */
+	uint64_t cpu_plan_tick;
+	bool cpu_replan;            /* policies, overrides or configuration changed */
+	char *cpu_problem;          /* why the last plan failed, logged once */
+	char *applied_path;         /* AppliedFile, through the sys layer's root */
+	GHashTable *would;          /* dry run: actions already logged as "would set" */
 
 	GMainLoop *loop;
 	guint tick_timer;
@@ -115,6 +141,150 @@ static VsSnapshot *collect(VsDaemon *d)
 			       g_steal_pointer(&domains), connected);
 }
 
+/* True when vschedd changes CPU settings: not --dry-run, Act=yes, and
+ * the sys layer reads the real system (with a fixture SysRoot the thread
+ * IDs are made up, and the syscalls would reach real threads). */
+static bool acting(const VsDaemon *d)
+{
+	return !d->dry_run && d->conf->act && vs_sys_is_real(d->sys);
+}
+
+static void log_events(GPtrArray *events)
+{
+	for (guint i = 0; i < events->len; i++) {
+		const VsActEvent *e = g_ptr_array_index(events, i);
+		vs_log_full(e->priority, e->domain, "%s", e->message);
+	}
+}
+
+/* The running guests' threads by identity: when this changes (a guest
+ * starts or stops, a vCPU is plugged, a thread is replaced), so may the
+ * plan. */
+static char *cpu_fingerprint(const VsSnapshot *snap)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < snap->domains->len; i++) {
+		const VsDomain *dom = g_ptr_array_index(snap->domains, i);
+		const GArray *lists[] = { dom->emulator_threads, dom->io_threads };
+
+		if (dom->pid <= 0)
+			continue;
+		g_string_append_printf(s, "%s %d:", dom->uuid, (int)dom->pid);
+		for (guint j = 0; dom->vcpus && j < dom->vcpus->len; j++) {
+			const VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, j);
+			if (v->online && v->thread.tid > 0)
+				g_string_append_printf(s, " v%u=%d/%" G_GUINT64_FORMAT, v->index,
+						       (int)v->thread.tid, v->thread.start_time);
+		}
+		for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
+			for (guint j = 0; lists[l] && j < lists[l]->len; j++)
+				g_string_append_printf(s, " %d",
+						       (int)g_array_index(lists[l], VsThread, j).tid);
+		g_string_append_c(s, '\n');
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* Makes a new CPU plan for @snap; NULL (logged once per problem) when the
+ * planner refuses the input. */
+static VsCpuPlan *cpu_plan(VsDaemon *d, const VsSnapshot *snap)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsCpuSet) managed = NULL;
+	g_autoptr(VsCpuSet) housekeeping = NULL;
+	VsCpuPlan *plan = NULL;
+
+	if (vs_conf_cpu_sets(d->conf, d->host->topology.online, &managed, &housekeeping,
+			     &error) == 0) {
+		const VsCpuPlanInput in = {
+			.snapshot = snap,
+			.policies = vs_policy_state_set(d->policy),
+			.overrides = vs_policy_state_overrides(d->policy),
+			.now_us = snap->wall_us,
+			.managed = managed,
+			.housekeeping = housekeeping,
+			.overcommit_limit = d->conf->overcommit_limit,
+			.previous = d->cpu_plan ? d->cpu_plan->placement : NULL,
+			.applied = d->applied,
+			.refused = vs_act_refused(d->act),
+		};
+		vs_cpu_plan(&in, &plan, &error);
+	}
+	if (!plan) {
+		if (g_strcmp0(d->cpu_problem, error->message) != 0) {
+			vs_log_err("CPU plan: %s; CPU settings stay as they are", error->message);
+			set_last_error(d, g_strdup_printf("CPU plan: %s", error->message));
+			g_free(d->cpu_problem);
+			d->cpu_problem = g_strdup(error->message);
+		}
+		return NULL;
+	}
+	g_clear_pointer(&d->cpu_problem, g_free);
+	return plan;
+}
+
+/* Dry run: logs each action of @plan once, until it leaves the plan. */
+static void log_would(VsDaemon *d, const VsCpuPlan *plan)
+{
+	g_autoptr(GHashTable) now = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; i < plan->actions->len; i++) {
+		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+		g_autofree char *text = vs_cpu_action_describe(a);
+
+		if (!g_hash_table_contains(d->would, text))
+			vs_log_full(LOG_INFO, a->domain, "would set %s: %s", text, a->reason);
+		g_hash_table_add(now, g_steal_pointer(&text));
+	}
+	g_hash_table_unref(d->would);
+	d->would = g_steal_pointer(&now);
+}
+
+/* The CPU step of a tick: plan when something changed, then act (or, in a
+ * dry run, say what would be done). */
+static void cpu_step(VsDaemon *d, const VsSnapshot *snap)
+{
+	g_autofree char *fingerprint = NULL;
+	g_autoptr(GPtrArray) events = NULL;
+
+	/* While libvirt is away the guests are as last seen: nothing new to do. */
+	if (!snap->virt_connected)
+		return;
+	fingerprint = cpu_fingerprint(snap);
+	if (d->cpu_plan && !d->cpu_replan && g_strcmp0(fingerprint, d->cpu_fingerprint) == 0 &&
+	    snap->tick - d->cpu_plan_tick < REPLAN_TICKS)
+		return;
+	/* Settings of threads that ended have nothing left to restore. */
+	if (vs_applied_retain_snapshot(d->applied, snap) > 0 && acting(d)) {
+		g_autoptr(GError) error = NULL;
+		if (vs_applied_save(d->applied, d->applied_path, &error) < 0)
+			vs_log_warn("%s", error->message);
+	}
+	events = vs_act_events_new();
+	for (int round = 0; round < 2; round++) {
+		VsCpuPlan *plan = cpu_plan(d, snap);
+
+		if (!plan)
+			break;
+		g_clear_pointer(&d->cpu_plan, vs_cpu_plan_free);
+		d->cpu_plan = plan;
+		if (!acting(d)) {
+			log_would(d, plan);
+			break;
+		}
+		vs_act_run(d->act, plan, events);
+		/* The kernel refused a reservation: plan the vCPUs without it. */
+		if (!vs_act_needs_replan(d->act))
+			break;
+	}
+	log_events(events);
+	g_free(d->cpu_fingerprint);
+	d->cpu_fingerprint = g_steal_pointer(&fingerprint);
+	d->cpu_plan_tick = snap->tick;
+	d->cpu_replan = false;
+}
+
 static void tick(VsDaemon *d)
 {
 	int64_t t0 = g_get_monotonic_time();
@@ -122,15 +292,21 @@ static void tick(VsDaemon *d)
 	g_autofree char *status = NULL;
 
 	d->last_collect_us = g_get_monotonic_time() - t0;
-	vs_policy_state_expire(d->policy, snap->wall_us);
+	vs_steal_collector_tick(d->steal, snap);
+	{
+		g_autoptr(GPtrArray) alerts = vs_steal_collector_alerts(
+			d->steal, vs_policy_state_set(d->policy), vs_policy_state_overrides(d->policy),
+			snap->wall_us);
+
+		for (guint i = 0; i < alerts->len; i++)
+			vs_log_warn("%s", (char *)g_ptr_array_index(alerts, i));
+	}
 	if (snap->virt_connected)
 		log_changes(d->snapshot && d->snapshot->virt_connected ? d->snapshot : NULL, snap);
 
-	/* Plan and act: no planner is enabled in this build, so the plan is
-	 * empty and nothing is changed on the host. */
-	if (d->dry_run)
-		vs_log_info("tick %" G_GUINT64_FORMAT ": %u guests collected in %" G_GINT64_FORMAT
-			    " us; plan: no actions", snap->tick, snap->domains->len, d->last_collect_us);
+	if (vs_policy_state_expire(d->policy, snap->wall_us))
+		d->cpu_replan = true;
+	cpu_step(d, snap);
 
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
 	d->snapshot = g_steal_pointer(&snap);
@@ -212,6 +388,7 @@ static void reload_policies(VsDaemon *d)
 	bool moved = g_strcmp0(dir, vs_policy_state_dir(d->policy)) != 0;
 
 	vs_policy_state_load(d->policy, dir);
+	d->cpu_replan = true;
 	if (moved)
 		vs_policy_state_watch(d->policy, POLICY_DEBOUNCE_MS, on_policy_dir_changed, d);
 	tick_soon(d);
@@ -253,6 +430,7 @@ static void reload(VsDaemon *d)
 		vs_log_warn("%s: %s changed; it takes effect when vschedd restarts", d->config_path, restart[i]);
 	vs_conf_free(d->conf);
 	d->conf = g_steal_pointer(&conf);
+	d->cpu_replan = true;
 	vs_log_set_level(d->conf->log_level);
 	start_tick_timer(d);
 	vs_log_notice("configuration reloaded from %s", d->config_path);
@@ -337,13 +515,29 @@ static void backend_overrides_changed(gpointer data)
 	VsDaemon *d = data;
 
 	vs_policy_state_save_overrides(d->policy);
+	d->cpu_replan = true;
 	tick_soon(d);
 }
 
 static const char *const *backend_reasons(gpointer data, const char *uuid)
 {
-	/* No planner runs in this build, so no guest has reasons yet. */
-	return NULL;
+	VsDaemon *d = data;
+
+	return d->cpu_plan ? vs_cpu_plan_reasons(d->cpu_plan, uuid) : NULL;
+}
+
+static const VsCpuVcpuPlan *backend_vcpu_plan(gpointer data, const char *uuid, guint index)
+{
+	VsDaemon *d = data;
+
+	return d->cpu_plan ? vs_cpu_plan_vcpu(d->cpu_plan, uuid, index) : NULL;
+}
+
+static const VsStealReport *backend_steal(gpointer data)
+{
+	VsDaemon *d = data;
+
+	return vs_steal_collector_report(d->steal);
 }
 
 static void backend_tick(gpointer data)
@@ -354,6 +548,40 @@ static void backend_tick(gpointer data)
 static void backend_reload(gpointer data)
 {
 	reload(data);
+}
+
+/* Loads AppliedFile: what an earlier vschedd changed and not yet restored
+ * (it was killed, or crashed). Settings of threads that are gone are
+ * forgotten; a file that cannot be used is set aside as FILE.bad. */
+static void load_applied(VsDaemon *d)
+{
+	const char *path = d->applied_path;
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) dropped = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	guint n;
+
+	d->applied = vs_applied_load(path, warnings, &error);
+	for (guint i = 0; i < warnings->len; i++)
+		vs_log_warn("%s: %s", path, (char *)g_ptr_array_index(warnings, i));
+	if (!d->applied) {
+		g_autofree char *aside = g_strdup_printf("%s.bad", path);
+
+		vs_log_err("%s: %s; set aside as %s: the CPU settings it recorded will not be "
+			   "restored", path, error->message, aside);
+		if (g_rename(path, aside) < 0)
+			vs_log_warn("%s: cannot rename: %s", path, g_strerror(errno));
+		d->applied = vs_applied_new();
+		return;
+	}
+	n = d->applied->entries->len;
+	vs_applied_drop_stale(d->applied, d->sys, dropped);
+	for (guint i = 0; i < dropped->len; i++)
+		vs_log_info("%s: dropped %s", path, (char *)g_ptr_array_index(dropped, i));
+	if (n > 0)
+		vs_log_notice("found %u applied CPU setting(s) in %s from an earlier run; %u still "
+			      "apply and will be restored at a clean stop", n, path,
+			      d->applied->entries->len);
 }
 
 VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GError **error)
@@ -369,10 +597,15 @@ VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GEr
 	if (!d->host)
 		return NULL;
 	vs_host_probe_caps(d->host, d->sys);
+	d->steal = vs_steal_collector_new(d->sys, d->host);
 	policy_dir = vs_conf_policy_dir(conf, config_path);
 	d->policy = vs_policy_state_new(policy_dir, conf->overrides_file);
 	vs_policy_state_load(d->policy, NULL);
 	vs_policy_state_load_overrides(d->policy, g_get_real_time());
+	d->applied_path = vs_sys_path(d->sys, conf->applied_file);
+	load_applied(d);
+	d->act = vs_act_new(d->sys, d->applied, d->applied_path);
+	d->would = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	d->started_us = g_get_monotonic_time();
 	return g_steal_pointer(&d);
 }
@@ -409,7 +642,9 @@ int vs_daemon_run(VsDaemon *d)
 		.overrides = backend_overrides,
 		.overrides_changed = backend_overrides_changed,
 		.reasons = backend_reasons,
+		.vcpu_plan = backend_vcpu_plan,
 		.data = d,
+		.steal = backend_steal,
 	};
 	uint64_t watchdog_usec = vs_notify_watchdog_usec();
 	g_autofree char *ready = NULL;
@@ -438,6 +673,9 @@ int vs_daemon_run(VsDaemon *d)
 	if (watchdog_usec)
 		d->watchdog_timer = g_timeout_add((guint)(watchdog_usec / 2000), on_watchdog, d);
 
+	if (!d->dry_run && d->conf->act && !vs_sys_is_real(d->sys))
+		vs_log_notice("SysRoot=%s is not the real system: CPU settings are planned and "
+			      "logged, never applied", d->conf->sysroot);
 	tick(d);
 	start_tick_timer(d);
 	ready = g_strdup_printf("%s%s", d->dry_run ? "dry run: " : "", d->last_status);
@@ -448,7 +686,20 @@ int vs_daemon_run(VsDaemon *d)
 
 	g_main_loop_run(d->loop);
 
-	/* Clean stop: nothing is applied yet that would need restoring. */
+	/* Clean stop: every CPU setting vsched changed goes back (invariant 4). */
+	if (acting(d)) {
+		g_autoptr(GPtrArray) events = vs_act_events_new();
+		guint n = d->applied->entries->len;
+		guint restored = vs_act_restore_all(d->act, events);
+
+		log_events(events);
+		vs_log_notice("restored %u of %u CPU setting(s) vsched had changed%s", restored, n,
+			      restored < n ? " (the threads of the others are gone, or see above)"
+					   : "");
+	} else if (d->applied->entries->len > 0) {
+		vs_log_notice("%u CPU setting(s) applied earlier stay in place and recorded in %s "
+			      "(not acting)", d->applied->entries->len, d->applied_path);
+	}
 	vs_log_notice("stopped after %" G_GUINT64_FORMAT " ticks", d->ticks);
 	return 0;
 }
@@ -464,8 +715,16 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_handle_id(&d->watchdog_timer, g_source_remove);
 	g_clear_pointer(&d->ctl, vs_ctl_server_free);
 	g_clear_pointer(&d->virt, vs_virt_free);
+	g_clear_pointer(&d->steal, vs_steal_collector_free);
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
 	g_clear_pointer(&d->policy, vs_policy_state_free);
+	g_clear_pointer(&d->cpu_plan, vs_cpu_plan_free);
+	g_clear_pointer(&d->act, vs_act_free);
+	g_clear_pointer(&d->applied, vs_applied_free);
+	g_clear_pointer(&d->would, g_hash_table_unref);
+	g_free(d->cpu_fingerprint);
+	g_free(d->cpu_problem);
+	g_free(d->applied_path);
 	g_clear_pointer(&d->host, vs_host_free);
 	g_clear_pointer(&d->sys, vs_sys_free);
 	g_clear_pointer(&d->conf, vs_conf_free);

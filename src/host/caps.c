@@ -4,8 +4,8 @@
  * PR_SCHED_CORE, the TASKSTATS netlink family) run only on the real root;
  * on a fixture root they say "not probed: fixture root". The others come
  * from files read through the sys layer: PSI, cgroup v2 controllers and
- * partitions, CAP_SYS_RESOURCE (for the smallest PSI trigger window) and
- * the RT bandwidth limit. */
+ * partitions, CAP_SYS_RESOURCE (for the smallest PSI trigger window), the
+ * RT bandwidth limit and the fair server's share of it. */
 #include "config.h"
 
 #include "host/host.h"
@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,13 @@
 /* The SCHED_DEADLINE probe: 100 µs every 10 ms. */
 #define PROBE_RUNTIME_NS (100 * 1000)
 #define PROBE_PERIOD_NS (10 * 1000 * 1000)
+
+/* The fair server (dl_server): merged in Linux 6.12, with a default of
+ * 50 ms every 1 s on each CPU (kernel/sched/fair.c). */
+#define FAIR_SERVER_MAJOR 6u
+#define FAIR_SERVER_MINOR 12u
+#define FAIR_SERVER_RUNTIME_NS (50 * 1000 * 1000)
+#define FAIR_SERVER_PERIOD_NS (1000 * 1000 * 1000)
 
 #ifndef PR_SCHED_CORE_GET
 #define PR_SCHED_CORE_GET 0
@@ -252,6 +260,69 @@ static void read_rt_bandwidth(const VsSys *sys, VsHostCaps *caps)
 	caps->rt_period_us = period;
 }
 
+/* The fair server's parameters on one CPU (ns), from debugfs; -errno when
+ * debugfs is not mounted or is locked down (kernel lockdown refuses to open
+ * its writable files, even for reading). */
+static int read_fair_server(const VsSys *sys, guint cpu, uint64_t *ret_runtime,
+			    uint64_t *ret_period)
+{
+	g_autofree char *runtime_path =
+		g_strdup_printf("/sys/kernel/debug/sched/fair_server/cpu%u/runtime", cpu);
+	g_autofree char *period_path =
+		g_strdup_printf("/sys/kernel/debug/sched/fair_server/cpu%u/period", cpu);
+	uint64_t runtime, period;
+	int r;
+
+	if ((r = vs_sys_read_u64(sys, runtime_path, &runtime)) < 0 ||
+	    (r = vs_sys_read_u64(sys, period_path, &period)) < 0)
+		return r;
+	if (period == 0 || runtime > period)
+		return -EINVAL;
+	*ret_runtime = runtime;
+	*ret_period = period;
+	return 0;
+}
+
+/* Whether the kernel has a fair server: its debugfs directory is there, or
+ * the release is 6.12 or later (where it was merged). */
+static bool has_fair_server(const VsSys *sys)
+{
+	g_autofree char *release = NULL;
+	guint major, minor;
+
+	if (vs_sys_exists(sys, "/sys/kernel/debug/sched/fair_server"))
+		return true;
+	if (vs_sys_read_line(sys, "/proc/sys/kernel/osrelease", &release) < 0 ||
+	    sscanf(release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > FAIR_SERVER_MAJOR ||
+	       (major == FAIR_SERVER_MAJOR && minor >= FAIR_SERVER_MINOR);
+}
+
+/* The fair server's share of each CPU: the mean of what debugfs says for
+ * the online CPUs when it can be read, else the kernel's default on
+ * kernels that have one, else 0. */
+static double probe_dl_server_share(const VsSys *sys, const VsTopology *topo)
+{
+	double sum = 0;
+	guint n = 0;
+
+	for (int c = topo->online ? vs_cpuset_next(topo->online, 0) : -1; c >= 0;
+	     c = vs_cpuset_next(topo->online, (guint)c + 1)) {
+		uint64_t runtime, period;
+
+		if (read_fair_server(sys, (guint)c, &runtime, &period) < 0)
+			break;
+		sum += (double)runtime / (double)period;
+		n++;
+	}
+	if (n > 0 && n == vs_cpuset_count(topo->online))
+		return sum / n;
+	if (has_fair_server(sys))
+		return (double)FAIR_SERVER_RUNTIME_NS / FAIR_SERVER_PERIOD_NS;
+	return 0;
+}
+
 void vs_host_probe_caps(VsHost *host, const VsSys *sys)
 {
 	VsHostCaps *caps = &host->caps;
@@ -274,6 +345,7 @@ void vs_host_probe_caps(VsHost *host, const VsSys *sys)
 	caps->psi_min_window_us = has_cap_sys_resource(sys) ? PSI_WINDOW_PRIVILEGED_US
 							    : PSI_WINDOW_UNPRIVILEGED_US;
 	read_rt_bandwidth(sys, caps);
+	caps->dl_server_share_per_cpu = probe_dl_server_share(sys, &host->topology);
 }
 
 void vs_host_caps_clear(VsHostCaps *caps)

@@ -6,7 +6,9 @@
  * /sys/fs/cgroup/unified), V2 (only the v2 hierarchy; a controller-less v1
  * "name=systemd" mount beside it does not count) or NONE. The controllers
  * of the v2 hierarchy come from its root's cgroup.controllers, read through
- * the sys layer (mountinfo holds host paths; the root prefix is added). */
+ * the sys layer (mountinfo holds host paths; the root prefix is added).
+ * The mount point of the v1 hierarchy with the cpu controller is kept too,
+ * for readers of v1 cpu.stat files. */
 #include "config.h"
 
 #include "host/host.h"
@@ -113,6 +115,7 @@ int vs_cgroup_discover(const VsSys *sys, VsCgroupInfo *ret, GError **error)
 {
 	g_autofree char *text = NULL;
 	g_autofree char *v2_mount = NULL;
+	g_autofree char *v1_cpu_mount = NULL;
 	g_auto(GStrv) lines = NULL;
 	g_auto(GStrv) v2_controllers = NULL;
 	g_autoptr(GPtrArray) v1 = g_ptr_array_new_null_terminated(8, g_free, TRUE);
@@ -155,8 +158,14 @@ int vs_cgroup_discover(const VsSys *sys, VsCgroupInfo *ret, GError **error)
 				v2_root_seen = is_root;
 			}
 		} else if (strcmp(f[sep + 1], "cgroup") == 0) {
+			g_auto(GStrv) opts = g_strsplit(f[sep + 3], ",", -1);
+
 			if (add_v1_controllers(v1, f[sep + 3]) > 0)
 				v1_seen = true;
+			/* The first mount of the cpu hierarchy's root. */
+			if (!v1_cpu_mount && strcmp(f[3], "/") == 0 &&
+			    g_strv_contains((const char *const *)opts, "cpu"))
+				v1_cpu_mount = unescape(f[4]);
 		}
 	}
 
@@ -174,6 +183,7 @@ int vs_cgroup_discover(const VsSys *sys, VsCgroupInfo *ret, GError **error)
 	ret->v2_mount = g_steal_pointer(&v2_mount);
 	ret->v2_controllers = g_steal_pointer(&v2_controllers);
 	ret->v1_controllers = (char **)g_ptr_array_free(g_steal_pointer(&v1), FALSE);
+	ret->v1_cpu_mount = g_steal_pointer(&v1_cpu_mount);
 	return 0;
 }
 
@@ -182,5 +192,6 @@ void vs_cgroup_info_clear(VsCgroupInfo *info)
 	g_clear_pointer(&info->v2_mount, g_free);
 	g_clear_pointer(&info->v2_controllers, g_strfreev);
 	g_clear_pointer(&info->v1_controllers, g_strfreev);
+	g_clear_pointer(&info->v1_cpu_mount, g_free);
 	info->mode = VS_CGROUP_NONE;
 }

@@ -61,6 +61,8 @@ typedef struct VsCgroupInfo {
 	/* Both lists are NULL-terminated and never NULL (empty instead). */
 	char **v2_controllers;   /* controllers in the v2 root's cgroup.controllers */
 	char **v1_controllers;   /* controllers bound to v1 hierarchies */
+	char *v1_cpu_mount;      /* mount point of the v1 hierarchy with the cpu
+				  * controller ("/sys/fs/cgroup/cpu"), NULL if none */
 } VsCgroupInfo;
 
 /* One capability of this host: whether vsched can use it and, when not,
@@ -84,6 +86,11 @@ typedef struct VsHostCaps {
 	 * unlimited; both 0 when the files could not be read). */
 	int64_t rt_runtime_us;
 	int64_t rt_period_us;
+	/* Bandwidth the kernel reserves on each online CPU for its fair server
+	 * (dl_server, Linux 6.12+), counted against the same limit as
+	 * SCHED_DEADLINE tasks: 0.05 by default (50 ms every 1 s); 0 on older
+	 * kernels. The mean over the online CPUs. */
+	double dl_server_share_per_cpu;
 } VsHostCaps;
 
 typedef struct VsHost {

@@ -20,12 +20,29 @@ static VsEffectiveEntry *entry_of(const VsEffectivePolicy *e, const VsPolicyKey 
 	return NULL;
 }
 
-/* Replaces the entry of @with->key by @with. */
+/* Replaces the entry of @with->key by @with. A repeatable key keeps one
+ * entry per slot (Pin=: per vCPU): @with replaces the entry of its slot, or
+ * fills the key's unset entry, or is added after the key's last entry. */
 static void entry_set(VsEffectivePolicy *e, VsEffectiveEntry with)
 {
-	for (guint i = 0; i < e->entries->len; i++)
-		if (g_array_index(e->entries, VsEffectiveEntry, i).key == with.key)
-			g_array_index(e->entries, VsEffectiveEntry, i) = with;
+	guint last = 0;
+	bool found = false;
+
+	for (guint i = 0; i < e->entries->len; i++) {
+		VsEffectiveEntry *en = &g_array_index(e->entries, VsEffectiveEntry, i);
+
+		if (en->key != with.key)
+			continue;
+		if (!with.key->repeatable || !en->value ||
+		    vs_policy_value_same_slot(en->value, with.value)) {
+			*en = with;
+			return;
+		}
+		last = i;
+		found = true;
+	}
+	if (found)
+		g_array_insert_val(e->entries, last + 1, with);
 }
 
 VsEffectivePolicy *vs_policy_effective(const VsPolicySet *set, const VsOverrides *overrides,

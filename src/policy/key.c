@@ -10,6 +10,9 @@
 
 #include <string.h>
 
+/* Largest vCPU index (KVM's limit is 4096 vCPUs on x86). */
+#define MAX_VCPU_INDEX 4095
+
 #define KB (INT64_C(1) << 10)
 #define MB (INT64_C(1) << 20)
 #define GB (INT64_C(1) << 30)
@@ -76,6 +79,12 @@ const VsPolicyKey vs_policy_keys[] = {
 	KEY("CPU", "AllowedCPUs", VS_PTYPE_CPULIST, 0, 0, NULL,
 	    "Restrict the guest's vCPUs to these host CPUs (a CPU list like 2-7,10). Unset: any "
 	    "managed CPU. Used by the CPU planner."),
+
+	{ "CPU", "Pin", VS_PTYPE_PIN, NULL, 0, MAX_VCPU_INDEX, NULL, true,
+	  "Pin one vCPU to host CPUs as VCPU:CPULIST (0:2-3 lets vCPU 0 run on CPUs 2 and 3), "
+	  "instead of where the CPU planner would place it. Repeat the key for several vCPUs; "
+	  "a later value for the same vCPU replaces an earlier one. vschedctl vcpupin sets it "
+	  "as an override. Used by the CPU planner."},
 
 	KEY("Memory", "Balloon", VS_PTYPE_BOOL, 0, 0, "yes",
 	    "Whether vsched sets the balloon target of this guest. no: the balloon stays where it "
@@ -212,6 +221,9 @@ char *vs_policy_key_range(const VsPolicyKey *key)
 		return g_strdup("RUNTIME/PERIOD, runtime 100us..1s, period 1ms..1s");
 	case VS_PTYPE_CONDITION:
 		return g_strdup("METRIC OP THRESHOLD% [for DURATION]");
+	case VS_PTYPE_PIN:
+		return g_strdup_printf("VCPU:CPULIST, vCPU %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
+				       ", like 0:2-3", key->min, key->max);
 	}
 	g_assert_not_reached();
 }
@@ -243,6 +255,8 @@ const char *vs_policy_type_name(VsPolicyType type)
 		return "reservation";
 	case VS_PTYPE_CONDITION:
 		return "condition";
+	case VS_PTYPE_PIN:
+		return "vCPU pinning";
 	}
 	g_assert_not_reached();
 }

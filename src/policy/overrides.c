@@ -61,7 +61,8 @@ void vs_overrides_add(VsOverrides *o, VsOverride *ov)
 {
 	for (guint i = 0; i < o->items->len; i++) {
 		const VsOverride *old = g_ptr_array_index(o->items, i);
-		if (old->key == ov->key && strcmp(old->domain_uuid, ov->domain_uuid) == 0) {
+		if (old->key == ov->key && strcmp(old->domain_uuid, ov->domain_uuid) == 0 &&
+		    vs_policy_value_same_slot(old->value, ov->value)) {
 			g_ptr_array_remove_index(o->items, i);
 			break;
 		}

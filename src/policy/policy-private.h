@@ -21,3 +21,7 @@ void vs_override_free(VsOverride *ov);
 /* Adds @ov (taking it) to @o, dropping an older override of the same key for
  * the same domain. */
 void vs_overrides_add(VsOverrides *o, VsOverride *ov);
+
+/* False only when @a and @b are values of a repeatable key that hold
+ * different slots (Pin= values for different vCPUs), so that both stay. */
+bool vs_policy_value_same_slot(const VsPolicyValue *a, const VsPolicyValue *b);

@@ -30,6 +30,7 @@ typedef enum {
 	VS_PTYPE_CPULIST,     /* "2-7,10" */
 	VS_PTYPE_RESERVATION, /* "RUNTIME/PERIOD", e.g. "2ms/10ms"; runtime <= period */
 	VS_PTYPE_CONDITION,   /* "steal>20% for 30s", see VsCondition */
+	VS_PTYPE_PIN,         /* "VCPU:CPULIST", e.g. "0:2-3"; vCPU in [min, max] */
 } VsPolicyType;
 
 typedef struct VsPolicyKey {
@@ -39,7 +40,9 @@ typedef struct VsPolicyKey {
 	const char *const *choices;   /* VS_PTYPE_ENUM: NULL-terminated */
 	int64_t min, max;             /* INT, PERCENT (percent), SIZE, DURATION (µs) ranges; 0,0 = unbounded */
 	const char *default_value;    /* as an operator would write it; NULL: unset by default */
-	bool repeatable;              /* may appear several times in a file (values accumulate) */
+	bool repeatable;              /* may appear several times in a file (values accumulate;
+				       * for PIN, a later value for the same vCPU replaces an
+				       * earlier one, also across files and overrides) */
 	const char *help;             /* one or two sentences for `policy keys` and the man page */
 } VsPolicyKey;
 
@@ -92,6 +95,7 @@ typedef struct VsPolicyValue {
 		VsCpuSet *cpus;       /* CPULIST */
 		struct { int64_t runtime_us, period_us; } res;
 		VsCondition cond;
+		struct { VsCpuSet *cpus; guint vcpu; } pin; /* PIN */
 	};
 } VsPolicyValue;
 
@@ -232,6 +236,8 @@ VsEffectivePolicy *vs_policy_effective(const VsPolicySet *set, const VsOverrides
 				       int64_t now_us);
 void vs_effective_policy_free(VsEffectivePolicy *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsEffectivePolicy, vs_effective_policy_free)
-/* The entry of a key ("CPU", "Weight"), or NULL when the table has no such key. */
+/* The entry of a key ("CPU", "Weight"), or NULL when the table has no such key.
+ * A repeatable key that holds several values (Pin=) has one entry per value,
+ * next to each other in @e->entries; this returns the first. */
 const VsEffectiveEntry *vs_effective_get(const VsEffectivePolicy *e, const char *section,
 					 const char *name);

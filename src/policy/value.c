@@ -232,6 +232,46 @@ static bool parse_condition(const char *text, VsCondition *ret_cond, char **ret_
 	return true;
 }
 
+/* "0:2-3": a vCPU index in [key->min, key->max] and a non-empty CPU list. */
+static bool parse_pin(const VsPolicyKey *key, const char *text, guint *ret_vcpu,
+		      VsCpuSet **ret_cpus, char **ret_why)
+{
+	const char *colon = strchr(text, ':');
+	g_autofree char *index = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsCpuSet) cpus = NULL;
+	guint64 vcpu;
+
+	if (!colon) {
+		*ret_why = g_strdup("not a pinning (VCPU:CPULIST, like 0:2-3)");
+		return false;
+	}
+	index = g_strstrip(g_strndup(text, (gsize)(colon - text)));
+	if (!g_ascii_string_to_unsigned(index, 10, (guint64)key->min, (guint64)key->max, &vcpu,
+					NULL)) {
+		*ret_why = g_strdup_printf("vCPU \"%s\" is not a number in %" G_GINT64_FORMAT
+					   "..%" G_GINT64_FORMAT, index, key->min, key->max);
+		return false;
+	}
+	cpus = vs_cpuset_parse(colon + 1, &error);
+	if (!cpus) {
+		*ret_why = g_strdup(error->message);
+		return false;
+	}
+	if (vs_cpuset_is_empty(cpus)) {
+		*ret_why = g_strdup("empty CPU list");
+		return false;
+	}
+	*ret_vcpu = (guint)vcpu;
+	*ret_cpus = g_steal_pointer(&cpus);
+	return true;
+}
+
+bool vs_policy_value_same_slot(const VsPolicyValue *a, const VsPolicyValue *b)
+{
+	return a->type != VS_PTYPE_PIN || b->type != VS_PTYPE_PIN || a->pin.vcpu == b->pin.vcpu;
+}
+
 /* Fills @v (whose ->text is set) for @key; false with @ret_why when not allowed. */
 static bool parse_into(const VsPolicyKey *key, VsPolicyValue *v, char **ret_why)
 {
@@ -346,6 +386,8 @@ static bool parse_into(const VsPolicyKey *key, VsPolicyValue *v, char **ret_why)
 		return parse_reservation(text, &v->res.runtime_us, &v->res.period_us, ret_why);
 	case VS_PTYPE_CONDITION:
 		return parse_condition(text, &v->cond, ret_why);
+	case VS_PTYPE_PIN:
+		return parse_pin(key, text, &v->pin.vcpu, &v->pin.cpus, ret_why);
 	}
 	g_assert_not_reached();
 }
@@ -374,6 +416,8 @@ VsPolicyValue *vs_policy_value_copy(const VsPolicyValue *v)
 		copy->str = g_strdup(v->str);
 	else if (v->type == VS_PTYPE_CPULIST && v->cpus)
 		copy->cpus = vs_cpuset_copy(v->cpus);
+	else if (v->type == VS_PTYPE_PIN && v->pin.cpus)
+		copy->pin.cpus = vs_cpuset_copy(v->pin.cpus);
 	return copy;
 }
 
@@ -386,5 +430,7 @@ void vs_policy_value_free(VsPolicyValue *v)
 		g_free(v->str);
 	else if (v->type == VS_PTYPE_CPULIST)
 		vs_cpuset_free(v->cpus);
+	else if (v->type == VS_PTYPE_PIN)
+		vs_cpuset_free(v->pin.cpus);
 	g_free(v);
 }

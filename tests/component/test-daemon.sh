@@ -86,6 +86,6 @@ echo "# --dry-run collects and logs the plan without acting"
 cp "$tmp/good.conf" "$tmp/vschedd.conf"
 "$VSCHEDD" --foreground --dry-run --config "$tmp/vschedd.conf" > "$tmp/dry.log" 2>&1 &
 pid=$!
-wait_for 10 grep -q "plan: no actions" "$tmp/dry.log" || { cat "$tmp/dry.log"; fail "dry run logged no plan"; }
+wait_for 10 grep -q "would set vcpu0 (TID 1001) of db1: affinity CPUs" "$tmp/dry.log" || { cat "$tmp/dry.log"; fail "dry run logged no plan"; }
 kill -TERM "$pid"; wait "$pid"; pid=""
 echo "PASS: daemon component test"

@@ -12,3 +12,9 @@ EXTRA_DIST += \
 	tests/guest/init \
 	tools/libvirtd-setup.sh \
 	tools/demo.sh
+# CPU placement, reservations, pinning overrides, restore and recovery.
+TESTS += %reldir%/test-cpu.sh
+EXTRA_DIST += %reldir%/test-cpu.sh
+# Steal accounting on burning guests (issue 5).
+TESTS += %reldir%/test-steal.sh
+EXTRA_DIST += %reldir%/test-steal.sh

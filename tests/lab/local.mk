@@ -5,3 +5,11 @@ tests_lab_lab_host_SOURCES = %reldir%/lab-host.c
 tests_lab_lab_host_LDADD = src/libvsched.a $(VS_LIBS)
 TESTS += %reldir%/run-lab.sh
 EXTRA_DIST += %reldir%/run-lab.sh %reldir%/init
+# The CPU proof: lab-cpu drives the cgroup v2 writer (src/host/cgroup-write.c)
+# on a libvirt-like tree; run-lab-cpu.sh boots it. Both runners share
+# lab-lib.sh.
+check_PROGRAMS += tests/lab/lab-cpu
+tests_lab_lab_cpu_SOURCES = %reldir%/lab-cpu.c
+tests_lab_lab_cpu_LDADD = src/libvsched.a $(VS_LIBS)
+TESTS += %reldir%/run-lab-cpu.sh
+EXTRA_DIST += %reldir%/run-lab-cpu.sh %reldir%/lab-lib.sh

@@ -11,3 +11,16 @@ tests_unit_test_host_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_host_real_LDADD = $(TEST_LDADD)
 
 EXTRA_DIST += tests/data/hosts
+
+# The cgroup v2 writer (src/host/cgroup-write.c) against temporary trees.
+check_PROGRAMS += tests/unit/test-host-cgroupw
+TESTS += tests/unit/test-host-cgroupw
+tests_unit_test_host_cgroupw_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_host_cgroupw_LDADD = $(TEST_LDADD)
+
+# Per-thread counters on real threads of the test itself: taskstats against
+# schedstat (root and the TASKSTATS family; exits 77 otherwise).
+check_PROGRAMS += tests/unit/test-host-taskstats
+TESTS += tests/unit/test-host-taskstats
+tests_unit_test_host_taskstats_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_host_taskstats_LDADD = $(TEST_LDADD)

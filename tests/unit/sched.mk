@@ -25,3 +25,55 @@ tests_bench_bench_placement_LDADD = src/libvsched.a $(VS_LIBS)
 .PHONY: bench
 bench: tests/bench/bench-placement$(EXEEXT)
 	$(AM_V_at)tests/bench/bench-placement$(EXEEXT)
+
+# The CPU plan (with Pin= policy values) and the Applied record.
+check_PROGRAMS += tests/unit/test-sched-cpuplan tests/unit/test-sched-applied
+TESTS += tests/unit/test-sched-cpuplan tests/unit/test-sched-applied
+tests_unit_test_sched_cpuplan_SOURCES = \
+	tests/unit/test-sched-cpuplan.c \
+	tests/unit/test-sched-topo.c tests/unit/test-sched-topo.h
+tests_unit_test_sched_cpuplan_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_sched_cpuplan_LDADD = $(TEST_LDADD)
+tests_unit_test_sched_applied_SOURCES = tests/unit/test-sched-applied.c
+tests_unit_test_sched_applied_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_sched_applied_LDADD = $(TEST_LDADD)
+
+# SCHED_DEADLINE admission and primitives (src/sched/deadline.c): unit
+# tests on fixtures and a fake ops table, and a test on the real kernel
+# (root; exits 77 otherwise). The deadline benchmark runs under `make bench`
+# through its own phony target, a prerequisite of bench.
+SCHED_DEADLINE_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -DVS_TEST_DATA=\"$(abs_top_srcdir)/tests/data/virt\"
+check_PROGRAMS += tests/unit/test-sched-deadline tests/unit/test-sched-deadline-real
+TESTS += tests/unit/test-sched-deadline tests/unit/test-sched-deadline-real
+tests_unit_test_sched_deadline_CPPFLAGS = $(SCHED_DEADLINE_TEST_CPPFLAGS)
+tests_unit_test_sched_deadline_LDADD = $(TEST_LDADD)
+tests_unit_test_sched_deadline_real_SOURCES = \
+	tests/unit/test-sched-deadline-real.c \
+	tests/unit/test-sched-thread.c tests/unit/test-sched-thread.h
+tests_unit_test_sched_deadline_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_sched_deadline_real_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/bench/bench-deadline
+tests_bench_bench_deadline_SOURCES = \
+	tests/bench/bench-deadline.c \
+	tests/unit/test-sched-thread.c tests/unit/test-sched-thread.h
+tests_bench_bench_deadline_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_bench_bench_deadline_LDADD = src/libvsched.a $(VS_LIBS)
+
+.PHONY: bench-deadline
+bench: bench-deadline
+bench-deadline: tests/bench/bench-deadline$(EXEEXT)
+	$(AM_V_at)tests/bench/bench-deadline$(EXEEXT)
+
+# The actuation-cost benchmark (affinity + sched_setattr + cgroup write per
+# vCPU thread, issue 4's 20 us floor), run by `make bench` as root.
+check_PROGRAMS += tests/bench/bench-actuation
+tests_bench_bench_actuation_SOURCES = \
+	tests/bench/bench-actuation.c \
+	tests/unit/test-sched-thread.c tests/unit/test-sched-thread.h
+tests_bench_bench_actuation_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_bench_bench_actuation_LDADD = src/libvsched.a $(VS_LIBS) -lpthread
+.PHONY: bench-actuation
+bench: bench-actuation
+bench-actuation: tests/bench/bench-actuation$(EXEEXT)
+	$(AM_V_at)tests/bench/bench-actuation$(EXEEXT)

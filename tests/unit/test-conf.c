@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "daemon/conf.h"
@@ -155,6 +157,77 @@ static void test_keep_restart_keys(void **state)
 	assert_int_equal(next->tick_interval_us, 2000000); /* applies live */
 }
 
+static char *cpus_of(const VsCpuSet *set)
+{
+	return set ? vs_cpuset_format(set) : g_strdup("(auto)");
+}
+
+/* The CPU keys: lists, "none", numbers, booleans, and the sets in force. */
+static void test_cpu_keys(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsConf) conf = NULL;
+	g_autoptr(VsConf) def = vs_conf_new_default();
+	g_autoptr(VsCpuSet) online = vs_cpuset_parse("0-7", NULL);
+	g_autoptr(VsCpuSet) one = vs_cpuset_parse("3", NULL);
+	g_autoptr(GError) error = NULL;
+	VsCpuSet *managed = NULL, *hk = NULL;
+	g_autofree char *m = NULL, *h = NULL;
+
+	assert_null(def->managed_cpus);
+	assert_null(def->housekeeping_cpus);
+	assert_true(def->act);
+	assert_true(def->overcommit_limit == 4.0);
+	assert_string_equal(def->applied_file, "/run/vsched/applied.json");
+	/* Defaults: CPU 0 for housekeeping, the rest for vCPUs. */
+	assert_int_equal(vs_conf_cpu_sets(def, online, &managed, &hk, &error), 0);
+	m = cpus_of(managed);
+	h = cpus_of(hk);
+	assert_string_equal(m, "1-7");
+	assert_string_equal(h, "0");
+	g_clear_pointer(&managed, vs_cpuset_free);
+	g_clear_pointer(&hk, vs_cpuset_free);
+	/* One CPU: no housekeeping CPU. */
+	assert_int_equal(vs_conf_cpu_sets(def, one, &managed, &hk, &error), 0);
+	assert_true(vs_cpuset_is_empty(hk));
+	g_clear_pointer(&managed, vs_cpuset_free);
+	g_clear_pointer(&hk, vs_cpuset_free);
+
+	conf = load(f, "[Daemon]\nManagedCPUs=0-3,40\nHousekeepingCPUs=none\n"
+		       "OvercommitLimit=2.5\nAct=no\n");
+	assert_non_null(conf);
+	assert_true(conf->overcommit_limit == 2.5);
+	assert_false(conf->act);
+	assert_true(vs_cpuset_is_empty(conf->housekeeping_cpus));
+	assert_int_equal(vs_conf_cpu_sets(conf, online, &managed, &hk, &error), 0);
+	g_free(m);
+	m = cpus_of(managed);
+	assert_string_equal(m, "0-3");
+	assert_true(vs_cpuset_is_empty(hk));
+	g_clear_pointer(&managed, vs_cpuset_free);
+	g_clear_pointer(&hk, vs_cpuset_free);
+	g_clear_pointer(&conf, vs_conf_free);
+
+	/* Housekeeping takes every managed CPU: refused with the sets named. */
+	conf = load(f, "[Daemon]\nManagedCPUs=0\nHousekeepingCPUs=0\n");
+	assert_non_null(conf);
+	assert_int_equal(vs_conf_cpu_sets(conf, online, &managed, &hk, &error), -EINVAL);
+	assert_null(managed);
+	assert_non_null(strstr(error->message, "no CPU left for vCPUs: ManagedCPUs=0"));
+	g_clear_pointer(&conf, vs_conf_free);
+
+	assert_null(load(f, "[Daemon]\nManagedCPUs=0-\nOvercommitLimit=0.5\nAct=maybe\n"
+			    "ManagedCPUs=none\nOvercommitLimit=x\n"));
+	assert_int_equal(f->errors->len, 4);
+	assert_non_null(strstr(error_at(f, 0), ":2: ManagedCPUs=0-: "));
+	assert_string_equal(error_at(f, 1), ":3: OvercommitLimit=0.5: must be a number from 1 to 1000");
+	assert_string_equal(error_at(f, 2), ":4: Act=maybe: must be yes or no");
+	assert_string_equal(error_at(f, 3), ":6: OvercommitLimit=x: must be a number from 1 to 1000");
+	g_ptr_array_set_size(f->errors, 0);
+	assert_null(load(f, "[Daemon]\nManagedCPUs=none\n"));
+	assert_non_null(strstr(error_at(f, 0), ": ManagedCPUs=none: vsched needs at least one CPU"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +238,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_mistake_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),
 		cmocka_unit_test(test_keep_restart_keys),
+		cmocka_unit_test_setup_teardown(test_cpu_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

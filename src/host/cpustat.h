@@ -1,0 +1,49 @@
+/* CPU time readers for steal accounting: the throttled time of a cgroup
+ * from its cpu.stat (how long the cgroup's CPU bandwidth limit, cpu.max on
+ * v2 or cpu.cfs_quota_us on v1, held its threads back), and the host's busy
+ * time from /proc/stat.
+ *
+ * cgroup v2 reports "throttled_usec" (µs); v1 (the cpu controller of a
+ * hybrid host, such as /sys/fs/cgroup/cpu/machine/qemu-1-x.libvirt-qemu/
+ * vcpu0) reports "throttled_time" (ns). Both come back in nanoseconds. A
+ * VsCpustat keeps one open descriptor per cgroup directory and preads it
+ * each tick; files are reached through the sys layer.
+ *
+ * Errors are negative errno values; ret_* parameters are untouched on
+ * failure. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "host/sys.h"
+
+/* Parses a cpu.stat: throttled_usec (v2, converted to ns) or throttled_time
+ * (v1, ns). Returns 0, or -ENODATA when the text has neither (a v2 cgroup
+ * without the cpu controller reports only usage), -EINVAL for a malformed
+ * value. */
+int vs_cpustat_parse_throttled(const char *text, uint64_t *ret_ns);
+
+/* Parses /proc/stat's first ("cpu ") line: @ret_busy gets the ticks spent
+ * in user, nice, system, irq, softirq and steal, @ret_total those plus idle
+ * and iowait (guest time is inside user already). -EINVAL when the line is
+ * missing or malformed. */
+int vs_cpustat_parse_proc_stat(const char *text, uint64_t *ret_busy, uint64_t *ret_total);
+/* Reads and parses /proc/stat through @sys. */
+int vs_cpustat_read_host(const VsSys *sys, uint64_t *ret_busy, uint64_t *ret_total);
+
+typedef struct VsCpustat VsCpustat;
+
+/* A reader with no descriptor open; @sys is borrowed and must outlive it. */
+VsCpustat *vs_cpustat_new(const VsSys *sys);
+void vs_cpustat_free(VsCpustat *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCpustat, vs_cpustat_free)
+
+/* The throttled time of the cgroup directory @dir (a host path such as
+ * "/sys/fs/cgroup/cpu/machine/x/vcpu0"), from its cpu.stat on a held
+ * descriptor. Errors as vs_cpustat_parse_throttled(), or the -errno of
+ * opening or reading (the descriptor is then closed). */
+int vs_cpustat_throttled(VsCpustat *c, const char *dir, uint64_t *ret_ns);
+/* Closes the descriptors of directories not read since the previous
+ * sweep; returns how many. */
+guint vs_cpustat_sweep(VsCpustat *c);

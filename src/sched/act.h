@@ -1,0 +1,57 @@
+/* The CPU actuator: carries out a CPU plan (cpuplan.h) on the host through
+ * the sys layer's ops table (sched_setaffinity, sched_getaffinity) and the
+ * deadline primitives (deadline.h), and keeps the Applied record
+ * (applied.h) and its file up to date.
+ *
+ * For each action: when the value is in place (read back now) nothing is
+ * done; else the thread's identity is verified just before acting
+ * (invariant 1), the value found is recorded as the original before the
+ * first change, the value is set and read back, and the result recorded.
+ * A failure (the thread is gone; the kernel says EINVAL, EPERM or EBUSY; the
+ * read-back disagrees) is reported once and the same value is not tried on
+ * the same thread again while the plan keeps asking for it; a reservation
+ * the kernel refused is handed back to the planner (vs_act_refused()), which
+ * then leaves the vCPU on its placement without a deadline.
+ *
+ * Library code: it does not log, it adds VsActEvent messages for the caller
+ * to log. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "host/sys.h"
+#include "sched/applied.h"
+#include "sched/cpuplan.h"
+
+/* A message for the log: syslog @priority, the guest it is about. */
+typedef struct VsActEvent {
+	int priority;
+	char *domain;            /* NULL when not about one guest */
+	char *message;
+} VsActEvent;
+
+/* A new array for events (frees its VsActEvent). */
+GPtrArray *vs_act_events_new(void);
+
+typedef struct VsAct VsAct;
+
+/* An actuator acting through @sys on the record @applied, which it saves to
+ * @applied_path on every change. Both are borrowed and must outlive it. */
+VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path);
+void vs_act_free(VsAct *act);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsAct, vs_act_free)
+
+/* Carries out @plan, adding events to @events. Returns how many settings
+ * it changed. */
+guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events);
+/* True when the last vs_act_run() found a reservation refused by the
+ * kernel that the plan did not know of: the caller should plan again. */
+bool vs_act_needs_replan(const VsAct *act);
+/* The reservations the kernel refused (vs_cpu_deadline_key() → why),
+ * borrowed, for VsCpuPlanInput.refused. */
+GHashTable *vs_act_refused(const VsAct *act);
+/* Puts every recorded original back (policy first, then affinity), each
+ * thread identity-checked; forgets every entry (restored or gone) and saves
+ * the empty record. Returns how many settings were restored. */
+guint vs_act_restore_all(VsAct *act, GPtrArray *events);

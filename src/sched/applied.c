@@ -1,0 +1,487 @@
+/* The Applied record of the CPU actuator: entries per thread and kind, their
+ * JSON form (AppliedFile), and pruning of entries whose thread is gone. See
+ * applied.h. The JSON is read as hostile input: a record that another
+ * program (or a disk error) garbled must not make the daemon act on a
+ * thread it never touched, so every member is type- and range-checked and
+ * an entry that fails is skipped, never guessed. */
+#include "config.h"
+
+#include "sched/applied.h"
+#include "sched/deadline.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <limits.h>
+#include <string.h>
+
+#define APPLIED_VERSION 1
+/* The most entries a document may hold (each is one thread setting). */
+#define APPLIED_MAX_ENTRIES 1000000
+/* Longest comm the kernel reports is 15 bytes; names and labels get room. */
+#define MAX_TEXT 256
+
+static const char *const kind_names[] = {
+	[VS_APPLIED_AFFINITY] = "affinity",
+	[VS_APPLIED_DEADLINE] = "deadline",
+};
+
+static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
+{
+	return g_strdup_printf("%d:%d:%" G_GUINT64_FORMAT, (int)kind, (int)tid, start_time);
+}
+
+static void entry_free(gpointer data)
+{
+	VsAppliedEntry *e = data;
+
+	g_free(e->domain);
+	g_free(e->what);
+	vs_thread_clear(&e->thread);
+	vs_cpuset_free(e->orig_cpus);
+	vs_cpuset_free(e->cur_cpus);
+	g_free(e);
+}
+
+VsApplied *vs_applied_new(void)
+{
+	VsApplied *a = g_new0(VsApplied, 1);
+
+	a->entries = g_ptr_array_new_with_free_func(entry_free);
+	a->index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	return a;
+}
+
+void vs_applied_free(VsApplied *a)
+{
+	if (!a)
+		return;
+	g_hash_table_unref(a->index);
+	g_ptr_array_unref(a->entries);
+	g_free(a);
+}
+
+VsAppliedEntry *vs_applied_find(const VsApplied *a, VsAppliedKind kind, const VsThread *t)
+{
+	g_autofree char *key = index_key(kind, t->tid, t->start_time);
+
+	return g_hash_table_lookup(a->index, key);
+}
+
+/* A new entry of @kind for @t, added to @a (which has none for it). */
+static VsAppliedEntry *entry_add(VsApplied *a, VsAppliedKind kind, const char *uuid,
+				 const char *domain, const char *what, const VsThread *t)
+{
+	VsAppliedEntry *e = g_new0(VsAppliedEntry, 1);
+
+	e->kind = kind;
+	g_strlcpy(e->uuid, uuid ? uuid : "", sizeof(e->uuid));
+	e->domain = g_strdup(domain ? domain : "");
+	e->what = g_strdup(what ? what : "");
+	e->thread.pid = t->pid;
+	e->thread.tid = t->tid;
+	e->thread.start_time = t->start_time;
+	e->thread.comm = g_strdup(t->comm ? t->comm : "");
+	e->thread.cpu = -1;
+	g_ptr_array_add(a->entries, e);
+	g_hash_table_insert(a->index, index_key(kind, t->tid, t->start_time), e);
+	return e;
+}
+
+VsAppliedEntry *vs_applied_set_affinity(VsApplied *a, const char *uuid, const char *domain,
+					const char *what, const VsThread *t, const VsCpuSet *orig,
+					const VsCpuSet *cpus)
+{
+	VsAppliedEntry *e = vs_applied_find(a, VS_APPLIED_AFFINITY, t);
+
+	if (!e) {
+		e = entry_add(a, VS_APPLIED_AFFINITY, uuid, domain, what, t);
+		e->orig_cpus = vs_cpuset_copy(orig);
+	}
+	vs_cpuset_free(e->cur_cpus);
+	e->cur_cpus = vs_cpuset_copy(cpus);
+	return e;
+}
+
+VsAppliedEntry *vs_applied_set_deadline(VsApplied *a, const char *uuid, const char *domain,
+					const char *what, const VsThread *t,
+					const VsSchedAttr *orig, int64_t runtime_us,
+					int64_t period_us)
+{
+	VsAppliedEntry *e = vs_applied_find(a, VS_APPLIED_DEADLINE, t);
+
+	if (!e) {
+		e = entry_add(a, VS_APPLIED_DEADLINE, uuid, domain, what, t);
+		e->orig_policy = orig->sched_policy;
+		e->orig_nice = orig->sched_nice;
+		e->orig_priority = orig->sched_priority;
+	}
+	e->runtime_us = runtime_us;
+	e->period_us = period_us;
+	return e;
+}
+
+void vs_applied_remove(VsApplied *a, const VsAppliedEntry *e)
+{
+	g_autofree char *key = index_key(e->kind, e->thread.tid, e->thread.start_time);
+
+	g_hash_table_remove(a->index, key);
+	g_ptr_array_remove(a->entries, (gpointer)e);
+}
+
+/* Removes the entries for which @keep says false; returns how many. */
+static guint remove_if(VsApplied *a, bool (*keep)(const VsAppliedEntry *e, gpointer data),
+		       gpointer data)
+{
+	guint removed = 0;
+
+	for (guint i = a->entries->len; i > 0; i--) {
+		const VsAppliedEntry *e = g_ptr_array_index(a->entries, i - 1);
+
+		if (keep(e, data))
+			continue;
+		vs_applied_remove(a, e);
+		removed++;
+	}
+	return removed;
+}
+
+static bool same_thread(const VsThread *a, const VsAppliedEntry *e)
+{
+	return a->tid == e->thread.tid && a->start_time == e->thread.start_time &&
+	       a->pid == e->thread.pid;
+}
+
+static bool in_threads(const GArray *threads, const VsAppliedEntry *e)
+{
+	for (guint i = 0; threads && i < threads->len; i++)
+		if (same_thread(&g_array_index(threads, VsThread, i), e))
+			return true;
+	return false;
+}
+
+static bool in_snapshot(const VsAppliedEntry *e, gpointer data)
+{
+	const VsSnapshot *snap = data;
+
+	for (guint i = 0; i < snap->domains->len; i++) {
+		const VsDomain *dom = g_ptr_array_index(snap->domains, i);
+
+		if (strcmp(dom->uuid, e->uuid) != 0)
+			continue;
+		for (guint j = 0; dom->vcpus && j < dom->vcpus->len; j++)
+			if (same_thread(&g_array_index(dom->vcpus, VsVcpu, j).thread, e))
+				return true;
+		return in_threads(dom->emulator_threads, e) || in_threads(dom->io_threads, e);
+	}
+	return false;
+}
+
+guint vs_applied_retain_snapshot(VsApplied *a, const VsSnapshot *snap)
+{
+	return remove_if(a, in_snapshot, (gpointer)snap);
+}
+
+guint vs_applied_drop_stale(VsApplied *a, const VsSys *sys, GPtrArray *dropped)
+{
+	guint removed = 0;
+
+	for (guint i = a->entries->len; i > 0; i--) {
+		const VsAppliedEntry *e = g_ptr_array_index(a->entries, i - 1);
+		int r = vs_thread_verify(sys, &e->thread);
+
+		/* A /proc that cannot be read now proves nothing: keep the entry
+		 * (every later action verifies the thread again). */
+		if (r != -ESRCH && r != -ENOENT)
+			continue;
+		g_ptr_array_add(dropped,
+				g_strdup_printf("%s of %s (TID %d, \"%s\"): the thread is gone or is "
+						"another thread now; its %s is not restored",
+						e->what, e->domain, (int)e->thread.tid, e->thread.comm,
+						kind_names[e->kind]));
+		vs_applied_remove(a, e);
+		removed++;
+	}
+	return removed;
+}
+
+char *vs_applied_to_json(const VsApplied *a)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "version");
+	json_builder_add_int_value(b, APPLIED_VERSION);
+	json_builder_set_member_name(b, "entries");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < a->entries->len; i++) {
+		const VsAppliedEntry *e = g_ptr_array_index(a->entries, i);
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "kind");
+		json_builder_add_string_value(b, kind_names[e->kind]);
+		json_builder_set_member_name(b, "uuid");
+		json_builder_add_string_value(b, e->uuid);
+		json_builder_set_member_name(b, "domain");
+		json_builder_add_string_value(b, e->domain);
+		json_builder_set_member_name(b, "what");
+		json_builder_add_string_value(b, e->what);
+		json_builder_set_member_name(b, "pid");
+		json_builder_add_int_value(b, e->thread.pid);
+		json_builder_set_member_name(b, "tid");
+		json_builder_add_int_value(b, e->thread.tid);
+		json_builder_set_member_name(b, "start_time");
+		json_builder_add_int_value(b, (gint64)e->thread.start_time);
+		json_builder_set_member_name(b, "comm");
+		json_builder_add_string_value(b, e->thread.comm);
+		if (e->kind == VS_APPLIED_AFFINITY) {
+			g_autofree char *orig = vs_cpuset_format(e->orig_cpus);
+			g_autofree char *cur = vs_cpuset_format(e->cur_cpus);
+
+			json_builder_set_member_name(b, "original");
+			json_builder_add_string_value(b, orig);
+			json_builder_set_member_name(b, "current");
+			json_builder_add_string_value(b, cur);
+		} else {
+			json_builder_set_member_name(b, "original_policy");
+			json_builder_add_int_value(b, e->orig_policy);
+			json_builder_set_member_name(b, "original_nice");
+			json_builder_add_int_value(b, e->orig_nice);
+			json_builder_set_member_name(b, "original_priority");
+			json_builder_add_int_value(b, e->orig_priority);
+			json_builder_set_member_name(b, "runtime_us");
+			json_builder_add_int_value(b, e->runtime_us);
+			json_builder_set_member_name(b, "period_us");
+			json_builder_add_int_value(b, e->period_us);
+		}
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, TRUE);
+	return json_generator_to_data(gen, NULL);
+}
+
+/* An integer member in [min, max]; false when absent, of another type or
+ * out of range. */
+static bool get_int(JsonObject *o, const char *name, gint64 min, gint64 max, gint64 *ret)
+{
+	JsonNode *n = json_object_get_member(o, name);
+	gint64 v;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+		return false;
+	v = json_node_get_int(n);
+	if (v < min || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* A string member of valid UTF-8 up to MAX_TEXT bytes; NULL otherwise. */
+static const char *get_str(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+	const char *s;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+		return NULL;
+	s = json_node_get_string(n);
+	if (!s || strlen(s) > MAX_TEXT || !g_utf8_validate(s, -1, NULL))
+		return NULL;
+	return s;
+}
+
+/* A non-empty CPU list member; NULL otherwise. */
+static VsCpuSet *get_cpus(JsonObject *o, const char *name)
+{
+	const char *text = get_str(o, name);
+	g_autoptr(VsCpuSet) set = text ? vs_cpuset_parse(text, NULL) : NULL;
+
+	if (!set || vs_cpuset_is_empty(set))
+		return NULL;
+	return g_steal_pointer(&set);
+}
+
+/* Adds the entry @o describes to @a; false with @ret_why when it does not
+ * validate. */
+static bool parse_entry(VsApplied *a, JsonObject *o, char **ret_why)
+{
+	const char *kind_text = get_str(o, "kind");
+	const char *uuid = get_str(o, "uuid");
+	const char *comm = get_str(o, "comm");
+	const char *domain = get_str(o, "domain");
+	const char *what = get_str(o, "what");
+	gint64 pid, tid, start_time;
+	VsThread t = { 0 };
+	int kind = -1;
+
+	for (int i = 0; kind_text && i < (int)G_N_ELEMENTS(kind_names); i++)
+		if (strcmp(kind_text, kind_names[i]) == 0)
+			kind = i;
+	if (kind < 0) {
+		*ret_why = g_strdup("no kind (affinity or deadline)");
+		return false;
+	}
+	if (!uuid || !g_uuid_string_is_valid(uuid)) {
+		*ret_why = g_strdup("no domain UUID");
+		return false;
+	}
+	if (!get_int(o, "pid", 1, INT_MAX, &pid) || !get_int(o, "tid", 1, INT_MAX, &tid) ||
+	    !get_int(o, "start_time", 0, G_MAXINT64, &start_time) || !comm) {
+		*ret_why = g_strdup("no thread identity (pid, tid, start_time, comm)");
+		return false;
+	}
+	t.pid = (pid_t)pid;
+	t.tid = (pid_t)tid;
+	t.start_time = (uint64_t)start_time;
+	t.comm = (char *)comm;
+	if (vs_applied_find(a, (VsAppliedKind)kind, &t)) {
+		*ret_why = g_strdup_printf("a second %s entry for TID %d", kind_text, (int)tid);
+		return false;
+	}
+	if (kind == VS_APPLIED_AFFINITY) {
+		g_autoptr(VsCpuSet) orig = get_cpus(o, "original");
+		g_autoptr(VsCpuSet) cur = get_cpus(o, "current");
+
+		if (!orig || !cur) {
+			*ret_why = g_strdup("no original or current CPU list");
+			return false;
+		}
+		vs_applied_set_affinity(a, uuid, domain, what, &t, orig, cur);
+	} else {
+		gint64 policy, nice, prio, runtime, period;
+		VsSchedAttr orig = { 0 };
+
+		if (!get_int(o, "original_policy", 0, 7, &policy) || policy == SCHED_DEADLINE ||
+		    !get_int(o, "original_nice", -20, 19, &nice) ||
+		    !get_int(o, "original_priority", 0, 99, &prio)) {
+			*ret_why = g_strdup("no usable original policy, nice or priority");
+			return false;
+		}
+		if (!get_int(o, "period_us", 1, 10 * G_USEC_PER_SEC, &period) ||
+		    !get_int(o, "runtime_us", 1, period, &runtime)) {
+			*ret_why = g_strdup("no valid reservation (runtime_us up to period_us)");
+			return false;
+		}
+		orig.sched_policy = (uint32_t)policy;
+		orig.sched_nice = (int32_t)nice;
+		orig.sched_priority = (uint32_t)prio;
+		vs_applied_set_deadline(a, uuid, domain, what, &t, &orig, runtime, period);
+	}
+	return true;
+}
+
+VsApplied *vs_applied_from_json(const char *json, GPtrArray *warnings, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(VsApplied) a = vs_applied_new();
+	g_autoptr(GError) parse_error = NULL;
+	JsonNode *root;
+	JsonObject *obj;
+	JsonArray *entries;
+	JsonNode *entries_node;
+	gint64 version;
+	size_t len = strlen(json);
+
+	if (len > VS_APPLIED_MAX_BYTES) {
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "%zu bytes, more than the %u allowed",
+			    len, VS_APPLIED_MAX_BYTES);
+		return NULL;
+	}
+	if (strspn(json, " \t\r\n") == len)
+		return g_steal_pointer(&a);
+	if (!json_parser_load_from_data(parser, json, (gssize)len, &parse_error)) {
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "not JSON: %s", parse_error->message);
+		return NULL;
+	}
+	root = json_parser_get_root(parser);
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error_literal(error, VS_ERROR, VS_ERROR_INVALID, "not a JSON object");
+		return NULL;
+	}
+	obj = json_node_get_object(root);
+	if (!get_int(obj, "version", G_MININT64, G_MAXINT64, &version) ||
+	    version != APPLIED_VERSION) {
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+			    "not version %d of the applied-settings record", APPLIED_VERSION);
+		return NULL;
+	}
+	entries_node = json_object_get_member(obj, "entries");
+	if (!entries_node || !JSON_NODE_HOLDS_ARRAY(entries_node)) {
+		g_set_error_literal(error, VS_ERROR, VS_ERROR_INVALID, "no \"entries\" array");
+		return NULL;
+	}
+	entries = json_node_get_array(entries_node);
+	if (json_array_get_length(entries) > APPLIED_MAX_ENTRIES) {
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "more than %d entries",
+			    APPLIED_MAX_ENTRIES);
+		return NULL;
+	}
+	for (guint i = 0; i < json_array_get_length(entries); i++) {
+		JsonNode *n = json_array_get_element(entries, i);
+		g_autofree char *why = NULL;
+
+		if (!JSON_NODE_HOLDS_OBJECT(n))
+			why = g_strdup("not an object");
+		else
+			parse_entry(a, json_node_get_object(n), &why);
+		if (why && warnings)
+			g_ptr_array_add(warnings, g_strdup_printf("entry %u skipped: %s", i + 1, why));
+	}
+	return g_steal_pointer(&a);
+}
+
+int vs_applied_save(const VsApplied *a, const char *path, GError **error)
+{
+	g_autofree char *json = vs_applied_to_json(a);
+	g_autofree char *dir = g_path_get_dirname(path);
+
+	if (g_mkdir_with_parents(dir, 0755) < 0) {
+		int r = -errno;
+		g_set_error(error, VS_ERROR, VS_ERROR_SYSTEM, "cannot create %s: %s", dir,
+			    g_strerror(-r));
+		return r;
+	}
+	/* Written to a temporary file that is renamed over the old one. */
+	if (!g_file_set_contents_full(path, json, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+				      error))
+		return -EIO;
+	return 0;
+}
+
+VsApplied *vs_applied_load(const char *path, GPtrArray *warnings, GError **error)
+{
+	g_autofree char *json = NULL;
+	g_autoptr(GError) read_error = NULL;
+	GStatBuf st;
+
+	if (g_stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return vs_applied_new();
+		g_set_error(error, VS_ERROR, VS_ERROR_SYSTEM, "%s: %s", path, g_strerror(errno));
+		return NULL;
+	}
+	if ((guint64)st.st_size > VS_APPLIED_MAX_BYTES) {
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "%s: %" G_GUINT64_FORMAT
+			    " bytes, more than the %u allowed", path, (guint64)st.st_size,
+			    VS_APPLIED_MAX_BYTES);
+		return NULL;
+	}
+	if (!g_file_get_contents(path, &json, NULL, &read_error)) {
+		g_set_error(error, VS_ERROR, VS_ERROR_SYSTEM, "%s", read_error->message);
+		return NULL;
+	}
+	if (strlen(json) > VS_APPLIED_MAX_BYTES) {
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "%s: longer than %u bytes", path,
+			    VS_APPLIED_MAX_BYTES);
+		return NULL;
+	}
+	return vs_applied_from_json(json, warnings, error);
+}

@@ -1,0 +1,103 @@
+/* Applied: what the CPU actuator changed on the host and what was there
+ * before, per thread (identified by TID and start time, with PID and comm
+ * for the identity check) and per kind of setting: the CPU affinity, and the
+ * scheduling policy (vsched only ever sets SCHED_DEADLINE, so an entry of
+ * that kind means "this thread runs a reservation vsched gave it").
+ *
+ * The actuator records the original value before its first change of a
+ * setting and the current value after every change; the daemon persists the
+ * record as JSON in AppliedFile (written atomically on every change) and
+ * loads it at start, so that a daemon killed with SIGKILL and started again
+ * neither forgets the originals nor repeats a change that is in place, and a
+ * clean stop can put every original back (invariant 4 of ARCHITECTURE.md).
+ *
+ * The record itself is plain data: no I/O except vs_applied_save(),
+ * vs_applied_load() and vs_applied_drop_stale() (which checks thread
+ * identities through the sys layer). */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/snapshot.h"
+#include "host/sys.h"
+#include "util/cpuset.h"
+#include "virt/domain.h"
+
+typedef enum {
+	VS_APPLIED_AFFINITY,
+	VS_APPLIED_DEADLINE,
+} VsAppliedKind;
+
+typedef struct VsAppliedEntry {
+	VsAppliedKind kind;
+	char uuid[37];          /* the domain the thread belongs to */
+	char *domain;           /* its name, for messages */
+	char *what;             /* "vcpu0", "emulator", "iothread", for messages */
+	VsThread thread;        /* identity only: pid, tid, start_time, comm (no affinity) */
+	/* VS_APPLIED_AFFINITY */
+	VsCpuSet *orig_cpus;    /* the affinity found before the first change */
+	VsCpuSet *cur_cpus;     /* the affinity vsched set last */
+	/* VS_APPLIED_DEADLINE: the policy found before (restored by
+	 * vs_deadline_clear() when it was SCHED_OTHER), and the reservation. */
+	uint32_t orig_policy;
+	int orig_nice;
+	uint32_t orig_priority;
+	int64_t runtime_us, period_us;
+} VsAppliedEntry;
+
+typedef struct VsApplied {
+	GPtrArray *entries;     /* VsAppliedEntry, in the order they were made */
+	GHashTable *index;      /* "kind:tid:start_time" → entry, for vs_applied_find() */
+} VsApplied;
+
+/* Longest AppliedFile accepted at load (a host has far fewer threads). */
+#define VS_APPLIED_MAX_BYTES (16u << 20)
+
+VsApplied *vs_applied_new(void);
+void vs_applied_free(VsApplied *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsApplied, vs_applied_free)
+
+/* The entry of @kind for thread @t (by TID and start time), or NULL. */
+VsAppliedEntry *vs_applied_find(const VsApplied *a, VsAppliedKind kind, const VsThread *t);
+/* Records that vsched set the affinity of @t (in domain @uuid / @domain,
+ * the thread being @what) to @cpus, the thread's affinity having been
+ * @orig before. When an entry exists only its current value changes (the
+ * original is the one found before the first change); else a new entry
+ * copies everything. Returns the entry (owned by @a). */
+VsAppliedEntry *vs_applied_set_affinity(VsApplied *a, const char *uuid, const char *domain,
+					const char *what, const VsThread *t, const VsCpuSet *orig,
+					const VsCpuSet *cpus);
+/* Records that vsched gave @t the reservation @runtime_us/@period_us, its
+ * policy having been @orig before; same rules as vs_applied_set_affinity(). */
+VsAppliedEntry *vs_applied_set_deadline(VsApplied *a, const char *uuid, const char *domain,
+					const char *what, const VsThread *t,
+					const VsSchedAttr *orig, int64_t runtime_us,
+					int64_t period_us);
+/* Forgets @e (an entry of @a), e.g. once its original is back. */
+void vs_applied_remove(VsApplied *a, const VsAppliedEntry *e);
+/* Forgets every entry whose thread is not among the threads (vCPU,
+ * emulator, I/O) of its domain in @snap (the domain stopped, or the thread
+ * ended): there is nothing left to restore. Returns how many were dropped. */
+guint vs_applied_retain_snapshot(VsApplied *a, const VsSnapshot *snap);
+/* Forgets every entry whose thread is gone or is another thread now
+ * (vs_thread_verify() says -ESRCH or -ENOENT), adding a sentence for each to @dropped (char *). Returns how
+ * many were dropped. */
+guint vs_applied_drop_stale(VsApplied *a, const VsSys *sys, GPtrArray *dropped);
+
+/* The JSON document of AppliedFile; caller frees. */
+char *vs_applied_to_json(const VsApplied *a);
+/* Parses a document made by vs_applied_to_json(). Entries that do not
+ * validate (a bad TID, CPU list or reservation, a missing member) are
+ * skipped with a sentence in @warnings (char *); an empty or blank document
+ * is an empty record. Returns NULL with @error (VS_ERROR_INVALID) when the
+ * document as a whole is unusable: not JSON, not an object, another
+ * version, too long. */
+VsApplied *vs_applied_from_json(const char *json, GPtrArray *warnings, GError **error);
+/* Writes @a to @path atomically (a temporary file renamed over it),
+ * creating the directory when missing. 0 or -errno with @error. */
+int vs_applied_save(const VsApplied *a, const char *path, GError **error);
+/* Reads @path: a missing file is an empty record. NULL with @error when the
+ * file cannot be read or vs_applied_from_json() refuses it. */
+VsApplied *vs_applied_load(const char *path, GPtrArray *warnings, GError **error);

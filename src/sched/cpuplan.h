@@ -1,0 +1,106 @@
+/* The CPU plan: from one tick's snapshot, the guests' effective policies,
+ * the daemon's CPU sets, the previous placement and the Applied record, the
+ * list of CPU actions for the actuator (affinity of every vCPU, emulator and
+ * I/O thread; SCHED_DEADLINE reservations set and cleared), each with a
+ * sentence saying why, and the reasons per guest for `vschedctl explain`.
+ *
+ * Pure: no I/O, no clock (the caller passes the time for override expiry),
+ * no logging. It runs the placement planner (placement.h) on the guests'
+ * CPU keys, then, per vCPU:
+ * - Pin=VCPU:CPULIST overrides the planned affinity of that vCPU;
+ * - Reservation=RUNTIME/PERIOD gives every vCPU of the guest a deadline
+ *   reservation when admission control (deadline.h) admits all of them
+ *   (all or none: a guest whose vCPUs get unequal guarantees behaves worse
+ *   than one without). Without cpuset partitions the kernel accepts a
+ *   deadline thread only when its affinity spans the whole root domain, so
+ *   a reserved vCPU's affinity is every online CPU, and a reason says so; a
+ *   vCPU pinned by Pin= then cannot be reserved. Guests already reserved by
+ *   vsched are admitted first, so a newcomer cannot take their bandwidth. A
+ *   refusal (admission, or the kernel's at an earlier tick) leaves the guest
+ *   on its non-deadline placement with the reason.
+ * - a thread vsched reserved (per Applied) that should not be reserved any
+ *   more gets a DEADLINE_CLEAR, which the actuator runs before narrowing
+ *   its affinity.
+ * Emulator and I/O threads get the guest's emulator affinity. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/snapshot.h"
+#include "policy/policy.h"
+#include "sched/applied.h"
+#include "sched/placement.h"
+#include "util/cpuset.h"
+#include "virt/domain.h"
+
+typedef enum {
+	VS_CPU_ACTION_DEADLINE_CLEAR, /* back to the policy Applied recorded */
+	VS_CPU_ACTION_AFFINITY,
+	VS_CPU_ACTION_DEADLINE,
+} VsCpuActionKind;
+
+/* One thing to set on one thread. Actions are in acting order: every
+ * DEADLINE_CLEAR, then every AFFINITY, then every DEADLINE (a deadline
+ * thread must get its wide affinity before the reservation and keep it
+ * until the reservation is gone). */
+typedef struct VsCpuAction {
+	VsCpuActionKind kind;
+	char uuid[37];
+	char *domain;            /* the guest's name */
+	char *what;              /* "vcpu2", "emulator", "iothread" */
+	VsThread thread;         /* copy, with the identity collected this tick */
+	VsCpuSet *cpus;          /* AFFINITY */
+	int64_t runtime_us;      /* DEADLINE */
+	int64_t period_us;
+	char *reason;            /* why, with the policy's provenance */
+} VsCpuAction;
+
+/* What the plan says about one vCPU, for `vschedctl show`. */
+typedef struct VsCpuVcpuPlan {
+	char *affinity;          /* the CPU list planned */
+	char *placement;         /* "dedicated CPU 3", "shared pool 2-7, home CPU 4", "pinned (Pin=)" */
+	char *reservation;       /* "1ms/100ms", "refused: ...", or NULL when none asked */
+} VsCpuVcpuPlan;
+
+typedef struct VsCpuPlanInput {
+	const VsSnapshot *snapshot;
+	const VsPolicySet *policies;   /* may be NULL: defaults only */
+	const VsOverrides *overrides;  /* may be NULL */
+	int64_t now_us;                /* wall clock, for override expiry */
+	const VsCpuSet *managed;       /* vs_conf_cpu_sets() */
+	const VsCpuSet *housekeeping;
+	double overcommit_limit;
+	const VsPlacement *previous;   /* the last plan's placement, or NULL */
+	const VsApplied *applied;      /* may be NULL: nothing applied */
+	/* Reservations the kernel refused at an earlier tick:
+	 * vs_cpu_deadline_key() → reason (char *); may be NULL. */
+	GHashTable *refused;
+} VsCpuPlanInput;
+
+typedef struct VsCpuPlan {
+	GPtrArray *actions;            /* VsCpuAction, in acting order */
+	VsPlacement *placement;        /* NULL when no guest runs */
+	GHashTable *reasons;           /* uuid → char ** (NULL-terminated sentences) */
+	GHashTable *vcpus;             /* "uuid/INDEX" → VsCpuVcpuPlan */
+} VsCpuPlan;
+
+/* Plans. Returns 0 and a new plan in *ret (free with vs_cpu_plan_free()), or
+ * -EINVAL with @error when the placement planner refuses the input (no
+ * managed CPU, a bad overcommit limit); *ret is untouched then. */
+int vs_cpu_plan(const VsCpuPlanInput *in, VsCpuPlan **ret, GError **error);
+void vs_cpu_plan_free(VsCpuPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCpuPlan, vs_cpu_plan_free)
+
+/* The reasons of the guest @uuid (borrowed, NULL-terminated), or NULL. */
+const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid);
+/* The plan of vCPU @index of guest @uuid (borrowed), or NULL. */
+const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, guint index);
+/* "vcpu0 of db: set affinity to CPUs 2-3" - one line for logs; caller frees. */
+char *vs_cpu_action_describe(const VsCpuAction *a);
+/* The key of a thread's identity: "TID:START_TIME"; caller frees. */
+char *vs_cpu_thread_key(const VsThread *t);
+/* The key of a reservation of a thread in the refused table:
+ * "TID:START_TIME/RUNTIME/PERIOD"; caller frees. */
+char *vs_cpu_deadline_key(const VsThread *t, int64_t runtime_us, int64_t period_us);

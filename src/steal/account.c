@@ -1,0 +1,367 @@
+/* Steal accounting arithmetic; see account.h and doc/steal.md. */
+#include "config.h"
+
+#include "steal/account.h"
+
+#include <string.h>
+
+#define NS_PER_US 1000u
+
+struct VsStealSeries {
+	GArray *points;               /* VsStealPoint, oldest first */
+	guint start;                  /* index of the oldest point kept */
+	guint first[VS_STEAL_N_WINDOWS]; /* index of the oldest point in each window */
+	VsStealPoint sums[VS_STEAL_N_WINDOWS];
+};
+
+static const struct {
+	const char *name;
+	int64_t us;
+} windows[VS_STEAL_N_WINDOWS] = {
+	[VS_STEAL_WINDOW_10S] = { "10s", INT64_C(10) * 1000000 },
+	[VS_STEAL_WINDOW_1M] = { "1m", INT64_C(60) * 1000000 },
+	[VS_STEAL_WINDOW_5M] = { "5m", INT64_C(300) * 1000000 },
+};
+
+int64_t vs_steal_window_us(VsStealWindow w)
+{
+	return windows[w].us;
+}
+
+const char *vs_steal_window_name(VsStealWindow w)
+{
+	return windows[w].name;
+}
+
+bool vs_steal_window_parse(const char *name, VsStealWindow *ret)
+{
+	static const struct {
+		const char *name;
+		VsStealWindow w;
+	} names[] = {
+		{ "10s", VS_STEAL_WINDOW_10S }, { "1m", VS_STEAL_WINDOW_1M },
+		{ "60s", VS_STEAL_WINDOW_1M },	{ "1min", VS_STEAL_WINDOW_1M },
+		{ "5m", VS_STEAL_WINDOW_5M },	{ "300s", VS_STEAL_WINDOW_5M },
+		{ "5min", VS_STEAL_WINDOW_5M },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (strcmp(names[i].name, name) == 0) {
+			*ret = names[i].w;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *vs_steal_result_name(VsStealResult r)
+{
+	switch (r) {
+	case VS_STEAL_DELTA:
+		return "delta";
+	case VS_STEAL_RESET_FIRST:
+		return "first sample";
+	case VS_STEAL_RESET_TID:
+		return "TID changed";
+	case VS_STEAL_RESET_START_TIME:
+		return "thread start time changed (TID reused)";
+	case VS_STEAL_RESET_DECREASE:
+		return "counter went back";
+	case VS_STEAL_RESET_GAP:
+		return "too long since the previous sample";
+	case VS_STEAL_IGNORED:
+		return "sample not later than the previous one";
+	}
+	return "unknown";
+}
+
+/* @a - @b, or 0 when @a < @b. */
+static uint64_t sub_or_zero(uint64_t a, uint64_t b)
+{
+	return a >= b ? a - b : 0;
+}
+
+/* Clamps @*value to @wall: silently within the tolerance, else flagged. */
+static void clamp_to_wall(uint64_t *value, uint64_t wall, guint *flags)
+{
+	uint64_t limit = wall + (uint64_t)((double)wall * VS_STEAL_TOLERANCE);
+
+	if (*value > limit)
+		*flags |= VS_STEAL_CLAMPED;
+	if (*value > wall)
+		*value = wall;
+}
+
+/* The reservation share of @delay: the time the vCPU waited while its
+ * deadline budget was spent. Within a period it may run @runtime; in the
+ * rest of the period (wall * (1 - runtime/period) over the interval) it
+ * waits if it is runnable, unless it was idle. Its idle time is what is
+ * neither run nor delay. */
+static uint64_t reservation_share(const VsStealSample *cur, uint64_t wall, uint64_t run,
+				  uint64_t delay)
+{
+	double budget_gap, idle, res;
+
+	if (cur->reserved_runtime_ns == 0 || cur->reserved_period_ns == 0 ||
+	    cur->reserved_runtime_ns >= cur->reserved_period_ns)
+		return 0;
+	budget_gap = (double)wall * (1.0 - (double)cur->reserved_runtime_ns /
+						   (double)cur->reserved_period_ns);
+	idle = (double)(wall - run - delay);
+	res = budget_gap - idle;
+	if (res <= 0)
+		return 0;
+	return MIN(delay, (uint64_t)res);
+}
+
+VsStealResult vs_steal_delta(const VsStealSample *prev, const VsStealSample *cur,
+			     VsStealPoint *ret_point)
+{
+	VsStealPoint p = { 0 };
+	uint64_t wall, run, delay, raw_delay, res, cap = 0;
+	int64_t wall_us;
+
+	if (!prev)
+		return VS_STEAL_RESET_FIRST;
+	if (cur->tid != prev->tid)
+		return VS_STEAL_RESET_TID;
+	if (cur->start_time != prev->start_time)
+		return VS_STEAL_RESET_START_TIME;
+	wall_us = cur->mono_us - prev->mono_us;
+	if (wall_us <= 0)
+		return VS_STEAL_IGNORED;
+	if (cur->run_ns < prev->run_ns || cur->delay_ns < prev->delay_ns)
+		return VS_STEAL_RESET_DECREASE;
+	if (wall_us > VS_STEAL_MAX_GAP_US)
+		return VS_STEAL_RESET_GAP;
+
+	wall = (uint64_t)wall_us * NS_PER_US;
+	run = cur->run_ns - prev->run_ns;
+	raw_delay = delay = cur->delay_ns - prev->delay_ns;
+	clamp_to_wall(&run, wall, &p.flags);
+	clamp_to_wall(&delay, wall, &p.flags);
+	if (run + delay > wall) {
+		/* Both counters are read at (nearly) the same instant, but not
+		 * at mono_us: a thread cannot run and wait longer than the
+		 * interval, so the delay gives way. */
+		uint64_t sum = run + delay;
+
+		clamp_to_wall(&sum, wall, &p.flags);
+		delay = wall - run;
+	}
+
+	res = reservation_share(cur, wall, run, delay);
+	if (cur->reserved_runtime_ns == 0 && prev->has_throttled && cur->has_throttled &&
+	    prev->throttle_gen == cur->throttle_gen &&
+	    cur->vcpu_throttled_ns >= prev->vcpu_throttled_ns &&
+	    cur->guest_throttled_ns >= prev->guest_throttled_ns) {
+		/* Each cgroup's throttled time is wall time during which every
+		 * runnable thread under it waited: the vCPU's delay from it
+		 * is at most that time. */
+		uint64_t tv = cur->vcpu_throttled_ns - prev->vcpu_throttled_ns;
+		uint64_t tg = cur->guest_throttled_ns - prev->guest_throttled_ns;
+		guint ignored = 0;
+
+		clamp_to_wall(&tv, wall, &ignored);
+		clamp_to_wall(&tg, wall, &ignored);
+		cap = MIN(delay - res, tv + tg);
+	} else if (cur->reserved_runtime_ns == 0) {
+		p.flags |= VS_STEAL_NO_THROTTLE;
+	}
+
+	p.end_us = cur->mono_us;
+	p.span_ns = wall;
+	p.wall_ns = wall;
+	p.run_ns = run;
+	p.steal_ns = delay;
+	p.reservation_ns = res;
+	p.cap_ns = cap;
+	p.contention_ns = delay - res - cap;
+	if (cur->entitlement >= 0) {
+		double promised = (double)wall * cur->entitlement;
+		uint64_t entitled = promised >= (double)wall ? wall : (uint64_t)promised;
+
+		p.entitled_wall_ns = wall;
+		p.entitled_ns = entitled;
+		/* Short-changed only while it wanted the CPU: not beyond its
+		 * delay. */
+		p.deficit_ns = MIN(delay, sub_or_zero(entitled, run));
+	}
+	if (prev->has_libvirt && cur->has_libvirt && cur->libvirt_delay_ns >= prev->libvirt_delay_ns) {
+		p.libvirt_wall_ns = wall;
+		p.libvirt_delay_ns = cur->libvirt_delay_ns - prev->libvirt_delay_ns;
+		p.libvirt_ours_ns = raw_delay;
+	}
+	p.n = 1;
+	p.clamped = (p.flags & VS_STEAL_CLAMPED) ? 1 : 0;
+	*ret_point = p;
+	return VS_STEAL_DELTA;
+}
+
+void vs_steal_point_add(VsStealPoint *sum, const VsStealPoint *p, bool parallel)
+{
+	sum->end_us = MAX(sum->end_us, p->end_us);
+	if (parallel)
+		sum->span_ns = MAX(sum->span_ns, p->span_ns);
+	else
+		sum->span_ns += p->span_ns;
+	sum->wall_ns += p->wall_ns;
+	sum->run_ns += p->run_ns;
+	sum->steal_ns += p->steal_ns;
+	sum->cap_ns += p->cap_ns;
+	sum->reservation_ns += p->reservation_ns;
+	sum->contention_ns += p->contention_ns;
+	sum->entitled_wall_ns += p->entitled_wall_ns;
+	sum->entitled_ns += p->entitled_ns;
+	sum->deficit_ns += p->deficit_ns;
+	sum->libvirt_wall_ns += p->libvirt_wall_ns;
+	sum->libvirt_delay_ns += p->libvirt_delay_ns;
+	sum->libvirt_ours_ns += p->libvirt_ours_ns;
+	sum->n += p->n;
+	sum->clamped += p->clamped;
+	sum->flags |= p->flags;
+}
+
+/* Takes @p out of the window sum @sum (the inverse of a serial add; the
+ * end and the flags of a window are recomputed by the caller). */
+static void point_sub(VsStealPoint *sum, const VsStealPoint *p)
+{
+	sum->span_ns -= p->span_ns;
+	sum->wall_ns -= p->wall_ns;
+	sum->run_ns -= p->run_ns;
+	sum->steal_ns -= p->steal_ns;
+	sum->cap_ns -= p->cap_ns;
+	sum->reservation_ns -= p->reservation_ns;
+	sum->contention_ns -= p->contention_ns;
+	sum->entitled_wall_ns -= p->entitled_wall_ns;
+	sum->entitled_ns -= p->entitled_ns;
+	sum->deficit_ns -= p->deficit_ns;
+	sum->libvirt_wall_ns -= p->libvirt_wall_ns;
+	sum->libvirt_delay_ns -= p->libvirt_delay_ns;
+	sum->libvirt_ours_ns -= p->libvirt_ours_ns;
+	sum->n -= p->n;
+	sum->clamped -= p->clamped;
+}
+
+double vs_steal_pct(uint64_t part, const VsStealPoint *p)
+{
+	if (p->wall_ns == 0)
+		return 0.0;
+	return 100.0 * (double)part / (double)p->wall_ns;
+}
+
+VsStealSeries *vs_steal_series_new(void)
+{
+	VsStealSeries *s = g_new0(VsStealSeries, 1);
+
+	s->points = g_array_new(FALSE, TRUE, sizeof(VsStealPoint));
+	return s;
+}
+
+void vs_steal_series_free(VsStealSeries *s)
+{
+	if (!s)
+		return;
+	g_array_unref(s->points);
+	g_free(s);
+}
+
+/* Moves the start of window @w past the points that ended @window_us or
+ * more before @now_us, or past index @min_first. */
+static void expire(VsStealSeries *s, guint w, int64_t now_us, guint min_first)
+{
+	VsStealPoint *sum = &s->sums[w];
+
+	while (s->first[w] < s->points->len) {
+		const VsStealPoint *p = &g_array_index(s->points, VsStealPoint, s->first[w]);
+
+		if (s->first[w] >= min_first && p->end_us > now_us - windows[w].us)
+			break;
+		point_sub(sum, p);
+		s->first[w]++;
+	}
+}
+
+bool vs_steal_series_push(VsStealSeries *s, const VsStealPoint *p)
+{
+	guint len = s->points->len;
+	guint min_first;
+
+	if (len > s->start && g_array_index(s->points, VsStealPoint, len - 1).end_us >= p->end_us)
+		return false;
+	g_array_append_val(s->points, *p);
+	len++;
+	/* Keep at most VS_STEAL_MAX_POINTS. */
+	min_first = len > VS_STEAL_MAX_POINTS ? len - VS_STEAL_MAX_POINTS : 0;
+	for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++) {
+		vs_steal_point_add(&s->sums[w], p, false);
+		s->sums[w].flags = 0;
+		expire(s, w, p->end_us, min_first);
+	}
+	s->start = s->first[VS_STEAL_WINDOW_5M];
+	/* Compact now and then: amortised O(1) per push. */
+	if (s->start >= 64 && s->start * 2 >= s->points->len) {
+		guint drop = s->start;
+
+		g_array_remove_range(s->points, 0, drop);
+		for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
+			s->first[w] -= drop;
+		s->start = 0;
+	}
+	return true;
+}
+
+const VsStealPoint *vs_steal_series_window(const VsStealSeries *s, VsStealWindow w)
+{
+	return &s->sums[w];
+}
+
+guint vs_steal_series_len(const VsStealSeries *s)
+{
+	return s->points->len - s->start;
+}
+
+const VsStealPoint *vs_steal_series_nth_newest(const VsStealSeries *s, guint i)
+{
+	if (i >= vs_steal_series_len(s))
+		return NULL;
+	return &g_array_index(s->points, VsStealPoint, s->points->len - 1 - i);
+}
+
+VsStealVcpu *vs_steal_vcpu_new(void)
+{
+	VsStealVcpu *v = g_new0(VsStealVcpu, 1);
+
+	v->series = vs_steal_series_new();
+	return v;
+}
+
+void vs_steal_vcpu_free(VsStealVcpu *v)
+{
+	if (!v)
+		return;
+	vs_steal_series_free(v->series);
+	g_free(v);
+}
+
+VsStealResult vs_steal_vcpu_feed(VsStealVcpu *v, const VsStealSample *s, VsStealPoint *ret_point)
+{
+	VsStealPoint p;
+	VsStealResult r = vs_steal_delta(v->has_last ? &v->last : NULL, s, &p);
+
+	v->last_result = r;
+	if (r == VS_STEAL_IGNORED)
+		return r;
+	if (r == VS_STEAL_DELTA) {
+		vs_steal_series_push(v->series, &p);
+		if (p.clamped)
+			v->clamps++;
+		if (ret_point)
+			*ret_point = p;
+	} else if (r != VS_STEAL_RESET_FIRST) {
+		v->resets++;
+	}
+	v->last = *s;
+	v->has_last = true;
+	return r;
+}

@@ -1,0 +1,635 @@
+/* The steal collector; see collector.h. */
+#include "config.h"
+
+#include "steal/collector.h"
+
+#include "host/cpustat.h"
+#include "host/thread-counters.h"
+#include "steal/condition.h"
+#include "virt/threads.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define TCG_SUFFIX "/TCG"
+
+typedef struct Vcpu {
+	guint index;
+	VsStealVcpu *acct;
+	pid_t pid, tid;               /* of the last reading */
+	uint64_t start_time;
+	int64_t last_seen_us;         /* last tick with a reading */
+	/* The cgroups, as last read. */
+	char *cgroup;                 /* the thread's cpu cgroup directory */
+	GPtrArray *guest_dirs;        /* directories above it up to the guest's */
+	uint64_t cgroup_gen;
+	uint64_t cgroup_tick;         /* tick of the last read; 0: never */
+	/* For the report. */
+	char *problem;
+	char *throttle_problem;
+	uint64_t reserved_runtime_ns, reserved_period_ns;
+	bool has_paths;
+	int64_t paths_mono_us;
+	uint64_t paths[2][2];         /* [VsCountersSource][run, delay] */
+} Vcpu;
+
+typedef struct Guest {
+	char uuid[37];
+	char *name;
+	char *class_name;
+	GHashTable *vcpus;            /* index -> Vcpu */
+	VsStealSeries *series;        /* guest intervals: its vCPUs' per tick */
+	bool tcg;
+	bool alert;
+	char *alert_condition;
+} Guest;
+
+struct VsStealCollector {
+	const VsSys *sys;
+	const VsHost *host;
+	VsThreadCounters *counters;   /* the path read every tick */
+	VsThreadCounters *check;      /* the other path, or NULL */
+	VsCpustat *cpustat;
+	GHashTable *guests;           /* uuid -> Guest */
+	GHashTable *entitlements;     /* "uuid/index" -> double * */
+	VsStealReport *report;
+	uint64_t ticks;
+	uint64_t next_gen;
+	bool has_host_stat;
+	uint64_t host_busy, host_total;
+};
+
+/* One vCPU to read this tick. */
+typedef struct Work {
+	Guest *guest;
+	Vcpu *vcpu;
+	const VsVcpu *vv;
+} Work;
+
+static void vcpu_free(gpointer data)
+{
+	Vcpu *v = data;
+
+	vs_steal_vcpu_free(v->acct);
+	g_free(v->cgroup);
+	if (v->guest_dirs)
+		g_ptr_array_unref(v->guest_dirs);
+	g_free(v->problem);
+	g_free(v->throttle_problem);
+	g_free(v);
+}
+
+static void guest_free(gpointer data)
+{
+	Guest *g = data;
+
+	g_free(g->name);
+	g_free(g->class_name);
+	g_hash_table_unref(g->vcpus);
+	vs_steal_series_free(g->series);
+	g_free(g->alert_condition);
+	g_free(g);
+}
+
+VsStealCollector *vs_steal_collector_new(const VsSys *sys, const VsHost *host)
+{
+	VsStealCollector *c = g_new0(VsStealCollector, 1);
+	bool taskstats = host->caps.taskstats.ok;
+
+	c->sys = sys;
+	c->host = host;
+	c->counters = vs_thread_counters_new(sys, taskstats ? VS_COUNTERS_TASKSTATS
+							    : VS_COUNTERS_SCHEDSTAT);
+	if (vs_thread_counters_source(c->counters) == VS_COUNTERS_TASKSTATS)
+		c->check = vs_thread_counters_new(sys, VS_COUNTERS_SCHEDSTAT);
+	c->cpustat = vs_cpustat_new(sys);
+	c->guests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, guest_free);
+	c->entitlements = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	c->report = vs_steal_report_new();
+	c->next_gen = 1;
+	return c;
+}
+
+void vs_steal_collector_free(VsStealCollector *c)
+{
+	if (!c)
+		return;
+	vs_thread_counters_free(c->counters);
+	vs_thread_counters_free(c->check);
+	vs_cpustat_free(c->cpustat);
+	g_hash_table_unref(c->guests);
+	g_hash_table_unref(c->entitlements);
+	vs_steal_report_free(c->report);
+	g_free(c);
+}
+
+const VsStealReport *vs_steal_collector_report(const VsStealCollector *c)
+{
+	return c->report;
+}
+
+void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, guint index,
+					double cpus)
+{
+	char *key = g_strdup_printf("%s/%u", uuid, index);
+
+	if (cpus < 0) {
+		g_hash_table_remove(c->entitlements, key);
+		g_free(key);
+		return;
+	}
+	g_hash_table_replace(c->entitlements, key, g_memdup2(&cpus, sizeof(cpus)));
+}
+
+static double entitlement_of(const VsStealCollector *c, const char *uuid, guint index)
+{
+	g_autofree char *key = g_strdup_printf("%s/%u", uuid, index);
+	const double *cpus = g_hash_table_lookup(c->entitlements, key);
+
+	return cpus ? *cpus : -1.0;
+}
+
+static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
+{
+	Guest *g = g_hash_table_lookup(c->guests, dom->uuid);
+
+	if (!g) {
+		g = g_new0(Guest, 1);
+		g_strlcpy(g->uuid, dom->uuid, sizeof(g->uuid));
+		g->vcpus = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vcpu_free);
+		g->series = vs_steal_series_new();
+		g_hash_table_insert(c->guests, g->uuid, g);
+	}
+	if (g_strcmp0(g->name, dom->name) != 0) {
+		g_free(g->name);
+		g->name = g_strdup(dom->name);
+	}
+	if (g_strcmp0(g->class_name, dom->vsched_class) != 0) {
+		g_free(g->class_name);
+		g->class_name = g_strdup(dom->vsched_class);
+	}
+	return g;
+}
+
+static Vcpu *vcpu_get(Guest *g, guint index)
+{
+	Vcpu *v = g_hash_table_lookup(g->vcpus, GUINT_TO_POINTER(index));
+
+	if (!v) {
+		v = g_new0(Vcpu, 1);
+		v->index = index;
+		v->acct = vs_steal_vcpu_new();
+		g_hash_table_insert(g->vcpus, GUINT_TO_POINTER(index), v);
+	}
+	return v;
+}
+
+static void set_problem(char **slot, char *text)
+{
+	g_free(*slot);
+	*slot = text;
+}
+
+/* Whether @name is a thread group libvirt makes per thread ("vcpu3",
+ * "emulator", "iothread1"). */
+static bool is_thread_group(const char *name)
+{
+	if (strcmp(name, "emulator") == 0)
+		return true;
+	for (const char *prefix = "vcpu"; prefix; prefix = prefix[0] == 'v' ? "iothread" : NULL) {
+		size_t n = strlen(prefix);
+
+		if (strncmp(name, prefix, n) == 0 && name[n] && strspn(name + n, "0123456789") ==
+								      strlen(name + n))
+			return true;
+	}
+	return false;
+}
+
+/* The directories above the thread's cgroup @dir whose throttling holds the
+ * thread back and that belong to the guest: the guest's own directory
+ * (the parent of a libvirt "vcpuN" group) and, in a systemd layout, the
+ * scope above libvirt's "libvirt" nest. Empty when @dir is not a per-thread
+ * group (the thread sits in the guest's cgroup itself). */
+static GPtrArray *guest_dirs_of(const char *dir)
+{
+	GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *base = g_path_get_basename(dir);
+	g_autofree char *parent = NULL;
+
+	if (!is_thread_group(base))
+		return dirs;
+	parent = g_path_get_dirname(dir);
+	g_ptr_array_add(dirs, g_strdup(parent));
+	g_free(base);
+	base = g_path_get_basename(parent);
+	if (strcmp(base, "libvirt") == 0)
+		g_ptr_array_add(dirs, g_path_get_dirname(parent));
+	return dirs;
+}
+
+/* Reads the cpu cgroup of @w's thread from /proc/PID/task/TID/cgroup
+ * (through the sys layer) into the vCPU state; a change of directories
+ * starts a new throttle generation. */
+static void refresh_cgroup(VsStealCollector *c, Vcpu *v)
+{
+	const VsCgroupInfo *cg = &c->host->cgroup;
+	g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/cgroup", (int)v->pid, (int)v->tid);
+	g_autofree char *text = NULL, *rel = NULL, *cpuset = NULL, *dir = NULL;
+	const char *mount;
+	int r;
+
+	v->cgroup_tick = c->ticks;
+	r = vs_sys_read(c->sys, path, &text);
+	if (r < 0) {
+		set_problem(&v->throttle_problem, g_strdup_printf("%s: %s", path, g_strerror(-r)));
+		return;
+	}
+	if (vs_threads_parse_cgroup(text, &rel, &cpuset) < 0) {
+		set_problem(&v->throttle_problem,
+			    g_strdup_printf("%s names no cpu or v2 cgroup", path));
+		return;
+	}
+	mount = vs_cgroup_has_controller(cg->v1_controllers, "cpu") ? cg->v1_cpu_mount
+								     : cg->v2_mount;
+	if (!mount) {
+		set_problem(&v->throttle_problem,
+			    g_strdup("no mount of the cgroup hierarchy with the cpu controller"));
+		return;
+	}
+	dir = g_build_filename(mount, rel, NULL);
+	if (g_strcmp0(dir, v->cgroup) != 0) {
+		g_free(v->cgroup);
+		v->cgroup = g_steal_pointer(&dir);
+		if (v->guest_dirs)
+			g_ptr_array_unref(v->guest_dirs);
+		v->guest_dirs = guest_dirs_of(v->cgroup);
+		v->cgroup_gen = c->next_gen++;
+	}
+}
+
+/* The throttled time of @v's own cgroup and of the guest's above it into
+ * @s; has_throttled stays false (and the problem is noted) when any of
+ * them cannot be read. */
+static void read_throttled(VsStealCollector *c, Vcpu *v, VsStealSample *s)
+{
+	uint64_t own = 0, guest = 0;
+	int r;
+
+	if (!v->cgroup)
+		return;
+	r = vs_cpustat_throttled(c->cpustat, v->cgroup, &own);
+	for (guint i = 0; r == 0 && i < v->guest_dirs->len; i++) {
+		uint64_t t = 0;
+
+		r = vs_cpustat_throttled(c->cpustat, g_ptr_array_index(v->guest_dirs, i), &t);
+		guest += t;
+	}
+	if (r < 0) {
+		set_problem(&v->throttle_problem,
+			    g_strdup_printf("no throttled time in cpu.stat under %s: %s", v->cgroup,
+					    r == -ENODATA ? "the cpu controller is not enabled there"
+							  : g_strerror(-r)));
+		return;
+	}
+	g_clear_pointer(&v->throttle_problem, g_free);
+	s->has_throttled = true;
+	s->throttle_gen = v->cgroup_gen;
+	s->vcpu_throttled_ns = own;
+	s->guest_throttled_ns = guest;
+}
+
+/* The thread's SCHED_DEADLINE reservation, through the sys layer's ops
+ * (not on a fixture root with the real ops: its TIDs are not this
+ * kernel's). */
+static void read_reservation(VsStealCollector *c, Vcpu *v)
+{
+	VsSchedAttr attr = { .size = sizeof(attr) };
+
+	v->reserved_runtime_ns = v->reserved_period_ns = 0;
+	if (!vs_sys_is_real(c->sys) && c->sys->ops == &vs_sys_real_ops)
+		return;
+	if (c->sys->ops->sched_getattr(v->tid, &attr) < 0 || attr.sched_policy != SCHED_DEADLINE)
+		return;
+	v->reserved_runtime_ns = attr.sched_runtime;
+	v->reserved_period_ns = attr.sched_period ? attr.sched_period : attr.sched_deadline;
+}
+
+/* The vCPUs to read this tick: the online vCPUs with a thread of the
+ * running guests of @snap. Marks the guests seen in @seen. */
+static GArray *gather(VsStealCollector *c, const VsSnapshot *snap, GHashTable *seen)
+{
+	GArray *work = g_array_new(FALSE, FALSE, sizeof(Work));
+
+	for (guint i = 0; snap->domains && i < snap->domains->len; i++) {
+		const VsDomain *dom = g_ptr_array_index(snap->domains, i);
+		Guest *g;
+
+		if (dom->pid <= 0 || !dom->vcpus)
+			continue;
+		g = guest_get(c, dom);
+		g_hash_table_add(seen, g->uuid);
+		g->tcg = false;
+		for (guint k = 0; k < dom->vcpus->len; k++) {
+			const VsVcpu *vv = &g_array_index(dom->vcpus, VsVcpu, k);
+			Vcpu *v;
+			Work w;
+
+			if (!vv->online || vv->thread.tid <= 0) {
+				v = g_hash_table_lookup(g->vcpus, GUINT_TO_POINTER(vv->index));
+				if (v)
+					set_problem(&v->problem, g_strdup(vv->online ? "no thread found"
+										     : "offline"));
+				continue;
+			}
+			if (vv->thread.comm && g_str_has_suffix(vv->thread.comm, TCG_SUFFIX))
+				g->tcg = true;
+			v = vcpu_get(g, vv->index);
+			w = (Work){ .guest = g, .vcpu = v, .vv = vv };
+			g_array_append_val(work, w);
+		}
+	}
+	return work;
+}
+
+/* Reads the other path for the same threads and keeps both readings. */
+static void cross_read(VsStealCollector *c, GArray *work, const VsThreadCount *items)
+{
+	g_autofree VsThreadCount *again = g_memdup2(items, sizeof(*items) * work->len);
+	VsCountersSource first = vs_thread_counters_source(c->counters);
+	VsCountersSource second = vs_thread_counters_source(c->check);
+
+	if (first == second)
+		return;
+	vs_thread_counters_read(c->check, again, work->len);
+	for (guint i = 0; i < work->len; i++) {
+		Vcpu *v = g_array_index(work, Work, i).vcpu;
+
+		if (items[i].error < 0 || again[i].error < 0)
+			continue;
+		v->has_paths = true;
+		v->paths_mono_us = c->report->mono_us;
+		v->paths[first][0] = items[i].run_ns;
+		v->paths[first][1] = items[i].delay_ns;
+		v->paths[second][0] = again[i].run_ns;
+		v->paths[second][1] = again[i].delay_ns;
+	}
+}
+
+static void read_host_cpu(VsStealCollector *c)
+{
+	uint64_t busy, total;
+
+	c->report->has_host_cpu = false;
+	if (vs_cpustat_read_host(c->sys, &busy, &total) < 0) {
+		c->has_host_stat = false;
+		return;
+	}
+	if (c->has_host_stat && total > c->host_total && busy >= c->host_busy) {
+		c->report->has_host_cpu = true;
+		c->report->host_busy_pct =
+			100.0 * (double)(busy - c->host_busy) / (double)(total - c->host_total);
+	}
+	c->has_host_stat = true;
+	c->host_busy = busy;
+	c->host_total = total;
+}
+
+static gint compare_vcpu_reports(gconstpointer a, gconstpointer b)
+{
+	const VsStealVcpuReport *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static gint compare_guest_reports(gconstpointer a, gconstpointer b)
+{
+	const VsStealGuestReport *x = *(VsStealGuestReport *const *)a;
+	const VsStealGuestReport *y = *(VsStealGuestReport *const *)b;
+
+	return g_strcmp0(x->name, y->name);
+}
+
+static VsStealGuestReport *guest_report(const VsStealCollector *c, const Guest *g)
+{
+	VsStealGuestReport *gr = vs_steal_guest_report_new(g->uuid, g->name);
+	GHashTableIter iter;
+	gpointer value;
+
+	for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
+		gr->windows[w] = *vs_steal_series_window(g->series, w);
+	gr->guest_view = g->tcg ? "TCG: guest reports no steal"
+				: "guest agent not queried: no guest-side steal to compare";
+	gr->alert = g->alert;
+	gr->alert_condition = g_strdup(g->alert_condition);
+	g_hash_table_iter_init(&iter, g->vcpus);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		const Vcpu *v = value;
+		VsStealVcpuReport vr = {
+			.index = v->index,
+			.tid = v->problem ? 0 : v->tid,
+			.last_result = vs_steal_result_name(v->acct->last_result),
+			.resets = v->acct->resets,
+			.clamps = v->acct->clamps,
+			.problem = g_strdup(v->problem),
+			.cgroup = g_strdup(v->cgroup),
+			.guest_cgroup = v->guest_dirs && v->guest_dirs->len
+						? g_strdup(g_ptr_array_index(v->guest_dirs, 0))
+						: NULL,
+			.throttle_problem = g_strdup(v->throttle_problem),
+			.reserved_runtime_ns = v->reserved_runtime_ns,
+			.reserved_period_ns = v->reserved_period_ns,
+			.entitlement = entitlement_of(c, g->uuid, v->index),
+			.has_paths = v->has_paths,
+			.paths_mono_us = v->paths_mono_us,
+			.taskstats_run_ns = v->paths[VS_COUNTERS_TASKSTATS][0],
+			.taskstats_delay_ns = v->paths[VS_COUNTERS_TASKSTATS][1],
+			.schedstat_run_ns = v->paths[VS_COUNTERS_SCHEDSTAT][0],
+			.schedstat_delay_ns = v->paths[VS_COUNTERS_SCHEDSTAT][1],
+		};
+
+		for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
+			vr.windows[w] = *vs_steal_series_window(v->acct->series, w);
+		g_array_append_val(gr->vcpus, vr);
+	}
+	g_array_sort(gr->vcpus, compare_vcpu_reports);
+	return gr;
+}
+
+static void rebuild_report(VsStealCollector *c)
+{
+	const char *why = vs_thread_counters_why(c->counters);
+	GHashTableIter iter;
+	gpointer value;
+
+	c->report->source = vs_counters_source_name(vs_thread_counters_source(c->counters));
+	g_free(c->report->source_why);
+	c->report->source_why = g_strdup(why);
+	c->report->check_source =
+		c->check && vs_thread_counters_source(c->check) !=
+				    vs_thread_counters_source(c->counters)
+			? vs_counters_source_name(vs_thread_counters_source(c->check))
+			: NULL;
+	g_ptr_array_set_size(c->report->guests, 0);
+	g_hash_table_iter_init(&iter, c->guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(c->report->guests, guest_report(c, value));
+	g_ptr_array_sort(c->report->guests, compare_guest_reports);
+}
+
+static gboolean guest_unseen(gpointer key, gpointer value, gpointer data)
+{
+	return !g_hash_table_contains(data, key);
+}
+
+static gboolean vcpu_stale(gpointer key, gpointer value, gpointer data)
+{
+	const Vcpu *v = value;
+	int64_t now_us = *(const int64_t *)data;
+
+	return now_us - v->last_seen_us > VS_STEAL_MAX_GAP_US;
+}
+
+void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) ticked = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+							      g_free);
+	g_autoptr(GArray) work = NULL;
+	g_autofree VsThreadCount *items = NULL;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	c->ticks++;
+	c->report->tick = snap->tick;
+	c->report->mono_us = snap->mono_us;
+	work = gather(c, snap, seen);
+	items = g_new0(VsThreadCount, MAX(work->len, 1));
+	for (guint i = 0; i < work->len; i++) {
+		const Work *w = &g_array_index(work, Work, i);
+
+		items[i].pid = w->vv->thread.pid;
+		items[i].tid = w->vv->thread.tid;
+		items[i].start_time = w->vv->thread.start_time;
+	}
+	vs_thread_counters_read(c->counters, items, work->len);
+	if (c->check && (c->ticks - 1) % VS_STEAL_CROSS_CHECK_TICKS == 0)
+		cross_read(c, work, items);
+
+	for (guint i = 0; i < work->len; i++) {
+		const Work *w = &g_array_index(work, Work, i);
+		Vcpu *v = w->vcpu;
+		VsStealSample s = { 0 };
+		VsStealPoint p;
+		VsStealPoint *sum;
+		bool moved = v->tid != items[i].tid || v->start_time != items[i].start_time ||
+			     v->pid != items[i].pid;
+
+		if (items[i].error < 0) {
+			set_problem(&v->problem,
+				    g_strdup_printf("TID %d: %s", (int)items[i].tid,
+						    items[i].error == -ESRCH ? "thread gone"
+									     : g_strerror(-items[i].error)));
+			continue;
+		}
+		g_clear_pointer(&v->problem, g_free);
+		v->pid = items[i].pid;
+		v->tid = items[i].tid;
+		v->start_time = items[i].start_time;
+		v->last_seen_us = snap->mono_us;
+		if (moved || v->cgroup_tick == 0 ||
+		    c->ticks - v->cgroup_tick >= VS_STEAL_CGROUP_REFRESH_TICKS)
+			refresh_cgroup(c, v);
+		read_reservation(c, v);
+
+		s.mono_us = snap->mono_us;
+		s.tid = items[i].tid;
+		s.start_time = items[i].start_time;
+		s.run_ns = items[i].run_ns;
+		s.delay_ns = items[i].delay_ns;
+		read_throttled(c, v, &s);
+		s.reserved_runtime_ns = v->reserved_runtime_ns;
+		s.reserved_period_ns = v->reserved_period_ns;
+		s.has_libvirt = w->vv->has_stats;
+		s.libvirt_delay_ns = w->vv->delay_ns;
+		s.entitlement = entitlement_of(c, w->guest->uuid, v->index);
+		if (vs_steal_vcpu_feed(v->acct, &s, &p) != VS_STEAL_DELTA)
+			continue;
+		sum = g_hash_table_lookup(ticked, w->guest);
+		if (!sum) {
+			sum = g_new0(VsStealPoint, 1);
+			g_hash_table_insert(ticked, w->guest, sum);
+		}
+		vs_steal_point_add(sum, &p, true);
+	}
+	vs_cpustat_sweep(c->cpustat);
+
+	/* One guest interval per tick, from the vCPUs that gave one. */
+	g_hash_table_iter_init(&iter, ticked);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		Guest *g = key;
+		VsStealPoint *sum = value;
+
+		sum->flags = 0;
+		vs_steal_series_push(g->series, sum);
+	}
+	g_hash_table_foreach_remove(c->guests, guest_unseen, seen);
+	g_hash_table_iter_init(&iter, c->guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Guest *g = value;
+
+		g_hash_table_foreach_remove(g->vcpus, vcpu_stale, (gpointer)&snap->mono_us);
+	}
+	read_host_cpu(c);
+	rebuild_report(c);
+}
+
+/* "db1: steal alert: COND holds (last tick: ...)" for @g. */
+static char *alert_started(const Guest *g, const char *condition)
+{
+	const VsStealPoint *p = vs_steal_series_nth_newest(g->series, 0);
+
+	return g_strdup_printf("%s: steal alert: %s holds (last tick: steal %.1f%%, "
+			       "contention %.1f%%, cap %.1f%%, reservation %.1f%%)",
+			       g->name, condition, vs_steal_pct(p->steal_ns, p),
+			       vs_steal_pct(p->contention_ns, p), vs_steal_pct(p->cap_ns, p),
+			       vs_steal_pct(p->reservation_ns, p));
+}
+
+GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
+				     const VsOverrides *overrides, int64_t now_us)
+{
+	GPtrArray *messages = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < c->report->guests->len; i++) {
+		VsStealGuestReport *gr = g_ptr_array_index(c->report->guests, i);
+		Guest *g = g_hash_table_lookup(c->guests, gr->uuid);
+		g_autoptr(VsEffectivePolicy) eff = NULL;
+		const VsEffectiveEntry *e;
+		const VsPolicyValue *cond = NULL;
+		bool holds = false;
+
+		if (!g)
+			continue;
+		eff = vs_policy_effective(set, overrides, g->name, g->uuid, g->class_name, now_us);
+		e = vs_effective_get(eff, "Steal", "Alert");
+		if (e && e->value && e->value->type == VS_PTYPE_CONDITION) {
+			cond = e->value;
+			holds = vs_condition_holds(&cond->cond, g->series);
+		}
+		if (holds && !g->alert)
+			g_ptr_array_add(messages, alert_started(g, cond->text));
+		else if (!holds && g->alert)
+			g_ptr_array_add(messages,
+					g_strdup_printf("%s: steal alert ended: %s no longer holds",
+							g->name, g->alert_condition ? g->alert_condition
+										    : "the condition"));
+		g->alert = holds;
+		g_free(g->alert_condition);
+		g->alert_condition = cond ? g_strdup(cond->text) : NULL;
+		gr->alert = holds;
+		g_free(gr->alert_condition);
+		gr->alert_condition = g_strdup(g->alert_condition);
+	}
+	return messages;
+}

@@ -1,0 +1,62 @@
+/* The steal collector: the I/O half of steal accounting, run once per
+ * daemon tick after the inventory. For every online vCPU thread of every
+ * running guest of the snapshot it reads run time and run delay (taskstats,
+ * batched, or schedstat on held descriptors: host/thread-counters.h), the
+ * throttled time of the thread's cpu cgroup and of the guest's cgroup above
+ * it (host/cpustat.h; the cgroup from /proc/PID/task/TID/cgroup, re-read
+ * every few ticks and whenever the thread changes), its SCHED_DEADLINE
+ * reservation (sched_getattr through the sys layer's ops), and libvirt's
+ * vcpu.N.delay from the snapshot; then it feeds the pure trackers of
+ * steal/account.h and rebuilds the report (steal/report.h). Every tenth tick
+ * it also reads the other collection path right after the first, so the
+ * report shows both side by side.
+ *
+ * It does not log: problems (a thread gone, a cgroup file missing) are in
+ * the report, and alert transitions are returned to the caller. */
+#pragma once
+
+#include <glib.h>
+
+#include "core/snapshot.h"
+#include "host/host.h"
+#include "host/sys.h"
+#include "policy/policy.h"
+#include "steal/report.h"
+
+/* Every this many ticks both collection paths are read (tick 1 included). */
+#define VS_STEAL_CROSS_CHECK_TICKS 10
+/* A vCPU thread's cgroup is re-read at least every this many ticks. */
+#define VS_STEAL_CGROUP_REFRESH_TICKS 10
+
+typedef struct VsStealCollector VsStealCollector;
+
+/* A collector reading through @sys, using taskstats when @host's
+ * capabilities say it works (else schedstat). Both are borrowed and must
+ * outlive it; @host's cgroup layout is read at each tick. */
+VsStealCollector *vs_steal_collector_new(const VsSys *sys, const VsHost *host);
+void vs_steal_collector_free(VsStealCollector *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStealCollector, vs_steal_collector_free)
+
+/* Reads the counters of the vCPUs of @snap's running guests, as of
+ * @snap->mono_us, and rebuilds the report. Guests no longer in the
+ * snapshot are forgotten; a vCPU without a reading this tick keeps its
+ * baseline (its next interval spans the gap) for up to VS_STEAL_MAX_GAP_US. */
+void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap);
+
+/* The report of the last tick (an empty one before the first); owned by
+ * the collector, valid until the next tick or free. */
+const VsStealReport *vs_steal_collector_report(const VsStealCollector *c);
+
+/* Sets the CPU that vCPU @index of guest @uuid is entitled to, in CPUs
+ * (as the CPU planner computes it); a negative value forgets it. Used from
+ * the next tick on. */
+void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, guint index,
+					double cpus);
+
+/* Evaluates every guest's [Steal] Alert= condition (from @set and
+ * @overrides at wall time @now_us) on its series, marks the report, and
+ * returns a new array of operator-facing messages (char *, each prefixed
+ * with the guest's name) for the guests whose alert started or ended at
+ * this tick: the caller logs them. */
+GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
+				     const VsOverrides *overrides, int64_t now_us);

@@ -1,0 +1,504 @@
+/* Unit tests of the steal arithmetic (src/steal/account.c, condition.c,
+ * report.c) on recorded counter sequences: deltas, clamping, resets on
+ * counter decrease (wraparound), TID change and TID reuse, gaps, the split
+ * into cap, reservation and contention with its bounds, entitlement and
+ * deficit, the libvirt cross-check, the rolling windows and the policy
+ * conditions. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "steal/account.h"
+#include "steal/condition.h"
+#include "steal/report.h"
+
+#define MS (INT64_C(1000))
+#define SEC (INT64_C(1000000))
+#define NS_MS (UINT64_C(1000000))
+#define NS_SEC (UINT64_C(1000000000))
+
+/* A sample of thread 100 at @t_us with the given counters (ns). */
+static VsStealSample sample(int64_t t_us, uint64_t run, uint64_t delay)
+{
+	return (VsStealSample){ .mono_us = t_us, .tid = 100, .start_time = 5000, .run_ns = run,
+				.delay_ns = delay, .entitlement = -1 };
+}
+
+static void test_first_and_delta(void **state)
+{
+	VsStealSample a = sample(10 * SEC, 5 * NS_SEC, 2 * NS_SEC);
+	VsStealSample b = sample(11 * SEC, 5 * NS_SEC + 600 * NS_MS, 2 * NS_SEC + 300 * NS_MS);
+	VsStealPoint p;
+
+	assert_int_equal(vs_steal_delta(NULL, &a, &p), VS_STEAL_RESET_FIRST);
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.end_us, 11 * SEC);
+	assert_int_equal(p.wall_ns, NS_SEC);
+	assert_int_equal(p.span_ns, NS_SEC);
+	assert_int_equal(p.run_ns, 600 * NS_MS);
+	assert_int_equal(p.steal_ns, 300 * NS_MS);
+	/* No throttled time known: all of it is contention, and it says so. */
+	assert_int_equal(p.contention_ns, 300 * NS_MS);
+	assert_int_equal(p.cap_ns, 0);
+	assert_int_equal(p.reservation_ns, 0);
+	assert_true(p.flags & VS_STEAL_NO_THROTTLE);
+	assert_false(p.flags & VS_STEAL_CLAMPED);
+	assert_int_equal(p.n, 1);
+	assert_float_equal(vs_steal_pct(p.steal_ns, &p), 30.0, 1e-9);
+	/* The same time again, or earlier: dropped. */
+	assert_int_equal(vs_steal_delta(&b, &b, &p), VS_STEAL_IGNORED);
+	assert_int_equal(vs_steal_delta(&b, &a, &p), VS_STEAL_IGNORED);
+}
+
+static void test_clamp(void **state)
+{
+	VsStealSample a = sample(0, 0, 0);
+	VsStealSample b = sample(SEC, 0, 1005 * NS_MS);
+	VsStealPoint p;
+
+	/* Within the 1 % tolerance: cut to the wall time, not flagged. */
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.steal_ns, NS_SEC);
+	assert_false(p.flags & VS_STEAL_CLAMPED);
+	assert_int_equal(p.clamped, 0);
+	/* Past it: cut and flagged. */
+	b.delay_ns = 3 * NS_SEC;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.steal_ns, NS_SEC);
+	assert_true(p.flags & VS_STEAL_CLAMPED);
+	assert_int_equal(p.clamped, 1);
+	b.delay_ns = 0;
+	b.run_ns = 2 * NS_SEC;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.run_ns, NS_SEC);
+	assert_true(p.flags & VS_STEAL_CLAMPED);
+	/* Run and delay together past the wall time: the delay gives way. */
+	b.run_ns = 700 * NS_MS;
+	b.delay_ns = 305 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.run_ns, 700 * NS_MS);
+	assert_int_equal(p.steal_ns, 300 * NS_MS);
+	assert_false(p.flags & VS_STEAL_CLAMPED);
+	b.delay_ns = 600 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.steal_ns, 300 * NS_MS);
+	assert_true(p.flags & VS_STEAL_CLAMPED);
+}
+
+/* A recorded sequence of one vCPU: a counter reset (the kernel's counters
+ * do not wrap in practice, but a thread replaced under the same identity
+ * or a wrapped 64-bit counter looks like this), TID reuse, a new TID, a
+ * missing sample and a long gap. No interval is negative or longer than
+ * its wall time. */
+static void test_sequence(void **state)
+{
+	static const struct {
+		int64_t t_us;
+		pid_t tid;
+		uint64_t start_time;
+		uint64_t run, delay;
+		VsStealResult want;
+		uint64_t want_wall, want_steal;
+	} seq[] = {
+		{ 0, 100, 5000, 1000 * NS_MS, 500 * NS_MS, VS_STEAL_RESET_FIRST, 0, 0 },
+		{ 1 * SEC, 100, 5000, 1500 * NS_MS, 900 * NS_MS, VS_STEAL_DELTA, NS_SEC, 400 * NS_MS },
+		/* Near wraparound (a jump far past the wall time: both
+		 * counters clamped, run first, so no steal), then wrapped: a
+		 * decrease, a new baseline. */
+		{ 2 * SEC, 100, 5000, UINT64_MAX - 100 * NS_MS, UINT64_MAX - 50 * NS_MS,
+		  VS_STEAL_DELTA, NS_SEC, 0 },
+		{ 3 * SEC, 100, 5000, 400 * NS_MS, 200 * NS_MS, VS_STEAL_RESET_DECREASE, 0, 0 },
+		{ 4 * SEC, 100, 5000, 900 * NS_MS, 300 * NS_MS, VS_STEAL_DELTA, NS_SEC, 100 * NS_MS },
+		/* The TID reused by another thread (start time differs). */
+		{ 5 * SEC, 100, 7000, 10 * NS_MS, 0, VS_STEAL_RESET_START_TIME, 0, 0 },
+		{ 6 * SEC, 100, 7000, 510 * NS_MS, 250 * NS_MS, VS_STEAL_DELTA, NS_SEC, 250 * NS_MS },
+		/* Another TID for the vCPU (QEMU restarted the thread). */
+		{ 7 * SEC, 200, 7100, 10 * NS_MS, 10 * NS_MS, VS_STEAL_RESET_TID, 0, 0 },
+		/* The sample at 8 s is missing: the next spans 2 s. */
+		{ 9 * SEC, 200, 7100, 1010 * NS_MS, 810 * NS_MS, VS_STEAL_DELTA, 2 * NS_SEC,
+		  800 * NS_MS },
+		/* Six minutes without a sample: too long to subtract. */
+		{ 9 * SEC + 360 * SEC, 200, 7100, 2 * NS_SEC, 2 * NS_SEC, VS_STEAL_RESET_GAP, 0, 0 },
+		{ 10 * SEC + 360 * SEC, 200, 7100, 2 * NS_SEC + 10 * NS_MS, 2 * NS_SEC + 20 * NS_MS,
+		  VS_STEAL_DELTA, NS_SEC, 20 * NS_MS },
+	};
+	g_autoptr(VsStealVcpu) v = vs_steal_vcpu_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(seq); i++) {
+		VsStealSample s = sample(seq[i].t_us, seq[i].run, seq[i].delay);
+		VsStealPoint p = { 0 };
+		VsStealResult r;
+
+		s.tid = seq[i].tid;
+		s.start_time = seq[i].start_time;
+		r = vs_steal_vcpu_feed(v, &s, &p);
+		assert_int_equal(r, seq[i].want);
+		if (r != VS_STEAL_DELTA)
+			continue;
+		assert_int_equal(p.wall_ns, seq[i].want_wall);
+		assert_int_equal(p.steal_ns, seq[i].want_steal);
+		assert_true(p.run_ns <= p.wall_ns);
+		assert_true(p.run_ns + p.steal_ns <= p.wall_ns);
+	}
+	/* Row 2 jumped far past its wall time: clamped and counted. */
+	assert_int_equal(v->clamps, 1);
+	assert_int_equal(v->resets, 4);
+	assert_int_equal(vs_steal_series_len(v->series), 1);
+}
+
+/* A sample with throttled times (cgroup generation 1). */
+static VsStealSample throttled(int64_t t_us, uint64_t run, uint64_t delay, uint64_t own,
+			       uint64_t guest)
+{
+	VsStealSample s = sample(t_us, run, delay);
+
+	s.has_throttled = true;
+	s.throttle_gen = 1;
+	s.vcpu_throttled_ns = own;
+	s.guest_throttled_ns = guest;
+	return s;
+}
+
+static void test_cap(void **state)
+{
+	VsStealSample a = throttled(0, 0, 0, 0, 0);
+	VsStealSample b;
+	VsStealPoint p;
+
+	/* cpu.max 20 %: runs 200 ms, waits 800 ms, all of it throttled. */
+	b = throttled(SEC, 200 * NS_MS, 800 * NS_MS, 800 * NS_MS, 0);
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.cap_ns, 800 * NS_MS);
+	assert_int_equal(p.contention_ns, 0);
+	assert_false(p.flags & VS_STEAL_NO_THROTTLE);
+	/* Throttled 500 ms by the guest's cgroup, waited 700 ms: 200 ms were
+	 * contention. */
+	b = throttled(SEC, 300 * NS_MS, 700 * NS_MS, 0, 500 * NS_MS);
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.cap_ns, 500 * NS_MS);
+	assert_int_equal(p.contention_ns, 200 * NS_MS);
+	/* Both levels throttled longer than the vCPU waited (it was idle for
+	 * part of it): the cap is at most the delay. */
+	b = throttled(SEC, 100 * NS_MS, 300 * NS_MS, 400 * NS_MS, 400 * NS_MS);
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.cap_ns, 300 * NS_MS);
+	assert_int_equal(p.contention_ns, 0);
+	assert_int_equal(p.cap_ns + p.reservation_ns + p.contention_ns, p.steal_ns);
+	/* The thread moved to other cgroups: no cap for this interval. */
+	b = throttled(SEC, 200 * NS_MS, 800 * NS_MS, 800 * NS_MS, 0);
+	b.throttle_gen = 2;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.cap_ns, 0);
+	assert_int_equal(p.contention_ns, 800 * NS_MS);
+	assert_true(p.flags & VS_STEAL_NO_THROTTLE);
+	/* A throttled counter that went back (cgroup recreated): no cap. */
+	a.vcpu_throttled_ns = 5 * NS_SEC;
+	b.throttle_gen = 1;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.cap_ns, 0);
+	/* Unknown at one end. */
+	a = throttled(0, 0, 0, 0, 0);
+	a.has_throttled = false;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.cap_ns, 0);
+}
+
+static void test_reservation(void **state)
+{
+	VsStealSample a = sample(0, 0, 0), b;
+	VsStealPoint p;
+
+	/* 2 ms every 10 ms, always runnable: runs 20 %, waits 80 %, all of it
+	 * beyond its budget. */
+	b = sample(SEC, 200 * NS_MS, 800 * NS_MS);
+	b.reserved_runtime_ns = 2 * NS_MS;
+	b.reserved_period_ns = 10 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.reservation_ns, 800 * NS_MS);
+	assert_int_equal(p.contention_ns, 0);
+	assert_int_equal(p.cap_ns, 0);
+	/* Idle most of the time: 100 ms run, 100 ms waited, 800 ms idle; the
+	 * budget gap (800 ms) is all idle: none of the delay is the
+	 * reservation's. */
+	b.run_ns = 100 * NS_MS;
+	b.delay_ns = 100 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.reservation_ns, 0);
+	assert_int_equal(p.contention_ns, 100 * NS_MS);
+	/* In between: 200 ms run, 500 ms waited, 300 ms idle: at most
+	 * 800 - 300 = 500 ms beyond the budget. */
+	b.run_ns = 200 * NS_MS;
+	b.delay_ns = 500 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.reservation_ns, 500 * NS_MS);
+	/* A deadline thread is not held back by cgroup bandwidth: no cap
+	 * even when its cgroup was throttled. */
+	a = throttled(0, 0, 0, 0, 0);
+	b = throttled(SEC, 200 * NS_MS, 800 * NS_MS, 900 * NS_MS, 0);
+	b.reserved_runtime_ns = 5 * NS_MS;
+	b.reserved_period_ns = 10 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.reservation_ns, 500 * NS_MS);
+	assert_int_equal(p.cap_ns, 0);
+	assert_int_equal(p.contention_ns, 300 * NS_MS);
+}
+
+static void test_entitlement(void **state)
+{
+	VsStealSample a = sample(0, 0, 0), b = sample(SEC, 300 * NS_MS, 600 * NS_MS);
+	VsStealPoint p;
+
+	/* Unknown: nothing. */
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.entitled_wall_ns, 0);
+	/* Entitled to half a CPU, got 300 ms while wanting more: 200 ms short. */
+	b.entitlement = 0.5;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.entitled_wall_ns, NS_SEC);
+	assert_int_equal(p.entitled_ns, 500 * NS_MS);
+	assert_int_equal(p.deficit_ns, 200 * NS_MS);
+	/* Got less, but did not want more (waited only 50 ms): the deficit
+	 * is what it waited. */
+	b.delay_ns = 50 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.deficit_ns, 50 * NS_MS);
+	/* Got more than its entitlement: no deficit. */
+	b.entitlement = 0.2;
+	b.delay_ns = 600 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.deficit_ns, 0);
+}
+
+static void test_libvirt_check(void **state)
+{
+	VsStealSample a = sample(0, 0, 0), b = sample(SEC, 300 * NS_MS, 600 * NS_MS);
+	VsStealPoint p, sum = { 0 };
+
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(vs_steal_check_libvirt(&p), VS_STEAL_CHECK_UNAVAILABLE);
+	a.has_libvirt = b.has_libvirt = true;
+	a.libvirt_delay_ns = 7 * NS_SEC;
+	b.libvirt_delay_ns = 7 * NS_SEC + 603 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.libvirt_delay_ns, 603 * NS_MS);
+	assert_int_equal(p.libvirt_ours_ns, 600 * NS_MS);
+	assert_int_equal(vs_steal_check_libvirt(&p), VS_STEAL_CHECK_AGREE);
+	assert_string_equal(vs_steal_check_name(VS_STEAL_CHECK_AGREE), "agree");
+	b.libvirt_delay_ns = 7 * NS_SEC + 700 * NS_MS;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(vs_steal_check_libvirt(&p), VS_STEAL_CHECK_DISAGREE);
+	/* Over a window of ten such intervals, 1 % of 10 s is 100 ms. */
+	for (int i = 0; i < 10; i++) {
+		b.libvirt_delay_ns = 7 * NS_SEC + 609 * NS_MS;
+		assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+		vs_steal_point_add(&sum, &p, false);
+	}
+	assert_int_equal(vs_steal_check_libvirt(&sum), VS_STEAL_CHECK_AGREE);
+	/* libvirt's counter went back: no comparison for the interval. */
+	b.libvirt_delay_ns = 0;
+	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+	assert_int_equal(p.libvirt_wall_ns, 0);
+}
+
+/* A point of @wall_ms ending at @end_s seconds with @steal_pct steal. */
+static VsStealPoint point(int64_t end_us, uint64_t wall_ms, double steal_pct)
+{
+	uint64_t wall = wall_ms * NS_MS, steal = (uint64_t)((double)wall * steal_pct / 100.0);
+
+	return (VsStealPoint){ .end_us = end_us, .span_ns = wall, .wall_ns = wall,
+			       .run_ns = wall - steal, .steal_ns = steal, .contention_ns = steal,
+			       .n = 1 };
+}
+
+static void test_windows(void **state)
+{
+	g_autoptr(VsStealSeries) s = vs_steal_series_new();
+	const VsStealPoint *w;
+
+	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_10S)->n, 0);
+	assert_null(vs_steal_series_nth_newest(s, 0));
+	/* 400 s of 1 s intervals: 10 % steal, then the last 10 s at 50 %. */
+	for (int i = 1; i <= 400; i++) {
+		VsStealPoint p = point(i * SEC, 1000, i > 390 ? 50.0 : 10.0);
+
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	w = vs_steal_series_window(s, VS_STEAL_WINDOW_10S);
+	assert_int_equal(w->n, 10);
+	assert_int_equal(w->span_ns, 10 * NS_SEC);
+	assert_float_equal(vs_steal_pct(w->steal_ns, w), 50.0, 1e-6);
+	w = vs_steal_series_window(s, VS_STEAL_WINDOW_1M);
+	assert_int_equal(w->n, 60);
+	assert_float_equal(vs_steal_pct(w->steal_ns, w), (50.0 * 10 + 10.0 * 50) / 60, 1e-6);
+	w = vs_steal_series_window(s, VS_STEAL_WINDOW_5M);
+	assert_int_equal(w->n, 300);
+	assert_int_equal(vs_steal_series_len(s), 300);
+	assert_int_equal(vs_steal_series_nth_newest(s, 0)->end_us, 400 * SEC);
+	assert_int_equal(vs_steal_series_nth_newest(s, 299)->end_us, 101 * SEC);
+	assert_null(vs_steal_series_nth_newest(s, 300));
+	/* Out of order: refused, nothing changes. */
+	assert_false(vs_steal_series_push(s, &(VsStealPoint){ .end_us = 399 * SEC }));
+	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_10S)->n, 10);
+	/* A 30 s gap: the next interval spans it and is in every window; the
+	 * 10 s window holds only it. */
+	{
+		VsStealPoint p = point(431 * SEC, 31000, 20.0);
+
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	w = vs_steal_series_window(s, VS_STEAL_WINDOW_10S);
+	assert_int_equal(w->n, 1);
+	assert_int_equal(w->span_ns, 31 * NS_SEC);
+	assert_float_equal(vs_steal_pct(w->steal_ns, w), 20.0, 1e-6);
+	w = vs_steal_series_window(s, VS_STEAL_WINDOW_1M);
+	assert_int_equal(w->n, 1 + 29);
+}
+
+static void test_series_limit(void **state)
+{
+	g_autoptr(VsStealSeries) s = vs_steal_series_new();
+
+	/* 10 ms ticks for 60 s: more intervals than a series keeps. */
+	for (int i = 1; i <= 6000; i++) {
+		VsStealPoint p = point(i * 10 * MS, 10, 25.0);
+
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	assert_int_equal(vs_steal_series_len(s), VS_STEAL_MAX_POINTS);
+	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_10S)->n, 1000);
+	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_1M)->n, VS_STEAL_MAX_POINTS);
+	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_5M)->n, VS_STEAL_MAX_POINTS);
+	assert_float_equal(vs_steal_pct(vs_steal_series_window(s, VS_STEAL_WINDOW_5M)->steal_ns,
+					vs_steal_series_window(s, VS_STEAL_WINDOW_5M)),
+			   25.0, 1e-6);
+}
+
+/* A guest's tick: its vCPUs' intervals side by side. */
+static void test_guest_sum(void **state)
+{
+	VsStealPoint sum = { 0 };
+	VsStealPoint a = point(10 * SEC, 1000, 50.0), b = point(10 * SEC, 1000, 10.0);
+
+	vs_steal_point_add(&sum, &a, true);
+	vs_steal_point_add(&sum, &b, true);
+	assert_int_equal(sum.span_ns, NS_SEC);
+	assert_int_equal(sum.wall_ns, 2 * NS_SEC);
+	assert_int_equal(sum.n, 2);
+	/* The mean over the vCPUs. */
+	assert_float_equal(vs_steal_pct(sum.steal_ns, &sum), 30.0, 1e-9);
+	assert_float_equal(vs_condition_metric(&sum, VS_METRIC_CPU), 70.0, 1e-9);
+}
+
+static void test_condition(void **state)
+{
+	g_autoptr(VsStealSeries) s = vs_steal_series_new();
+	VsCondition c = { .metric = VS_METRIC_STEAL_CONTENTION, .cmp = VS_CMP_GT,
+			  .threshold = 20.0, .for_us = 30 * SEC };
+	VsCondition now = c;
+	VsStealPoint p;
+
+	now.for_us = 0;
+	assert_false(vs_condition_holds(&c, s));
+	assert_false(vs_condition_holds(&now, s));
+	/* 25 s of 40 %: above, but not for 30 s yet. */
+	for (int i = 1; i <= 25; i++) {
+		p = point(i * SEC, 1000, 40.0);
+		vs_steal_series_push(s, &p);
+	}
+	assert_true(vs_condition_holds(&now, s));
+	assert_false(vs_condition_holds(&c, s));
+	for (int i = 26; i <= 30; i++) {
+		p = point(i * SEC, 1000, 40.0);
+		vs_steal_series_push(s, &p);
+	}
+	/* 30 s covered (from 0 to 30). */
+	assert_true(vs_condition_holds(&c, s));
+	/* One tick at 10 %: it does not hold until 30 s have passed again. */
+	p = point(31 * SEC, 1000, 10.0);
+	vs_steal_series_push(s, &p);
+	assert_false(vs_condition_holds(&c, s));
+	assert_false(vs_condition_holds(&now, s));
+	for (int i = 32; i <= 60; i++) {
+		p = point(i * SEC, 1000, 40.0);
+		vs_steal_series_push(s, &p);
+	}
+	assert_false(vs_condition_holds(&c, s));
+	/* From 31 to 61 s: 30 s above the threshold. */
+	p = point(61 * SEC, 1000, 40.0);
+	vs_steal_series_push(s, &p);
+	assert_true(vs_condition_holds(&c, s));
+	/* A hole (a reset: no interval from 61 to 70 s) inside the duration. */
+	p = point(71 * SEC, 1000, 40.0);
+	vs_steal_series_push(s, &p);
+	assert_false(vs_condition_holds(&c, s));
+	assert_true(vs_condition_holds(&now, s));
+	/* Other metrics and comparisons on one point. */
+	{
+		g_autoptr(VsStealSeries) one = vs_steal_series_new();
+		VsStealPoint q = { .end_us = SEC, .span_ns = NS_SEC, .wall_ns = NS_SEC,
+				   .run_ns = 100 * NS_MS, .steal_ns = 900 * NS_MS,
+				   .cap_ns = 700 * NS_MS, .reservation_ns = 50 * NS_MS,
+				   .contention_ns = 150 * NS_MS, .n = 1 };
+		VsCondition k = { .for_us = 0 };
+
+		vs_steal_series_push(one, &q);
+		k.metric = VS_METRIC_STEAL_CAP;
+		k.cmp = VS_CMP_GE;
+		k.threshold = 70.0;
+		assert_true(vs_condition_holds(&k, one));
+		k.cmp = VS_CMP_GT;
+		assert_false(vs_condition_holds(&k, one));
+		k.metric = VS_METRIC_STEAL_RESERVATION;
+		k.cmp = VS_CMP_LE;
+		k.threshold = 5.0;
+		assert_true(vs_condition_holds(&k, one));
+		k.cmp = VS_CMP_LT;
+		assert_false(vs_condition_holds(&k, one));
+		k.metric = VS_METRIC_CPU;
+		k.threshold = 50.0;
+		assert_true(vs_condition_holds(&k, one));
+		k.metric = VS_METRIC_STEAL;
+		k.cmp = VS_CMP_GT;
+		k.threshold = 89.0;
+		assert_true(vs_condition_holds(&k, one));
+	}
+}
+
+/* The window names of the CLI and the report. */
+static void test_window_names(void **state)
+{
+	VsStealWindow w;
+
+	assert_true(vs_steal_window_parse("10s", &w));
+	assert_int_equal(w, VS_STEAL_WINDOW_10S);
+	assert_true(vs_steal_window_parse("1min", &w));
+	assert_int_equal(w, VS_STEAL_WINDOW_1M);
+	assert_true(vs_steal_window_parse("300s", &w));
+	assert_int_equal(w, VS_STEAL_WINDOW_5M);
+	assert_false(vs_steal_window_parse("2m", &w));
+	assert_string_equal(vs_steal_window_name(VS_STEAL_WINDOW_1M), "1m");
+	assert_int_equal(vs_steal_window_us(VS_STEAL_WINDOW_5M), 300 * SEC);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_and_delta),
+		cmocka_unit_test(test_clamp),
+		cmocka_unit_test(test_sequence),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_reservation),
+		cmocka_unit_test(test_entitlement),
+		cmocka_unit_test(test_libvirt_check),
+		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_series_limit),
+		cmocka_unit_test(test_guest_sum),
+		cmocka_unit_test(test_condition),
+		cmocka_unit_test(test_window_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
