@@ -4,7 +4,9 @@
 # makes libvirtd usable (tools/libvirtd-setup.sh), boots a small TCG demo
 # guest "vsched-demo" (2 of 4 vCPUs, 512 MiB, class "general", so that
 # conf/policy.d/50-general.policy applies) when libvirt has
-# no domain at all, runs vschedd in the foreground with conf/vschedd.conf,
+# no domain at all, runs vschedd in the foreground with conf/vschedd.conf
+# (with --dry-run when the host has guests of its own, so that the demo
+# never changes them),
 # prints `vschedctl list`, `show` and `explain`, and keeps vschedd running
 # until Ctrl-C (the demo guest stays; `virsh destroy vsched-demo` removes it).
 #
@@ -118,14 +120,21 @@ if [ -S "$SOCKET" ] && "$VSCHEDCTL" --socket "$SOCKET" status >/dev/null 2>&1; t
 	die "a vschedd already answers on $SOCKET; stop it first"
 fi
 
-step "starting vschedd --foreground --config $CONF"
+# On a host that already runs guests, the demo only looks: vschedd plans and
+# logs what it would do (--dry-run) without touching those guests' threads.
+DRY=()
+if [ "$CREATED" = 0 ]; then
+	DRY=(--dry-run)
+	echo "demo: this host has its own guests: vschedd runs with --dry-run and changes nothing"
+fi
+step "starting vschedd --foreground ${DRY[*]} --config $CONF"
 "$VSCHEDD" --check-config --config "$CONF"
 if [ "$ONCE" = 1 ]; then
 	LOG=$(mktemp /tmp/vschedd-demo.XXXXXX.log)
-	"$VSCHEDD" --foreground --config "$CONF" >"$LOG" 2>&1 &
+	"$VSCHEDD" --foreground "${DRY[@]}" --config "$CONF" >"$LOG" 2>&1 &
 else
 	LOG=
-	"$VSCHEDD" --foreground --config "$CONF" &
+	"$VSCHEDD" --foreground "${DRY[@]}" --config "$CONF" &
 fi
 DAEMON_PID=$!
 for _ in $(seq 1 150); do

@@ -249,8 +249,14 @@ static bool kernel_bandwidth(uint64_t *ret_limit, uint64_t *ret_total)
 	return have_limit && have_total;
 }
 
+/* Whether the kernel's own bandwidth figures (debugfs) are known, so that
+ * admission must agree with the kernel exactly, not only never admit what
+ * the kernel refuses. */
+static bool exact_edge;
+
 /* Asks both admission and the kernel for @runtime_us every @period_us on
- * @w, and checks that they agree; returns whether it was admitted. */
+ * @w, and checks that they agree (see exact_edge); returns whether it was
+ * admitted. */
 static bool ask_both(VsAdmission *a, Worker *w, int64_t runtime_us, int64_t period_us)
 {
 	g_autoptr(GError) error = NULL;
@@ -260,6 +266,14 @@ static bool ask_both(VsAdmission *a, Worker *w, int64_t runtime_us, int64_t peri
 	bool admitted = vs_admission_admit(a, &req, &why);
 	int r = vs_deadline_set(sys, &w->identity, runtime_us, period_us, &error);
 
+	if (!admitted && r == 0 && !exact_edge) {
+		/* Conservative, which is safe (invariant 3): give it back. */
+		print_message("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " µs: admission refuses, the "
+			      "kernel had more left (bandwidth it holds for no task is not visible "
+			      "without debugfs)\n", runtime_us, period_us);
+		assert_int_equal(vs_deadline_clear(sys, &w->identity, 0, &error), 0);
+		return false;
+	}
 	if (admitted ? r != 0 : r != -EBUSY) {
 		print_error("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " µs: admission %s (%s), "
 			    "kernel %d (%s)\n", runtime_us, period_us,
@@ -320,6 +334,7 @@ static void test_admission_matches_kernel(void **state)
 		}
 		have_kernel = true;
 	}
+	exact_edge = have_kernel;
 
 	/* Fill with 0.45 CPU reservations until at most 0.5 is left... */
 	for (;;) {
@@ -339,6 +354,12 @@ static void test_admission_matches_kernel(void **state)
 	assert_true(left > 0);
 	worker_start(&workers[n], n, false);
 	set_full_affinity(workers[n].identity.tid);
+	/* With the kernel's own figures (debugfs) the edge is exact. Without
+	 * them, bandwidth the kernel holds or releases for no task (the fair
+	 * servers' share as it is right now, reservations on their way out)
+	 * is not visible: seen here, the kernel then sometimes had up to
+	 * 0.1 CPU more than our capacity, never less. Admission may then
+	 * refuse what the kernel would take, never take what it refuses. */
 	assert_false(ask_both(a, &workers[n], left + 1, PERIOD_2_20));
 	assert_true(ask_both(a, &workers[n], left, PERIOD_2_20));
 	n++;
