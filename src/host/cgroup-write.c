@@ -163,28 +163,6 @@ bool vs_cgroup_value_matches(const char *file, const char *written, const char *
 	return false;
 }
 
-/* Writes @value to the existing file @path in one write(2). O_TRUNC, as a
- * shell redirection does: cgroupfs ignores it, and a fixture file then
- * holds exactly what was written. */
-static int write_value(const VsSys *sys, const char *path, const char *value)
-{
-	int fd = vs_sys_open(sys, path, O_WRONLY | O_TRUNC);
-	size_t len = strlen(value);
-	ssize_t n;
-	int r = 0;
-
-	if (fd < 0)
-		return fd;
-	n = write(fd, value, len);
-	if (n < 0)
-		r = -errno;
-	else if ((size_t)n != len)
-		r = -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	return r;
-}
-
 static int system_error(GError **error, const VsSys *sys, const char *path, int r,
 			const char *what, const char *value)
 {
@@ -213,7 +191,7 @@ static char *put_back(const VsSys *sys, const char *path, const char *file, cons
 		value = partition_state(previous, &invalid, NULL);
 	else
 		value = g_strdup(previous);
-	r = write_value(sys, path, value);
+	r = vs_sys_write(sys, path, value);
 	if (r < 0)
 		return g_strdup_printf("; writing back the previous value \"%s\" failed too: %s",
 				       value, g_strerror(-r));
@@ -230,7 +208,7 @@ int vs_cgroup_set(const VsSys *sys, const char *dir, const char *file, const cha
 	r = vs_sys_read_line(sys, path, &previous);
 	if (r < 0)
 		return system_error(error, sys, path, r, "read", NULL);
-	r = write_value(sys, path, value);
+	r = vs_sys_write(sys, path, value);
 	if (r < 0)
 		return system_error(error, sys, path, r, "write", value);
 	r = vs_sys_read_line(sys, path, &now);
@@ -316,7 +294,7 @@ static int enable_in(const VsSys *sys, const char *parent, const char *controlle
 		return system_error(error, sys, path, r, "read", NULL);
 	if (has_word(line, controller))
 		return 0;
-	r = write_value(sys, path, value);
+	r = vs_sys_write(sys, path, value);
 	if (r < 0)
 		return system_error(error, sys, path, r, "write", value);
 	r = vs_sys_read_line(sys, path, &now);
@@ -533,7 +511,7 @@ int vs_cgroup_attach_thread(const VsSys *sys, const char *dir, pid_t tid, GError
 	g_auto(GStrv) tids = NULL;
 	int r;
 
-	r = write_value(sys, path, value);
+	r = vs_sys_write(sys, path, value);
 	if (r < 0)
 		return system_error(error, sys, path, r, "write", value);
 	r = vs_sys_read(sys, path, &now);

@@ -152,7 +152,9 @@ int vs_sys_read_u64(const VsSys *sys, const char *path, uint64_t *ret_value)
 
 int vs_sys_write(const VsSys *sys, const char *path, const char *value)
 {
-	int fd = vs_sys_open(sys, path, O_WRONLY);
+	/* O_TRUNC as a shell redirection does: proc, sys and cgroup files
+	 * ignore it, and a fixture file then holds exactly what was written. */
+	int fd = vs_sys_open(sys, path, O_WRONLY | O_TRUNC);
 	size_t len = strlen(value);
 	ssize_t n;
 	int r = 0;

@@ -68,7 +68,7 @@ int vs_sys_read(const VsSys *sys, const char *path, char **ret_contents);
 int vs_sys_read_line(const VsSys *sys, const char *path, char **ret_line);
 /* Reads a file holding one unsigned decimal number. -EINVAL if it does not. */
 int vs_sys_read_u64(const VsSys *sys, const char *path, uint64_t *ret_value);
-/* Writes @value to an existing file (no O_CREAT), in one write(2). */
+/* Writes @value to an existing file (no O_CREAT; O_TRUNC), in one write(2). */
 int vs_sys_write(const VsSys *sys, const char *path, const char *value);
 /* open(2) of the prefixed path with O_CLOEXEC added; returns fd or -errno. */
 int vs_sys_open(const VsSys *sys, const char *path, int flags);

@@ -33,9 +33,10 @@ static void guest_clear(Guest *g)
 	g_free(g->reservation_note);
 }
 
-static void action_free(gpointer data)
+void vs_cpu_action_free(VsCpuAction *a)
 {
-	VsCpuAction *a = data;
+	if (!a)
+		return;
 
 	g_free(a->domain);
 	g_free(a->what);
@@ -494,7 +495,7 @@ int vs_cpu_plan(const VsCpuPlanInput *in, VsCpuPlan **ret, GError **error)
 		admit_guest(in, adm, g_ptr_array_index(order, i));
 
 	plan = g_new0(VsCpuPlan, 1);
-	plan->actions = g_ptr_array_new_with_free_func(action_free);
+	plan->actions = g_ptr_array_new_with_free_func((GDestroyNotify)vs_cpu_action_free);
 	plan->reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      (GDestroyNotify)g_strfreev);
 	plan->vcpus = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, vcpu_plan_free);

@@ -57,6 +57,9 @@ typedef struct VsCpuAction {
 	char *reason;            /* why, with the policy's provenance */
 } VsCpuAction;
 
+/* Frees an action and what it owns (for hand-built plans, e.g. benchmarks). */
+void vs_cpu_action_free(VsCpuAction *a);
+
 /* What the plan says about one vCPU, for `vschedctl show`. */
 typedef struct VsCpuVcpuPlan {
 	char *affinity;          /* the CPU list planned */

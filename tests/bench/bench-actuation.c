@@ -67,24 +67,12 @@ static double pct(double *v, int n, double p)
 	return v[(int)((n - 1) * p + 0.5)];
 }
 
-static void action_free(gpointer data)
-{
-	VsCpuAction *a = data;
-
-	g_free(a->domain);
-	g_free(a->what);
-	vs_thread_clear(&a->thread);
-	vs_cpuset_free(a->cpus);
-	g_free(a->reason);
-	g_free(a);
-}
-
 /* A plan moving every thread to @cpus. */
 static VsCpuPlan *affinity_plan(const VsThread *threads, const VsCpuSet *cpus)
 {
 	VsCpuPlan *plan = g_new0(VsCpuPlan, 1);
 
-	plan->actions = g_ptr_array_new_with_free_func(action_free);
+	plan->actions = g_ptr_array_new_with_free_func((GDestroyNotify)vs_cpu_action_free);
 	plan->reasons = g_hash_table_new(g_str_hash, g_str_equal);
 	plan->vcpus = g_hash_table_new(g_str_hash, g_str_equal);
 	for (int i = 0; i < N_THREADS; i++) {
