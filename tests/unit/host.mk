@@ -5,6 +5,8 @@ TESTS += tests/unit/test-host-parse tests/unit/test-host-fixtures tests/unit/tes
 
 tests_unit_test_host_parse_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_host_parse_LDADD = $(TEST_LDADD)
+TEMP_ROOT_SOURCES = tests/unit/test-temp-root.c tests/unit/test-temp-root.h
+tests_unit_test_host_fixtures_SOURCES = tests/unit/test-host-fixtures.c $(TEMP_ROOT_SOURCES)
 tests_unit_test_host_fixtures_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_host_fixtures_LDADD = $(TEST_LDADD)
 tests_unit_test_host_real_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -15,6 +17,7 @@ EXTRA_DIST += tests/data/hosts
 # The cgroup v2 writer (src/host/cgroup-write.c) against temporary trees.
 check_PROGRAMS += tests/unit/test-host-cgroupw
 TESTS += tests/unit/test-host-cgroupw
+tests_unit_test_host_cgroupw_SOURCES = tests/unit/test-host-cgroupw.c $(TEMP_ROOT_SOURCES)
 tests_unit_test_host_cgroupw_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_host_cgroupw_LDADD = $(TEST_LDADD)
 

@@ -45,6 +45,7 @@ tests_unit_test_sched_applied_LDADD = $(TEST_LDADD)
 SCHED_DEADLINE_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -DVS_TEST_DATA=\"$(abs_top_srcdir)/tests/data/virt\"
 check_PROGRAMS += tests/unit/test-sched-deadline tests/unit/test-sched-deadline-real
 TESTS += tests/unit/test-sched-deadline tests/unit/test-sched-deadline-real
+tests_unit_test_sched_deadline_SOURCES = tests/unit/test-sched-deadline.c $(TEMP_ROOT_SOURCES)
 tests_unit_test_sched_deadline_CPPFLAGS = $(SCHED_DEADLINE_TEST_CPPFLAGS)
 tests_unit_test_sched_deadline_LDADD = $(TEST_LDADD)
 tests_unit_test_sched_deadline_real_SOURCES = \

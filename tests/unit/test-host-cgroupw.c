@@ -15,8 +15,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "unit/test-temp-root.h"
+
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,31 +52,6 @@ static void info_hybrid(VsCgroupInfo *cg)
 	info_init(cg, VS_CGROUP_HYBRID, CG "/unified", "hugetlb", "cpu cpuacct cpuset memory");
 }
 
-/* A temporary root holding the given files: pairs of system path and
- * contents, NULL-terminated. Remove with temp_root_free(). */
-static VsSys *temp_root(const char *path, ...)
-{
-	g_autoptr(GError) error = NULL;
-	char *dir = g_dir_make_tmp("vsched-cgroupw-XXXXXX", &error);
-	VsSys *sys;
-	va_list ap;
-
-	assert_non_null(dir);
-	sys = vs_sys_new(dir);
-	g_free(dir);
-	va_start(ap, path);
-	for (const char *p = path; p; p = va_arg(ap, const char *)) {
-		const char *contents = va_arg(ap, const char *);
-		g_autofree char *full = vs_sys_path(sys, p);
-		g_autofree char *parent = g_path_get_dirname(full);
-
-		assert_int_equal(g_mkdir_with_parents(parent, 0755), 0);
-		assert_true(g_file_set_contents(full, contents, -1, NULL));
-	}
-	va_end(ap);
-	return sys;
-}
-
 /* Replaces the fixture file @path by a symlink to the host file @target. */
 static void temp_link(const VsSys *sys, const char *path, const char *target)
 {
@@ -92,17 +68,6 @@ static char *temp_read(const VsSys *sys, const char *path)
 
 	assert_true(g_file_get_contents(full, &contents, NULL, NULL));
 	return contents;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void temp_root_free(VsSys *sys)
-{
-	assert_int_equal(nftw(sys->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-	vs_sys_free(sys);
 }
 
 /* Asserts that @error is set, in VS_ERROR with @code, and that its message

@@ -11,8 +11,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "unit/test-temp-root.h"
+
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,49 +34,6 @@ static VsSys *fixture(const char *name)
 	root = g_build_filename(top, "tests", "data", "hosts", name, NULL);
 	assert_true(g_file_test(root, G_FILE_TEST_IS_DIR));
 	return vs_sys_new(root);
-}
-
-/* A temporary root holding the given files: pairs of system path and
- * contents, NULL-terminated. Remove with temp_root_free(). */
-static VsSys *temp_root(const char *path, ...)
-{
-	g_autoptr(GError) error = NULL;
-	char *dir = g_dir_make_tmp("vsched-host-XXXXXX", &error);
-	VsSys *sys;
-	va_list ap;
-
-	assert_non_null(dir);
-	sys = vs_sys_new(dir);
-	g_free(dir);
-	va_start(ap, path);
-	for (const char *p = path; p; p = va_arg(ap, const char *)) {
-		const char *contents = va_arg(ap, const char *);
-		g_autofree char *full = vs_sys_path(sys, p);
-		g_autofree char *parent = g_path_get_dirname(full);
-
-		assert_int_equal(g_mkdir_with_parents(parent, 0755), 0);
-		assert_true(g_file_set_contents(full, contents, -1, NULL));
-	}
-	va_end(ap);
-	return sys;
-}
-
-static void temp_write(const VsSys *sys, const char *path, const char *contents)
-{
-	g_autofree char *full = vs_sys_path(sys, path);
-
-	assert_true(g_file_set_contents(full, contents, -1, NULL));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void temp_root_free(VsSys *sys)
-{
-	assert_int_equal(nftw(sys->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-	vs_sys_free(sys);
 }
 
 static char *cpus_of(const VsCpu *cpu)
