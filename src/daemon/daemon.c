@@ -26,6 +26,7 @@
 #include "sched/applied.h"
 #include "sched/cpuplan.h"
 #include "steal/collector.h"
+#include "steal/entitlement.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -64,6 +65,7 @@ struct VsDaemon {
 	char *cpu_problem;          /* why the last plan failed, logged once */
 	char *applied_path;         /* AppliedFile, through the sys layer's root */
 	GHashTable *would;          /* dry run: actions already logged as "would set" */
+	uint64_t entitled_tick;     /* cpu_plan_tick of the entitlements given to steal */
 
 	GMainLoop *loop;
 	guint tick_timer;
@@ -285,6 +287,33 @@ static void cpu_step(VsDaemon *d, const VsSnapshot *snap)
 	d->cpu_replan = false;
 }
 
+/* Gives the steal collector the vCPUs' entitlements under the CPU plan,
+ * when the plan changed; none in a dry run (nothing of the plan is set). */
+static void steal_entitlements(VsDaemon *d, const VsSnapshot *snap)
+{
+	g_autoptr(GArray) list = NULL;
+	const VsStealEntitlementInput in = {
+		.plan = d->cpu_plan,
+		.snapshot = snap,
+		.policies = vs_policy_state_set(d->policy),
+		.overrides = vs_policy_state_overrides(d->policy),
+		.now_us = snap->wall_us,
+	};
+
+	if (d->entitled_tick == d->cpu_plan_tick)
+		return;
+	d->entitled_tick = d->cpu_plan_tick;
+	vs_steal_collector_clear_entitlements(d->steal);
+	if (!acting(d))
+		return;
+	list = vs_steal_entitlement_compute(&in);
+	for (guint i = 0; i < list->len; i++) {
+		const VsStealEntitlement *e = &g_array_index(list, VsStealEntitlement, i);
+
+		vs_steal_collector_set_entitlement(d->steal, e->uuid, e->index, e->cpus);
+	}
+}
+
 static void tick(VsDaemon *d)
 {
 	int64_t t0 = g_get_monotonic_time();
@@ -307,6 +336,7 @@ static void tick(VsDaemon *d)
 	if (vs_policy_state_expire(d->policy, snap->wall_us))
 		d->cpu_replan = true;
 	cpu_step(d, snap);
+	steal_entitlements(d, snap);
 
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
 	d->snapshot = g_steal_pointer(&snap);

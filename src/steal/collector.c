@@ -141,6 +141,11 @@ void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, g
 	g_hash_table_replace(c->entitlements, key, g_memdup2(&cpus, sizeof(cpus)));
 }
 
+void vs_steal_collector_clear_entitlements(VsStealCollector *c)
+{
+	g_hash_table_remove_all(c->entitlements);
+}
+
 static double entitlement_of(const VsStealCollector *c, const char *uuid, guint index)
 {
 	g_autofree char *key = g_strdup_printf("%s/%u", uuid, index);

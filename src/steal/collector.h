@@ -53,6 +53,9 @@ const VsStealReport *vs_steal_collector_report(const VsStealCollector *c);
 void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, guint index,
 					double cpus);
 
+/* Forgets every entitlement set (before a new plan's are set). */
+void vs_steal_collector_clear_entitlements(VsStealCollector *c);
+
 /* Evaluates every guest's [Steal] Alert= condition (from @set and
  * @overrides at wall time @now_us) on its series, marks the report, and
  * returns a new array of operator-facing messages (char *, each prefixed
