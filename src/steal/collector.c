@@ -706,10 +706,13 @@ static char *guest_view(const Guest *g, int64_t now_us)
 					    "steal than wall time", w.clamped)
 			  : g_strdup("");
 
-	if (g->agent_problem)
+	if (g->agent_problem && g->agent_next_us > now_us)
 		return g_strdup_printf("guest agent: %s; next try in %" G_GINT64_FORMAT " s%s",
 				       g->agent_problem,
-				       MAX(g->agent_next_us - now_us, 0) / G_USEC_PER_SEC,
+				       (g->agent_next_us - now_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC,
+				       g->tcg ? "; TCG: the guest has no steal clock" : "");
+	if (g->agent_problem)
+		return g_strdup_printf("guest agent: %s; asking again%s", g->agent_problem,
 				       g->tcg ? "; TCG: the guest has no steal clock" : "");
 	switch (g->verdict) {
 	case VS_STEAL_GUEST_AGREE:

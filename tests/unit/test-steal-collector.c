@@ -438,11 +438,15 @@ static void test_agent_no_clock(void **state)
 	assert_string_equal(g->agent_problem, "QEMU guest agent is not connected");
 	assert_non_null(strstr(g->guest_view, "guest agent: QEMU guest agent is not connected; "
 						"next try in 9 s"));
+	for (int64_t t = 3; t <= 11; t++)
+		tick_contended(c, f, t);
+	g_ptr_array_unref(vs_steal_collector_alerts(c, set, overrides, 11 * SEC));
+	assert_non_null(strstr(only_guest(c)->guest_view, "is not connected; asking again"));
 	assert_due(c, 11, true);
 	vs_steal_collector_agent_reply(c, UUID, 11 * SEC, "{\"return\": 7}", NULL);
 	assert_due(c, 30, false);
 	assert_due(c, 31, true);
-	for (int64_t t = 3; t <= 31; t++)
+	for (int64_t t = 12; t <= 31; t++)
 		tick_contended(c, f, t);
 	vs_steal_collector_agent_reply(c, UUID, 31 * SEC, zero, NULL);
 	for (int64_t t = 32; t <= 36; t++)
