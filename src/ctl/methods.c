@@ -796,6 +796,53 @@ static JsonObject *render_steal_vcpu(const VsStealVcpuReport *v)
 	return obj;
 }
 
+/* The guest agent's view of a guest (doc/control-protocol.md, Steal). */
+static JsonObject *render_guest_agent(const VsStealGuestReport *g)
+{
+	JsonObject *obj = json_object_new();
+	JsonObject *windows = json_object_new();
+
+	set_str(obj, "verdict", g->guest_verdict);
+	if (g->guest_tolerance_pct >= 0)
+		json_object_set_double_member(obj, "tolerance_pct", g->guest_tolerance_pct);
+	else
+		json_object_set_null_member(obj, "tolerance_pct");
+	set_int(obj, "replies", g->agent_replies);
+	set_int(obj, "rejected", g->agent_rejected);
+	set_str(obj, "problem", g->agent_problem);
+	if (g->guest_cpus) {
+		JsonArray *cpus = json_array_new();
+
+		for (guint i = 0; i < g->guest_cpus->len; i++) {
+			const VsStealGuestCpu *c = &g_array_index(g->guest_cpus, VsStealGuestCpu, i);
+			JsonObject *cpu = json_object_new();
+
+			set_int(cpu, "cpu", c->cpu);
+			if (c->has_steal)
+				set_u64(cpu, "steal_ms", c->steal_ms);
+			else
+				json_object_set_null_member(cpu, "steal_ms");
+			set_u64(cpu, "total_ms", c->total_ms);
+			json_array_add_object_element(cpus, cpu);
+		}
+		json_object_set_array_member(obj, "cpus", cpus);
+	} else {
+		json_object_set_null_member(obj, "cpus");
+	}
+	for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++) {
+		const VsStealGuestPoint *p = &g->guest_windows[w];
+		JsonObject *win = json_object_new();
+
+		set_int(win, "intervals", p->n);
+		set_int(win, "clamped", p->clamped);
+		set_pct(win, "guest_steal_pct", p->guest_steal_ns, p->guest_wall_ns);
+		set_pct(win, "host_steal_pct", p->host_steal_ns, p->host_wall_ns);
+		json_object_set_object_member(windows, vs_steal_window_name(w), win);
+	}
+	json_object_set_object_member(obj, "windows", windows);
+	return obj;
+}
+
 static JsonObject *render_steal_guest(const VsStealGuestReport *g, bool with_vcpus)
 {
 	JsonObject *obj = json_object_new();
@@ -804,6 +851,7 @@ static JsonObject *render_steal_guest(const VsStealGuestReport *g, bool with_vcp
 	set_str(obj, "uuid", g->uuid);
 	set_int(obj, "vcpus", g->vcpus->len);
 	set_str(obj, "guest_view", g->guest_view);
+	json_object_set_object_member(obj, "guest_agent", render_guest_agent(g));
 	json_object_set_boolean_member(obj, "alert", g->alert);
 	set_str(obj, "alert_condition", g->alert_condition);
 	json_object_set_object_member(obj, "windows", render_steal_windows(g->windows));

@@ -26,9 +26,11 @@
 #include "sched/applied.h"
 #include "sched/cpuplan.h"
 #include "steal/collector.h"
+#include "steal/entitlement.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/units.h"
+#include "virt/agent.h"
 #include "virt/virt.h"
 
 #include <errno.h>
@@ -53,6 +55,7 @@ struct VsDaemon {
 	VsSnapshot *snapshot;
 	VsPolicyState *policy;
 	VsStealCollector *steal;
+	VsAgent *agent;             /* guest agent commands, off the main loop */
 
 	/* CPU plan and actuator */
 	VsApplied *applied;
@@ -64,6 +67,7 @@ struct VsDaemon {
 	char *cpu_problem;          /* why the last plan failed, logged once */
 	char *applied_path;         /* AppliedFile, through the sys layer's root */
 	GHashTable *would;          /* dry run: actions already logged as "would set" */
+	uint64_t entitled_tick;     /* cpu_plan_tick of the entitlements given to steal */
 
 	GMainLoop *loop;
 	guint tick_timer;
@@ -285,6 +289,57 @@ static void cpu_step(VsDaemon *d, const VsSnapshot *snap)
 	d->cpu_replan = false;
 }
 
+/* Gives the steal collector the vCPUs' entitlements under the CPU plan,
+ * when the plan changed; none in a dry run (nothing of the plan is set). */
+static void steal_entitlements(VsDaemon *d, const VsSnapshot *snap)
+{
+	g_autoptr(GArray) list = NULL;
+	const VsStealEntitlementInput in = {
+		.plan = d->cpu_plan,
+		.snapshot = snap,
+		.policies = vs_policy_state_set(d->policy),
+		.overrides = vs_policy_state_overrides(d->policy),
+		.now_us = snap->wall_us,
+	};
+
+	if (d->entitled_tick == d->cpu_plan_tick)
+		return;
+	d->entitled_tick = d->cpu_plan_tick;
+	vs_steal_collector_clear_entitlements(d->steal);
+	if (!acting(d))
+		return;
+	list = vs_steal_entitlement_compute(&in);
+	for (guint i = 0; i < list->len; i++) {
+		const VsStealEntitlement *e = &g_array_index(list, VsStealEntitlement, i);
+
+		vs_steal_collector_set_entitlement(d->steal, e->uuid, e->index, e->cpus);
+	}
+}
+
+/* Feeds the guest agents' replies that arrived to steal accounting and
+ * asks the agents that are due. */
+static void agent_step(VsDaemon *d, const VsSnapshot *snap)
+{
+	g_autoptr(GPtrArray) replies = vs_agent_take_replies(d->agent);
+	g_autoptr(GPtrArray) due = NULL;
+
+	for (guint i = 0; i < replies->len; i++) {
+		const VsAgentReply *r = g_ptr_array_index(replies, i);
+
+		vs_steal_collector_agent_reply(d->steal, r->uuid, r->mono_us, r->reply, r->error);
+	}
+	if (!snap->virt_connected)
+		return;
+	due = vs_steal_collector_agent_due(d->steal, snap->mono_us);
+	for (guint i = 0; i < due->len; i++) {
+		const char *uuid = g_ptr_array_index(due, i);
+
+		if (!vs_agent_request(d->agent, uuid, VS_STEAL_AGENT_COMMAND))
+			vs_steal_collector_agent_reply(d->steal, uuid, snap->mono_us, NULL,
+						       "no thread for guest agent commands");
+	}
+}
+
 static void tick(VsDaemon *d)
 {
 	int64_t t0 = g_get_monotonic_time();
@@ -293,6 +348,7 @@ static void tick(VsDaemon *d)
 
 	d->last_collect_us = g_get_monotonic_time() - t0;
 	vs_steal_collector_tick(d->steal, snap);
+	agent_step(d, snap);
 	{
 		g_autoptr(GPtrArray) alerts = vs_steal_collector_alerts(
 			d->steal, vs_policy_state_set(d->policy), vs_policy_state_overrides(d->policy),
@@ -307,6 +363,7 @@ static void tick(VsDaemon *d)
 	if (vs_policy_state_expire(d->policy, snap->wall_us))
 		d->cpu_replan = true;
 	cpu_step(d, snap);
+	steal_entitlements(d, snap);
 
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
 	d->snapshot = g_steal_pointer(&snap);
@@ -662,6 +719,7 @@ int vs_daemon_run(VsDaemon *d)
 
 	d->virt = vs_virt_new(d->sys, d->conf->libvirt_uri, d->conf->libvirt_status_dir, on_virt_event, d);
 	vs_virt_start(d->virt);
+	d->agent = vs_agent_new(d->conf->libvirt_uri);
 	if (!vs_virt_is_connected(d->virt))
 		vs_log_warn("libvirt: %s is not reachable yet; retrying in the background", d->conf->libvirt_uri);
 
@@ -714,6 +772,7 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_handle_id(&d->event_timer, g_source_remove);
 	g_clear_handle_id(&d->watchdog_timer, g_source_remove);
 	g_clear_pointer(&d->ctl, vs_ctl_server_free);
+	g_clear_pointer(&d->agent, vs_agent_free);
 	g_clear_pointer(&d->virt, vs_virt_free);
 	g_clear_pointer(&d->steal, vs_steal_collector_free);
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);

@@ -6,6 +6,7 @@
 #include "host/cpustat.h"
 #include "host/thread-counters.h"
 #include "steal/condition.h"
+#include "steal/guest.h"
 #include "virt/threads.h"
 
 #include <errno.h>
@@ -42,6 +43,18 @@ typedef struct Guest {
 	bool tcg;
 	bool alert;
 	char *alert_condition;
+	/* The guest agent's view. */
+	VsStealGuestSample *agent_last;
+	VsStealGuestSeries *agent_series;
+	int64_t agent_next_us;        /* when to ask next (monotonic); 0: now */
+	guint agent_failures;         /* in a row */
+	bool agent_asked;             /* a request is out */
+	guint agent_replies, agent_rejected;
+	char *agent_problem;
+	VsStealGuestVerdict verdict;  /* over 1 min, at the last alerts() */
+	double tolerance_pct;
+	bool mismatch;                /* a mismatch episode is on (logged) */
+	char *view;
 } Guest;
 
 struct VsStealCollector {
@@ -88,6 +101,10 @@ static void guest_free(gpointer data)
 	g_hash_table_unref(g->vcpus);
 	vs_steal_series_free(g->series);
 	g_free(g->alert_condition);
+	vs_steal_guest_sample_free(g->agent_last);
+	vs_steal_guest_series_free(g->agent_series);
+	g_free(g->agent_problem);
+	g_free(g->view);
 	g_free(g);
 }
 
@@ -141,6 +158,11 @@ void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, g
 	g_hash_table_replace(c->entitlements, key, g_memdup2(&cpus, sizeof(cpus)));
 }
 
+void vs_steal_collector_clear_entitlements(VsStealCollector *c)
+{
+	g_hash_table_remove_all(c->entitlements);
+}
+
 static double entitlement_of(const VsStealCollector *c, const char *uuid, guint index)
 {
 	g_autofree char *key = g_strdup_printf("%s/%u", uuid, index);
@@ -158,6 +180,8 @@ static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
 		g_strlcpy(g->uuid, dom->uuid, sizeof(g->uuid));
 		g->vcpus = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vcpu_free);
 		g->series = vs_steal_series_new();
+		g->agent_series = vs_steal_guest_series_new();
+		g->tolerance_pct = -1;
 		g_hash_table_insert(c->guests, g->uuid, g);
 	}
 	if (g_strcmp0(g->name, dom->name) != 0) {
@@ -410,6 +434,26 @@ static gint compare_guest_reports(gconstpointer a, gconstpointer b)
 	return g_strcmp0(x->name, y->name);
 }
 
+static char *guest_view(const Guest *g, int64_t now_us);
+
+/* The guest agent's part of @gr, from @g. */
+static void fill_agent(VsStealGuestReport *gr, const Guest *g, int64_t now_us)
+{
+	g_free(gr->guest_view);
+	gr->guest_view = g->view ? g_strdup(g->view) : guest_view(g, now_us);
+	gr->guest_verdict = vs_steal_guest_verdict_name(g->verdict);
+	gr->guest_tolerance_pct = g->tolerance_pct;
+	gr->agent_replies = g->agent_replies;
+	gr->agent_rejected = g->agent_rejected;
+	g_free(gr->agent_problem);
+	gr->agent_problem = g_strdup(g->agent_problem);
+	if (gr->guest_cpus)
+		g_array_unref(gr->guest_cpus);
+	gr->guest_cpus = g->agent_last ? g_array_copy(g->agent_last->cpus) : NULL;
+	for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
+		gr->guest_windows[w] = vs_steal_guest_series_window(g->agent_series, w);
+}
+
 static VsStealGuestReport *guest_report(const VsStealCollector *c, const Guest *g)
 {
 	VsStealGuestReport *gr = vs_steal_guest_report_new(g->uuid, g->name);
@@ -418,8 +462,7 @@ static VsStealGuestReport *guest_report(const VsStealCollector *c, const Guest *
 
 	for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
 		gr->windows[w] = *vs_steal_series_window(g->series, w);
-	gr->guest_view = g->tcg ? "TCG: guest reports no steal"
-				: "guest agent not queried: no guest-side steal to compare";
+	fill_agent(gr, g, c->report->mono_us);
 	gr->alert = g->alert;
 	gr->alert_condition = g_strdup(g->alert_condition);
 	g_hash_table_iter_init(&iter, g->vcpus);
@@ -584,6 +627,142 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 	rebuild_report(c);
 }
 
+GPtrArray *vs_steal_collector_agent_due(VsStealCollector *c, int64_t now_us)
+{
+	GPtrArray *due = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, c->guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Guest *g = value;
+
+		if (g->agent_asked || now_us < g->agent_next_us)
+			continue;
+		g->agent_asked = true;
+		g_ptr_array_add(due, g_strdup(g->uuid));
+	}
+	g_ptr_array_sort(due, (GCompareFunc)g_strcmp0);
+	return due;
+}
+
+/* Backs @g off after a failure, noting @problem (taken). */
+static void agent_failed(Guest *g, int64_t mono_us, char *problem)
+{
+	int64_t wait = VS_STEAL_AGENT_INTERVAL_US;
+
+	for (guint i = 0; i < g->agent_failures && wait < VS_STEAL_AGENT_BACKOFF_MAX_US; i++)
+		wait *= 2;
+	g->agent_failures++;
+	g->agent_next_us = mono_us + MIN(wait * 2, VS_STEAL_AGENT_BACKOFF_MAX_US);
+	g_free(g->agent_problem);
+	g->agent_problem = problem;
+}
+
+void vs_steal_collector_agent_reply(VsStealCollector *c, const char *uuid, int64_t mono_us,
+				    const char *reply, const char *error)
+{
+	Guest *g = g_hash_table_lookup(c->guests, uuid);
+	g_autoptr(VsStealGuestSample) sample = NULL;
+	g_autoptr(GError) local = NULL;
+	VsStealGuestPoint p;
+	VsStealGuestResult r;
+
+	if (!g)
+		return;
+	g->agent_asked = false;
+	if (!reply) {
+		agent_failed(g, mono_us, g_strdup(error ? error : "no reply"));
+		return;
+	}
+	if (vs_steal_guest_parse(reply, mono_us, &sample, &local) < 0) {
+		g->agent_rejected++;
+		agent_failed(g, mono_us,
+			     g_strdup_printf("guest-get-cpustats reply rejected: %s", local->message));
+		return;
+	}
+	g->agent_replies++;
+	g->agent_failures = 0;
+	g->agent_next_us = mono_us + VS_STEAL_AGENT_INTERVAL_US;
+	g_clear_pointer(&g->agent_problem, g_free);
+	r = vs_steal_guest_delta(g->agent_last, sample, &p);
+	if (r == VS_STEAL_GUEST_IGNORED)
+		return;
+	if (r == VS_STEAL_GUEST_DELTA) {
+		vs_steal_guest_add_host(&p, g->series);
+		vs_steal_guest_series_push(g->agent_series, &p);
+	}
+	vs_steal_guest_sample_free(g->agent_last);
+	g->agent_last = g_steal_pointer(&sample);
+}
+
+/* The sentence on what the guest reports, for the report. */
+static char *guest_view(const Guest *g, int64_t now_us)
+{
+	VsStealGuestPoint w = vs_steal_guest_series_window(g->agent_series, VS_STEAL_WINDOW_1M);
+	double guest = vs_steal_guest_pct(&w), host = vs_steal_guest_host_pct(&w);
+	g_autofree char *clamped =
+		w.clamped ? g_strdup_printf("; %u interval(s) clamped: the guest claimed more "
+					    "steal than wall time", w.clamped)
+			  : g_strdup("");
+
+	if (g->agent_problem && g->agent_next_us > now_us)
+		return g_strdup_printf("guest agent: %s; next try in %" G_GINT64_FORMAT " s%s",
+				       g->agent_problem,
+				       (g->agent_next_us - now_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC,
+				       g->tcg ? "; TCG: the guest has no steal clock" : "");
+	if (g->agent_problem)
+		return g_strdup_printf("guest agent: %s; asking again%s", g->agent_problem,
+				       g->tcg ? "; TCG: the guest has no steal clock" : "");
+	switch (g->verdict) {
+	case VS_STEAL_GUEST_AGREE:
+		return g_strdup_printf("guest reports %.1f%% steal, host %.1f%% over 1m: agree "
+				       "(GuestTolerance=%g%%)%s",
+				       guest, host, g->tolerance_pct, clamped);
+	case VS_STEAL_GUEST_NO_STEAL_CLOCK:
+		return g_strdup_printf("guest reports no steal (no paravirtual steal clock: TCG?); "
+				       "host %.1f%% over 1m%s",
+				       host, clamped);
+	case VS_STEAL_GUEST_MISMATCH:
+		return g_strdup_printf("mismatch: guest reports %.1f%% steal, host %.1f%% over 1m "
+				       "(GuestTolerance=%g%%)%s",
+				       guest, host, g->tolerance_pct, clamped);
+	case VS_STEAL_GUEST_UNAVAILABLE:
+		break;
+	}
+	if (g->agent_last)
+		return g_strdup_printf("guest agent answers (%u CPUs); no interval to compare yet",
+				       g->agent_last->cpus->len);
+	return g_strdup(g->tcg ? "guest agent not heard yet; TCG: the guest has no steal clock"
+			       : "guest agent not heard yet");
+}
+
+/* Compares the guest's steal with the host's at @tolerance_pct; returns
+ * the message when a mismatch starts or ends, else NULL. */
+static char *guest_compare(Guest *g, double tolerance_pct, int64_t now_us)
+{
+	VsStealGuestPoint w = vs_steal_guest_series_window(g->agent_series, VS_STEAL_WINDOW_1M);
+	char *message = NULL;
+
+	g->tolerance_pct = tolerance_pct;
+	g->verdict = vs_steal_guest_verdict(&w, tolerance_pct);
+	if (g->verdict == VS_STEAL_GUEST_MISMATCH && !g->mismatch) {
+		g->mismatch = true;
+		message = g_strdup_printf("%s: the guest reports %.1f%% steal, the host accounts "
+					  "%.1f%% over the last minute: beyond GuestTolerance=%g%%",
+					  g->name, vs_steal_guest_pct(&w),
+					  vs_steal_guest_host_pct(&w), tolerance_pct);
+	} else if (g->mismatch && (g->verdict == VS_STEAL_GUEST_AGREE ||
+				   g->verdict == VS_STEAL_GUEST_NO_STEAL_CLOCK)) {
+		g->mismatch = false;
+		message = g_strdup_printf("%s: the guest's steal and the host's agree again (%s)",
+					  g->name, vs_steal_guest_verdict_name(g->verdict));
+	}
+	g_free(g->view);
+	g->view = guest_view(g, now_us);
+	return message;
+}
+
 /* "db1: steal alert: COND holds (last tick: ...)" for @g. */
 static char *alert_started(const Guest *g, const char *condition)
 {
@@ -608,10 +787,17 @@ GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set
 		const VsEffectiveEntry *e;
 		const VsPolicyValue *cond = NULL;
 		bool holds = false;
+		char *message;
 
 		if (!g)
 			continue;
 		eff = vs_policy_effective(set, overrides, g->name, g->uuid, g->class_name, now_us);
+		e = vs_effective_get(eff, "Steal", "GuestTolerance");
+		message = guest_compare(g, e && e->value ? e->value->percent : 5.0,
+					c->report->mono_us);
+		if (message)
+			g_ptr_array_add(messages, message);
+		fill_agent(gr, g, c->report->mono_us);
 		e = vs_effective_get(eff, "Steal", "Alert");
 		if (e && e->value && e->value->type == VS_PTYPE_CONDITION) {
 			cond = e->value;

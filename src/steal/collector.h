@@ -23,6 +23,14 @@
 #include "policy/policy.h"
 #include "steal/report.h"
 
+/* A guest's agent is asked for its CPU statistics at most this often; after
+ * N failures in a row, only after this interval times 2^N, at most
+ * VS_STEAL_AGENT_BACKOFF_MAX_US. */
+#define VS_STEAL_AGENT_INTERVAL_US (5 * G_USEC_PER_SEC)
+#define VS_STEAL_AGENT_BACKOFF_MAX_US (300 * G_USEC_PER_SEC)
+/* The command asked. */
+#define VS_STEAL_AGENT_COMMAND "{\"execute\": \"guest-get-cpustats\"}"
+
 /* Every this many ticks both collection paths are read (tick 1 included). */
 #define VS_STEAL_CROSS_CHECK_TICKS 10
 /* A vCPU thread's cgroup is re-read at least every this many ticks. */
@@ -53,10 +61,27 @@ const VsStealReport *vs_steal_collector_report(const VsStealCollector *c);
 void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, guint index,
 					double cpus);
 
+/* The running guests whose agent is due a VS_STEAL_AGENT_COMMAND at
+ * monotonic time @now_us: a new array of UUIDs (char *). Each is counted
+ * as asked until its reply is fed. */
+GPtrArray *vs_steal_collector_agent_due(VsStealCollector *c, int64_t now_us);
+
+/* Feeds the outcome of the agent command for guest @uuid taken at @mono_us:
+ * its JSON @reply, or NULL and why in @error. A reply is parsed and checked
+ * (steal/guest.h); a failure or a rejected reply backs the guest off. A
+ * guest no longer known is ignored. Shown from the next report on. */
+void vs_steal_collector_agent_reply(VsStealCollector *c, const char *uuid, int64_t mono_us,
+				    const char *reply, const char *error);
+
+/* Forgets every entitlement set (before a new plan's are set). */
+void vs_steal_collector_clear_entitlements(VsStealCollector *c);
+
 /* Evaluates every guest's [Steal] Alert= condition (from @set and
- * @overrides at wall time @now_us) on its series, marks the report, and
- * returns a new array of operator-facing messages (char *, each prefixed
- * with the guest's name) for the guests whose alert started or ended at
- * this tick: the caller logs them. */
+ * @overrides at wall time @now_us) on its series, and compares the guest
+ * agent's steal with the host's over 1 min at its GuestTolerance=; marks
+ * the report, and returns a new array of operator-facing messages (char *,
+ * each prefixed with the guest's name) for the guests whose alert or
+ * guest/host mismatch started or ended at this tick: the caller logs
+ * them. */
 GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
 				     const VsOverrides *overrides, int64_t now_us);

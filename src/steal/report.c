@@ -49,6 +49,7 @@ VsStealGuestReport *vs_steal_guest_report_new(const char *uuid, const char *name
 	g_strlcpy(g->uuid, uuid, sizeof(g->uuid));
 	g->name = g_strdup(name);
 	g->vcpus = g_array_new(FALSE, TRUE, sizeof(VsStealVcpuReport));
+	g->guest_verdict = vs_steal_guest_verdict_name(VS_STEAL_GUEST_UNAVAILABLE);
 	g_array_set_clear_func(g->vcpus, vcpu_report_clear);
 	return g;
 }
@@ -59,6 +60,10 @@ void vs_steal_guest_report_free(VsStealGuestReport *g)
 		return;
 	g_free(g->name);
 	g_array_unref(g->vcpus);
+	g_free(g->guest_view);
+	g_free(g->agent_problem);
+	if (g->guest_cpus)
+		g_array_unref(g->guest_cpus);
 	g_free(g->alert_condition);
 	g_free(g);
 }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "steal/account.h"
+#include "steal/guest.h"
 
 /* How far libvirt's delay may differ from ours over a window before the
  * cross-check says so: 1 % of the vCPU wall time, and at least 10 ms (the
@@ -59,7 +60,17 @@ typedef struct VsStealGuestReport {
 	 * wall_ns the vCPUs' (span times vCPUs). */
 	VsStealPoint windows[VS_STEAL_N_WINDOWS];
 	GArray *vcpus;                /* VsStealVcpuReport, by index */
-	const char *guest_view;       /* what the guest itself reports; a static string */
+	char *guest_view;             /* what the guest itself reports, in a sentence */
+	/* The guest agent's figures (steal/guest.h): the verdict over 1 min at
+	 * the guest's GuestTolerance=, the last reply's per-CPU counters
+	 * (VsStealGuestCpu; NULL before the first) and the windows. */
+	const char *guest_verdict;    /* vs_steal_guest_verdict_name() */
+	double guest_tolerance_pct;
+	guint agent_replies;          /* replies accepted */
+	guint agent_rejected;         /* replies rejected as invalid */
+	char *agent_problem;          /* the last failure or rejection, or NULL */
+	GArray *guest_cpus;
+	VsStealGuestPoint guest_windows[VS_STEAL_N_WINDOWS];
 	bool alert;                   /* its [Steal] Alert= condition holds */
 	char *alert_condition;        /* the condition as written, when set */
 } VsStealGuestReport;

@@ -1,17 +1,24 @@
 # Steal accounting (src/steal/): the arithmetic on recorded counter
-# sequences, the collector on a fixture tree, and the collection benchmark
-# (built by make check, run only by `make bench`; figures in
-# doc/benchmarks.md).
+# sequences, the entitlements from hand-built CPU plans, the guest agent's
+# replies and the comparison rule, the collector on a fixture tree, and the
+# collection benchmark (built by make check, run only by `make bench`;
+# figures in doc/benchmarks.md).
 STEAL_UNIT_TESTS = \
 	tests/unit/test-steal-account \
 	tests/unit/test-steal-collector \
-	tests/unit/test-steal-ctl
+	tests/unit/test-steal-ctl \
+	tests/unit/test-steal-entitlement \
+	tests/unit/test-steal-guest
 check_PROGRAMS += $(STEAL_UNIT_TESTS)
 TESTS += $(STEAL_UNIT_TESTS)
 tests_unit_test_steal_account_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_steal_account_LDADD = $(TEST_LDADD)
 tests_unit_test_steal_collector_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_steal_collector_LDADD = $(TEST_LDADD)
+tests_unit_test_steal_entitlement_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_steal_entitlement_LDADD = $(TEST_LDADD)
+tests_unit_test_steal_guest_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_steal_guest_LDADD = $(TEST_LDADD)
 tests_unit_test_steal_ctl_SOURCES = \
 	tests/unit/test-steal-ctl.c \
 	tests/unit/test-ctl-fixture.c tests/unit/test-ctl-fixture.h

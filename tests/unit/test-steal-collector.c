@@ -4,7 +4,10 @@
  * between ticks. Checks the report's figures and cgroups, a thread that
  * disappears and comes back (its next interval spans the gap), a
  * reservation from the sys layer's ops, entitlement, the libvirt
- * cross-check, [Steal] Alert= transitions, and a guest that goes away. */
+ * cross-check, [Steal] Alert= transitions, the guest agent's view (a
+ * TCG guest's zero steal as "no steal clock", backoff after a failure and
+ * a rejected reply, a mismatch episode logged once), and a guest that goes
+ * away. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -222,7 +225,10 @@ static void test_collect(void **state)
 	assert_int_equal(r->guests->len, 1);
 	g = g_ptr_array_index(r->guests, 0);
 	assert_string_equal(g->name, "g");
-	assert_string_equal(g->guest_view, "TCG: guest reports no steal");
+	assert_string_equal(g->guest_view,
+			    "guest agent not heard yet; TCG: the guest has no steal clock");
+	assert_string_equal(g->guest_verdict, "unavailable");
+	assert_null(g->guest_cpus);
 	assert_int_equal(g->windows[VS_STEAL_WINDOW_10S].n, 0);
 	v0 = vcpu_of(g, 0);
 	assert_non_null(v0);
@@ -371,6 +377,151 @@ static void test_alerts(void **state)
 	assert_non_null(strstr(g_ptr_array_index(m4, 0), "steal alert ended"));
 }
 
+/* An agent reply with steal @s0 and @s1 ms on guest CPUs 0 and 1. */
+static char *agent_reply(uint64_t s0, uint64_t s1)
+{
+	return g_strdup_printf("{\"return\": ["
+			       "{\"type\": \"linux\", \"cpu\": 0, \"user\": 10, \"nice\": 0, "
+			       "\"system\": 0, \"idle\": 0, \"steal\": %" G_GUINT64_FORMAT "},"
+			       "{\"type\": \"linux\", \"cpu\": 1, \"user\": 10, \"nice\": 0, "
+			       "\"system\": 0, \"idle\": 0, \"steal\": %" G_GUINT64_FORMAT "}]}",
+			       s0, s1);
+}
+
+/* Ticks at @t_s with both vCPUs at 50 % contention since t = 0. */
+static void tick_contended(VsStealCollector *c, const Fixture *f, int64_t t_s)
+{
+	put_schedstat(f, 100, (uint64_t)t_s * 500, (uint64_t)t_s * 500);
+	put_schedstat(f, 101, (uint64_t)t_s * 500, (uint64_t)t_s * 500);
+	tick(c, f, t_s, 0, 0);
+}
+
+static void assert_due(VsStealCollector *c, int64_t t_s, bool want)
+{
+	g_autoptr(GPtrArray) due = vs_steal_collector_agent_due(c, t_s * SEC);
+
+	assert_int_equal(due->len, want ? 1 : 0);
+	if (want)
+		assert_string_equal(g_ptr_array_index(due, 0), UUID);
+}
+
+static const VsStealGuestReport *only_guest(const VsStealCollector *c)
+{
+	return g_ptr_array_index(vs_steal_collector_report(c)->guests, 0);
+}
+
+/* A TCG guest: the agent first fails (backed off 10 s), then answers
+ * garbage (rejected, backed off 20 s), then answers with zero steal while
+ * the host sees 50 %: "no steal clock", never a mismatch message. */
+static void test_agent_no_clock(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsStealCollector) c = vs_steal_collector_new(f->sys, f->host);
+	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
+	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	g_autofree char *zero = agent_reply(0, 0);
+	const VsStealGuestReport *g;
+
+	set->files = g_ptr_array_new_with_free_func((GDestroyNotify)vs_policy_file_free);
+	put_throttled(f, GUEST_DIR "/vcpu0", 0);
+	put_throttled(f, GUEST_DIR "/vcpu1", 0);
+	put_throttled(f, GUEST_DIR, 0);
+	tick_contended(c, f, 1);
+	assert_due(c, 1, true);
+	assert_due(c, 1, false); /* asked: not again until the reply */
+	vs_steal_collector_agent_reply(c, UUID, 1 * SEC, NULL, "QEMU guest agent is not connected");
+	assert_due(c, 2, false);
+	assert_due(c, 10, false);
+	tick_contended(c, f, 2);
+	g_ptr_array_unref(vs_steal_collector_alerts(c, set, overrides, 2 * SEC));
+	g = only_guest(c);
+	assert_string_equal(g->agent_problem, "QEMU guest agent is not connected");
+	assert_non_null(strstr(g->guest_view, "guest agent: QEMU guest agent is not connected; "
+						"next try in 9 s"));
+	for (int64_t t = 3; t <= 11; t++)
+		tick_contended(c, f, t);
+	g_ptr_array_unref(vs_steal_collector_alerts(c, set, overrides, 11 * SEC));
+	assert_non_null(strstr(only_guest(c)->guest_view, "is not connected; asking again"));
+	assert_due(c, 11, true);
+	vs_steal_collector_agent_reply(c, UUID, 11 * SEC, "{\"return\": 7}", NULL);
+	assert_due(c, 30, false);
+	assert_due(c, 31, true);
+	for (int64_t t = 12; t <= 31; t++)
+		tick_contended(c, f, t);
+	vs_steal_collector_agent_reply(c, UUID, 31 * SEC, zero, NULL);
+	for (int64_t t = 32; t <= 36; t++)
+		tick_contended(c, f, t);
+	assert_due(c, 36, true);
+	vs_steal_collector_agent_reply(c, UUID, 36 * SEC, zero, NULL);
+	{
+		g_autoptr(GPtrArray) m = vs_steal_collector_alerts(c, set, overrides, 36 * SEC);
+
+		assert_int_equal(m->len, 0);
+	}
+	g = only_guest(c);
+	assert_null(g->agent_problem);
+	assert_int_equal(g->agent_replies, 2);
+	assert_int_equal(g->agent_rejected, 1);
+	assert_string_equal(g->guest_verdict, "no steal clock");
+	assert_float_equal(g->guest_tolerance_pct, 5.0, 1e-9);
+	assert_string_equal(g->guest_view, "guest reports no steal (no paravirtual steal clock: "
+					   "TCG?); host 50.0% over 1m");
+	assert_int_equal(g->guest_windows[VS_STEAL_WINDOW_1M].n, 1);
+	assert_int_equal(g->guest_windows[VS_STEAL_WINDOW_1M].guest_steal_ns, 0);
+	assert_int_equal(g->guest_windows[VS_STEAL_WINDOW_1M].host_wall_ns, 10 * SEC * 1000);
+	assert_non_null(g->guest_cpus);
+	assert_int_equal(g->guest_cpus->len, 2);
+}
+
+/* The guest agrees first (50 % both sides), then reports 10 % while the
+ * host sees 50 %: over 1 min 30 % against 50 %, beyond GuestTolerance=10%:
+ * one message when the episode starts, none at the next tick. */
+static void test_agent_mismatch(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsStealCollector) c = vs_steal_collector_new(f->sys, f->host);
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
+	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	g_autofree char *r1 = agent_reply(100, 100);
+	g_autofree char *r6 = agent_reply(2600, 2600);
+	g_autofree char *r11 = agent_reply(3100, 3100);
+	g_autoptr(GPtrArray) m6 = NULL, m11 = NULL, m12 = NULL;
+	VsPolicyFile *file;
+
+	set->files = g_ptr_array_new_with_free_func((GDestroyNotify)vs_policy_file_free);
+	file = vs_policy_file_parse("/etc/vsched/policy.d/50-steal.policy",
+				    "[Steal]\nGuestTolerance=10%\n", diags);
+	assert_non_null(file);
+	g_ptr_array_add(set->files, file);
+	put_throttled(f, GUEST_DIR "/vcpu0", 0);
+	put_throttled(f, GUEST_DIR "/vcpu1", 0);
+	put_throttled(f, GUEST_DIR, 0);
+	tick_contended(c, f, 1);
+	vs_steal_collector_agent_reply(c, UUID, 1 * SEC, r1, NULL);
+	for (int64_t t = 2; t <= 6; t++)
+		tick_contended(c, f, t);
+	vs_steal_collector_agent_reply(c, UUID, 6 * SEC, r6, NULL);
+	m6 = vs_steal_collector_alerts(c, set, overrides, 6 * SEC);
+	assert_int_equal(m6->len, 0);
+	assert_string_equal(only_guest(c)->guest_verdict, "agree");
+	assert_string_equal(only_guest(c)->guest_view, "guest reports 50.0% steal, host 50.0% "
+						       "over 1m: agree (GuestTolerance=10%)");
+	for (int64_t t = 7; t <= 11; t++)
+		tick_contended(c, f, t);
+	vs_steal_collector_agent_reply(c, UUID, 11 * SEC, r11, NULL);
+	m11 = vs_steal_collector_alerts(c, set, overrides, 11 * SEC);
+	assert_int_equal(m11->len, 1);
+	assert_string_equal(g_ptr_array_index(m11, 0),
+			    "g: the guest reports 30.0% steal, the host accounts 50.0% over the "
+			    "last minute: beyond GuestTolerance=10%");
+	assert_string_equal(only_guest(c)->guest_verdict, "mismatch");
+	tick_contended(c, f, 12);
+	m12 = vs_steal_collector_alerts(c, set, overrides, 12 * SEC);
+	assert_int_equal(m12->len, 0);
+	assert_non_null(strstr(only_guest(c)->guest_view, "mismatch: guest reports 30.0% steal"));
+}
+
 static void test_guest_gone(void **state)
 {
 	Fixture *f = *state;
@@ -394,6 +545,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reservation_and_problems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_no_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_gone, setup, teardown),
 	};
 

@@ -51,7 +51,7 @@ static VsStealReport *fake_report(void)
 	r->check_source = "schedstat";
 	r->has_host_cpu = true;
 	r->host_busy_pct = 75.0;
-	g->guest_view = "TCG: guest reports no steal";
+	g->guest_view = g_strdup("TCG: guest reports no steal");
 	g->windows[VS_STEAL_WINDOW_10S] = w;
 	g->windows[VS_STEAL_WINDOW_1M] = w;
 	w.entitled_wall_ns = 10 * NS_SEC;
