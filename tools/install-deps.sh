@@ -10,6 +10,7 @@ PACKAGES="
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 	busybox-static cpio gzip xz-utils zstd kmod
 	python3 util-linux procps groff-base clang libclang-rt-14-dev
+	prometheus bash-completion
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -25,6 +25,9 @@ typedef struct VsConf {
 	double overcommit_limit; /* vCPUs per CPU of the shared pool */
 	char *applied_file;
 	bool act;               /* false: plan and log only, as --dry-run */
+	char *metrics_dir;      /* node_exporter textfile directory; "" = none */
+	int64_t metrics_interval_us;
+	bool drop_capabilities; /* keep only the capabilities of daemon/privileges.h */
 } VsConf;
 
 typedef enum {
