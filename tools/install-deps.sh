@@ -10,7 +10,7 @@ PACKAGES="
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 	busybox-static cpio gzip xz-utils zstd kmod
 	python3 util-linux procps groff-base clang libclang-rt-14-dev
-	prometheus bash-completion
+	prometheus bash-completion systemd man-db
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -25,6 +25,7 @@ const VsPrivilege vs_privileges[] = {
 int vs_privileges_drop(char **ret_kept, GError **error)
 {
 	g_autoptr(GString) kept = g_string_new(NULL);
+	bool setpcap;
 
 	capng_clear(CAPNG_SELECT_ALL);
 	if (capng_get_caps_process() < 0) {
@@ -38,6 +39,7 @@ int vs_privileges_drop(char **ret_kept, GError **error)
 		*ret_kept = g_strdup("none");
 		return 0;
 	}
+	setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
 	{
 		bool keep[G_N_ELEMENTS(vs_privileges)] = { false };
 
@@ -59,14 +61,20 @@ int vs_privileges_drop(char **ret_kept, GError **error)
 					       vs_privileges[i].name);
 		}
 	}
-	/* The bounding set first, while CAP_SETPCAP is still there. */
-	if (capng_apply(CAPNG_SELECT_ALL) < 0) {
+	/* The bounding set needs CAP_SETPCAP (dropped with the rest, after the
+	 * bounding set); without it the set the service manager gave stays
+	 * (the unit's CapabilityBoundingSet=). */
+	if (!setpcap)
+		g_string_append(kept, " (bounding set left as given: no cap_setpcap)");
+	if (capng_apply(setpcap ? CAPNG_SELECT_ALL : CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT) < 0) {
 		int r = errno ? -errno : -EPERM;
 
 		g_set_error(error, VS_ERROR, VS_ERROR_SYSTEM, "cannot drop capabilities: %s",
 			    g_strerror(-r));
 		return r;
 	}
-	*ret_kept = kept->len ? g_string_free(g_steal_pointer(&kept), FALSE) : g_strdup("none");
+	if (kept->len == 0 || kept->str[0] == ' ')
+		g_string_prepend(kept, "none");
+	*ret_kept = g_string_free(g_steal_pointer(&kept), FALSE);
 	return 0;
 }

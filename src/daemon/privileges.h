@@ -19,8 +19,10 @@ extern const VsPrivilege vs_privileges[];
 
 /* Drops every capability but those of vs_privileges that the process has
  * now (a capability it lacks is not asked for: root without
- * CAP_SYS_RESOURCE keeps going with the 2 s PSI windows). A process
- * without capabilities (not root) has nothing to drop. Returns 0 and, in
+ * CAP_SYS_RESOURCE keeps going with the 2 s PSI windows). Without
+ * CAP_SETPCAP (under the systemd unit) the bounding set stays as the
+ * service manager gave it, and *ret_kept says so. A process without
+ * capabilities (not root) has nothing to drop. Returns 0 and, in
  * *ret_kept, the names kept ("cap_net_admin cap_sys_nice", or "none";
  * caller frees), or -errno with @error (VS_ERROR_SYSTEM); a failure of
  * the last step may leave the bounding set dropped and the rest not. */

@@ -8,3 +8,9 @@ include tests/component/virt.mk
 # the running daemon keeps.
 TESTS += tests/component/test-metrics.sh tests/component/test-privileges.sh
 EXTRA_DIST += tests/component/test-metrics.sh tests/component/test-privileges.sh
+# The systemd unit (systemd-analyze verify and security), every man page's
+# rendering and installation, and the bash completion of vschedctl.
+TESTS += tests/component/test-unit.sh tests/component/test-man.sh \
+	tests/component/test-completion.sh
+EXTRA_DIST += tests/component/test-unit.sh tests/component/test-man.sh \
+	tests/component/test-completion.sh

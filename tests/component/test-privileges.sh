@@ -34,6 +34,28 @@ grep -q "capabilities kept: .*cap_sys_nice" "$tmp/daemon.log" || fail "the kept 
 "$VSCHEDCTL" tick > /dev/null || fail "tick failed with the dropped capabilities"
 stop_daemon
 
+echo "# under the unit's CapabilityBoundingSet= (no CAP_SETPCAP): the socket gets its"
+echo "# group with CAP_CHOWN, then only the table's capabilities are left"
+group=$(getent group 1 | cut -d: -f1)
+[ -n "$group" ] || fail "no group with gid 1 to give the socket"
+unit_caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$src/conf/vschedd.service.in")
+bounding=$(echo "$unit_caps" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+write_config "ControlGroup=$group"
+# The same PID as the daemon: setpriv and the script exec it.
+printf '#!/bin/sh\nexec setpriv --bounding-set=-all,%s --inh-caps=-all %s "$@"\n' \
+	"$bounding" "$VSCHEDD" > "$tmp/vschedd-unit"
+chmod +x "$tmp/vschedd-unit"
+real=$VSCHEDD
+VSCHEDD=$tmp/vschedd-unit
+start_daemon
+VSCHEDD=$real
+[ "$(stat -c %G "$tmp/run/vschedd.sock")" = "$group" ] || fail "the socket is not group $group"
+[ "$(capset CapEff)" = "$want" ] || fail "CapEff is $(printf %x "$(capset CapEff)"), want $(printf %x "$want")"
+[ "$(capset CapPrm)" = "$want" ] || fail "CapPrm is $(printf %x "$(capset CapPrm)")"
+grep -q "bounding set left as given" "$tmp/daemon.log" || fail "no note on the bounding set"
+"$VSCHEDCTL" list > /dev/null || fail "list failed under the unit's bounding set"
+stop_daemon
+
 echo "# DropCapabilities=no: every capability stays"
 write_config "DropCapabilities=no"
 start_daemon
