@@ -52,7 +52,7 @@ echo "# policy keys"
 expect "override db1 Weig" Weight=
 expect "override clear db1 Weig" Weight
 echo "# no daemon: verbs still complete, domains are empty"
-expect "--socket $tmp/none show " 
+expect "--socket $tmp/none show "
 expect "--socket $tmp/none me" metrics
 stop_daemon
 echo "ok: completion"
