@@ -34,3 +34,37 @@ uninstall-conf:
 	done
 	-rmdir '$(DESTDIR)$(sysconfdir)/vsched/policy.d' '$(DESTDIR)$(sysconfdir)/vsched' 2>/dev/null
 .PHONY: install-conf uninstall-conf
+
+# The systemd unit (with the daemon's path filled in) and the sysusers.d
+# file that creates the vsched group, where systemd looks for them
+# (configure --with-systemdsystemunitdir, --with-sysusersdir).
+systemdsystemunit_DATA = %reldir%/vschedd.service
+%reldir%/vschedd.service: %reldir%/vschedd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' $(srcdir)/%reldir%/vschedd.service.in > $@.tmp && \
+	mv $@.tmp $@
+CLEANFILES += %reldir%/vschedd.service
+EXTRA_DIST += %reldir%/vschedd.service.in %reldir%/vsched.sysusers
+
+install-data-local: install-sysusers
+install-sysusers:
+	$(MKDIR_P) '$(DESTDIR)$(sysusersdir)'
+	$(INSTALL_DATA) '$(srcdir)/%reldir%/vsched.sysusers' '$(DESTDIR)$(sysusersdir)/vsched.conf'
+uninstall-local: uninstall-sysusers
+uninstall-sysusers:
+	rm -f '$(DESTDIR)$(sysusersdir)/vsched.conf'
+.PHONY: install-sysusers uninstall-sysusers
+
+# distcheck installs below its own prefix.
+AM_DISTCHECK_CONFIGURE_FLAGS = \
+	--with-systemdsystemunitdir='$$(prefix)/lib/systemd/system' \
+	--with-sysusersdir='$$(prefix)/lib/sysusers.d' \
+	--with-bashcompletiondir='$$(datadir)/bash-completion/completions'
+
+# The bash completion of vschedctl, where bash-completion loads it on demand
+# (configure --with-bashcompletiondir).
+bashcompletion_DATA = %reldir%/vschedctl
+%reldir%/vschedctl: %reldir%/vschedctl.bash-completion
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && cp $(srcdir)/%reldir%/vschedctl.bash-completion $@
+CLEANFILES += %reldir%/vschedctl
+EXTRA_DIST += %reldir%/vschedctl.bash-completion

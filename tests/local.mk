@@ -11,6 +11,7 @@ include tests/unit/policy.mk
 include tests/unit/sched.mk
 include tests/unit/steal.mk
 include tests/unit/mem.mk
+include tests/unit/metrics.mk
 include tests/component/local.mk
 include tests/integration/local.mk
 include tests/lab/local.mk

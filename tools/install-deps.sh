@@ -13,6 +13,7 @@ PACKAGES="
 	busybox-static cpio gzip xz-utils zstd kmod
 	libnuma1 libudev1 liburing2
 	python3 util-linux procps groff-base clang libclang-rt-14-dev
+	prometheus bash-completion systemd man-db
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -932,12 +932,31 @@ static VsCtlReply *method_steal(const VsCtlBackend *backend, const VsCtlRequest 
 	return vs_ctl_reply_new(params);
 }
 
+/* org.vsched.Metrics: {"text": the Prometheus text exposition}. */
+static VsCtlReply *method_metrics(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	VsCtlReply *error = NULL;
+	g_autofree char *text = NULL;
+	JsonObject *params;
+
+	if (!vs_ctl_param_check_known(req, NULL, &error))
+		return error;
+	if (!backend->metrics)
+		return vs_ctl_reply_new_error_string(VS_CTL_ERROR_NOT_READY, "reason",
+						     "this daemon keeps no metrics");
+	text = backend->metrics(backend->data);
+	params = json_object_new();
+	json_object_set_string_member(params, "text", text);
+	return vs_ctl_reply_new(params);
+}
+
 static const VsCtlMethod methods[] = {
 	{ "org.vsched.Status", false, method_status },
 	{ "org.vsched.List", false, method_list },
 	{ "org.vsched.Show", false, method_show },
 	{ "org.vsched.Explain", false, method_explain },
 	{ "org.vsched.Steal", false, method_steal },
+	{ "org.vsched.Metrics", false, method_metrics },
 	{ "org.vsched.ListOverrides", false, method_list_overrides },
 	{ "org.vsched.SetOverride", true, method_set_override },
 	{ "org.vsched.ClearOverride", true, method_clear_override },

@@ -48,6 +48,10 @@ typedef struct VsCtlBackend {
 	 * accounting does not run; org.vsched.Steal then answers NotReady. A
 	 * backend without this member (NULL) has no steal accounting either. */
 	const VsStealReport *(*steal)(gpointer data);
+	/* The metrics of the daemon's state now, as Prometheus text
+	 * (metrics/metrics.h); caller frees. A backend without this member
+	 * (NULL) has none: org.vsched.Metrics then answers NotReady. */
+	char *(*metrics)(gpointer data);
 } VsCtlBackend;
 
 typedef VsCtlReply *(*VsCtlHandler)(const VsCtlBackend *backend, const VsCtlRequest *req);

@@ -68,7 +68,7 @@ static void reader_compact(VsCtlReader *reader)
 
 int vs_ctl_reader_pop(VsCtlReader *reader, char **ret_msg, gsize *ret_len)
 {
-	const guint8 *begin = reader->buf->data + reader->start;
+	const guint8 *begin;
 	const guint8 *nul;
 	gsize len;
 
@@ -81,6 +81,8 @@ int vs_ctl_reader_pop(VsCtlReader *reader, char **ret_msg, gsize *ret_len)
 		reader->start = reader->tail = 0;
 		return -EMSGSIZE;
 	}
+	/* Only now: an empty array's data is NULL, and NULL + 0 is undefined. */
+	begin = reader->buf->data + reader->start;
 	nul = memchr(begin, '\0', reader->buf->len - reader->start - reader->tail);
 	g_assert(nul);
 	len = (gsize)(nul - begin);

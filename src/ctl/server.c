@@ -179,14 +179,20 @@ static int client_read(Client *c, gint64 now)
 	return 0;
 }
 
-static VsCtlReply *client_answer(Client *c, const char *msg, gsize len)
+VsCtlReply *vs_ctl_server_answer(const VsCtlBackend *backend, const char *msg, gsize len,
+				  bool privileged)
 {
 	VsCtlReply *reply = NULL;
 	g_autoptr(VsCtlRequest) req = vs_ctl_request_decode(msg, len, &reply);
 
 	if (!req)
 		return reply;
-	return vs_ctl_methods_call(&c->server->backend, req, c->uid == 0);
+	return vs_ctl_methods_call(backend, req, privileged);
+}
+
+static VsCtlReply *client_answer(Client *c, const char *msg, gsize len)
+{
+	return vs_ctl_server_answer(&c->server->backend, msg, len, c->uid == 0);
 }
 
 /* Answers buffered requests until the output reaches the high-water mark.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 
 #include "ctl/methods.h"
 
@@ -39,3 +40,10 @@ const char *vs_ctl_server_warning(const VsCtlServer *server);
 /* Changes the idle timeout (VS_CTL_IDLE_TIMEOUT_MS by default) for clients
  * that connect from now on. */
 void vs_ctl_server_set_idle_timeout(VsCtlServer *server, guint timeout_ms);
+/* Answers one message of @len bytes from a client (without its NUL), as
+ * the server does: decodes and validates it as a request, then calls the
+ * method, refusing one that writes unless @privileged (the peer is uid 0).
+ * Returns a new reply or error reply. The fuzz target of the protocol
+ * calls it too. */
+VsCtlReply *vs_ctl_server_answer(const VsCtlBackend *backend, const char *msg, gsize len,
+				 bool privileged);

@@ -616,6 +616,28 @@ static int run_simple(const Ctl *ctl, const char *method, const char *done)
 	return 0;
 }
 
+/* The daemon's metrics as Prometheus text, as it would be scraped; with
+ * --json, the reply ({"text": ...}). */
+static int run_metrics(const Ctl *ctl, char **args)
+{
+	g_autoptr(VsCtlReply) reply = call(ctl, "org.vsched.Metrics", NULL);
+	const char *text;
+
+	if (!reply)
+		return 1;
+	if (ctl->json) {
+		print_json(reply->parameters);
+		return 0;
+	}
+	text = jstr(reply->parameters, "text");
+	if (!text) {
+		fprintf(stderr, "error: org.vsched.Metrics: the reply has no text\n");
+		return 1;
+	}
+	fputs(text, stdout);
+	return 0;
+}
+
 static int run_tick(const Ctl *ctl, char **args)
 {
 	return run_simple(ctl, "org.vsched.Tick", "Tick requested");
@@ -1159,6 +1181,8 @@ static const Verb verbs[] = {
 	  "check policy files without the daemon (default: " POLICY_DIR ")", 0, G_MAXUINT, OPT_DIR,
 	  run_policy_check },
 	{ "policy keys", "", "list the keys policy files may set", 0, 0, OPT_JSON, run_policy_keys },
+	{ "metrics", "", "the daemon's metrics in the Prometheus text format", 0, 0, OPT_JSON,
+	  run_metrics },
 	{ "tick", "", "run a tick now (root)", 0, 0, OPT_JSON, run_tick },
 	{ "reload", "", "re-read the configuration and the policies (root)", 0, 0, OPT_JSON,
 	  run_reload },

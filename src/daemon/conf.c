@@ -135,6 +135,16 @@ const VsConfKey vs_conf_keys[] = {
 	    mem.stats_period_us, false, false,
 	    "The balloon statistics period vschedd sets on each guest (whole seconds); statistics "
 	    "older than three periods are stale."),
+	KEY("Daemon", "MetricsDirectory", VS_CONF_PATH, "", 0, 0, metrics_dir, true, false,
+	    "A directory where vschedd writes its metrics as vsched.prom, atomically, for "
+	    "node_exporter's textfile collector. Empty: no file (vschedctl metrics prints them)."),
+	KEY("Daemon", "MetricsInterval", VS_CONF_DURATION, "15s", 1000000, 3600000000,
+	    metrics_interval_us, false, false,
+	    "How often the metrics file in MetricsDirectory= is written."),
+	KEY("Daemon", "DropCapabilities", VS_CONF_BOOL, "yes", 0, 0, drop_capabilities, false,
+	    true,
+	    "Whether vschedd drops, once started, every capability but those it uses "
+	    "(CAP_SYS_NICE, CAP_NET_ADMIN, CAP_SYS_RESOURCE). no: for debugging only."),
 	{ NULL },
 };
 
@@ -390,7 +400,17 @@ const char **vs_conf_keep_restart_keys(VsConf *next, const VsConf *running)
 
 		if (!k->needs_restart)
 			continue;
-		/* Only string-like keys need a restart. */
+		if (k->type == VS_CONF_BOOL) {
+			bool *flag = (bool *)((char *)next + k->offset);
+			bool flag_in_force = *(const bool *)((const char *)running + k->offset);
+
+			if (*flag != flag_in_force) {
+				*flag = flag_in_force;
+				g_ptr_array_add(names, (gpointer)k->name);
+			}
+			continue;
+		}
+		/* Else only string-like keys need a restart. */
 		g_assert(k->type == VS_CONF_STRING || k->type == VS_CONF_PATH);
 		slot = (char **)((char *)next + k->offset);
 		in_force = *(char *const *)((const char *)running + k->offset);

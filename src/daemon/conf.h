@@ -27,6 +27,9 @@ typedef struct VsConf {
 	char *applied_file;
 	bool act;               /* false: plan and log only, as --dry-run */
 	VsMemConf mem;          /* the Memory*= keys (mem/mem.h) */
+	char *metrics_dir;      /* node_exporter textfile directory; "" = none */
+	int64_t metrics_interval_us;
+	bool drop_capabilities; /* keep only the capabilities of daemon/privileges.h */
 } VsConf;
 
 typedef enum {

@@ -17,11 +17,13 @@
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/policy-state.h"
+#include "daemon/privileges.h"
 #include "core/changes.h"
 #include "core/snapshot.h"
 #include "ctl/server.h"
 #include "host/host.h"
 #include "host/sys.h"
+#include "metrics/metrics.h"
 #include "sched/act.h"
 #include "sched/applied.h"
 #include "sched/cpuplan.h"
@@ -74,6 +76,11 @@ struct VsDaemon {
 	guint event_timer;
 	guint watchdog_timer;
 	guint signal_sources[3];
+
+	/* metrics */
+	VsMetricsHistogram tick_durations;
+	int64_t metrics_written_us;   /* monotonic time of the last textfile write */
+	char *metrics_problem;        /* why the last write failed, logged once */
 
 	uint64_t ticks;
 	int64_t started_us;
@@ -340,6 +347,36 @@ static void agent_step(VsDaemon *d, const VsSnapshot *snap)
 	}
 }
 
+static char *metrics_text(VsDaemon *d);
+
+/* Writes the metrics file when MetricsDirectory= is set and MetricsInterval
+ * has passed; a failure is logged once until a write succeeds again. */
+static void write_metrics(VsDaemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	int64_t now = g_get_monotonic_time();
+
+	if (!d->conf->metrics_dir[0] ||
+	    (d->metrics_written_us && now - d->metrics_written_us < d->conf->metrics_interval_us))
+		return;
+	d->metrics_written_us = now;
+	text = metrics_text(d);
+	if (vs_metrics_textfile_write(d->conf->metrics_dir, text, &error) < 0) {
+		if (g_strcmp0(d->metrics_problem, error->message) != 0) {
+			vs_log_warn("metrics: cannot write: %s; trying again every %.3g s",
+				    error->message, (double)d->conf->metrics_interval_us / 1e6);
+			g_free(d->metrics_problem);
+			d->metrics_problem = g_strdup(error->message);
+		}
+		return;
+	}
+	if (d->metrics_problem) {
+		vs_log_notice("metrics: written to %s again", d->conf->metrics_dir);
+		g_clear_pointer(&d->metrics_problem, g_free);
+	}
+}
+
 static void tick(VsDaemon *d)
 {
 	int64_t t0 = g_get_monotonic_time();
@@ -369,6 +406,8 @@ static void tick(VsDaemon *d)
 	d->snapshot = g_steal_pointer(&snap);
 	d->ticks++;
 	d->last_tick_us = g_get_monotonic_time() - t0;
+	vs_metrics_histogram_observe(&d->tick_durations, d->last_tick_us);
+	write_metrics(d);
 
 	status = status_line(d);
 	if (g_strcmp0(status, d->last_status) != 0 && vs_notify_enabled())
@@ -597,6 +636,33 @@ static const VsStealReport *backend_steal(gpointer data)
 	return vs_steal_collector_report(d->steal);
 }
 
+static char *metrics_text(VsDaemon *d)
+{
+	VsDaemonStatus status;
+	const VsPolicySet *set = vs_policy_state_set(d->policy);
+	const VsOverrides *overrides = vs_policy_state_overrides(d->policy);
+	VsMetricsInput in;
+
+	backend_status(d, &status);
+	in = (VsMetricsInput){
+		.status = &status,
+		.snapshot = d->snapshot,
+		.steal = vs_steal_collector_report(d->steal),
+		.cpu_plan = d->cpu_plan,
+		.tick_durations = &d->tick_durations,
+		.policy_files = set ? set->files->len : 0,
+		.policy_reload_failed = vs_policy_state_error(d->policy) != NULL,
+		.overrides = overrides ? overrides->items->len : 0,
+		.applied_settings = d->applied->entries->len,
+	};
+	return vs_metrics_format(&in);
+}
+
+static char *backend_metrics(gpointer data)
+{
+	return metrics_text(data);
+}
+
 static void backend_tick(gpointer data)
 {
 	tick_soon(data);
@@ -702,6 +768,7 @@ int vs_daemon_run(VsDaemon *d)
 		.vcpu_plan = backend_vcpu_plan,
 		.data = d,
 		.steal = backend_steal,
+		.metrics = backend_metrics,
 	};
 	uint64_t watchdog_usec = vs_notify_watchdog_usec();
 	g_autofree char *ready = NULL;
@@ -716,6 +783,17 @@ int vs_daemon_run(VsDaemon *d)
 	}
 	if (vs_ctl_server_warning(d->ctl))
 		vs_log_warn("control socket %s: %s", d->conf->control_socket, vs_ctl_server_warning(d->ctl));
+	/* The socket got its group (CAP_CHOWN): from here on only what is used. */
+	if (d->conf->drop_capabilities) {
+		g_autofree char *kept = NULL;
+
+		if (vs_privileges_drop(&kept, &error) < 0) {
+			vs_log_err("%s; not started (DropCapabilities=no starts with every "
+				   "capability, for debugging)", error->message);
+			return 1;
+		}
+		vs_log_info("capabilities kept: %s", kept);
+	}
 
 	d->virt = vs_virt_new(d->sys, d->conf->libvirt_uri, d->conf->libvirt_status_dir, on_virt_event, d);
 	vs_virt_start(d->virt);
@@ -783,6 +861,7 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_pointer(&d->would, g_hash_table_unref);
 	g_free(d->cpu_fingerprint);
 	g_free(d->cpu_problem);
+	g_free(d->metrics_problem);
 	g_free(d->applied_path);
 	g_clear_pointer(&d->host, vs_host_free);
 	g_clear_pointer(&d->sys, vs_sys_free);

@@ -354,6 +354,7 @@ VsStealResult vs_steal_vcpu_feed(VsStealVcpu *v, const VsStealSample *s, VsSteal
 		return r;
 	if (r == VS_STEAL_DELTA) {
 		vs_steal_series_push(v->series, &p);
+		vs_steal_point_add(&v->total, &p, false);
 		if (p.clamped)
 			v->clamps++;
 		if (ret_point)

@@ -162,6 +162,7 @@ typedef struct VsStealVcpu {
 	VsStealResult last_result;
 	uint64_t resets;              /* baselines after the first */
 	uint64_t clamps;              /* clamped intervals */
+	VsStealPoint total;           /* every interval since the first sample: counters */
 } VsStealVcpu;
 
 VsStealVcpu *vs_steal_vcpu_new(void);

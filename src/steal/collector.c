@@ -474,6 +474,7 @@ static VsStealGuestReport *guest_report(const VsStealCollector *c, const Guest *
 			.last_result = vs_steal_result_name(v->acct->last_result),
 			.resets = v->acct->resets,
 			.clamps = v->acct->clamps,
+			.total = v->acct->total,
 			.problem = g_strdup(v->problem),
 			.cgroup = g_strdup(v->cgroup),
 			.guest_cgroup = v->guest_dirs && v->guest_dirs->len

@@ -36,6 +36,7 @@ typedef struct VsStealVcpuReport {
 	guint index;
 	pid_t tid;                    /* 0: no thread this tick */
 	VsStealPoint windows[VS_STEAL_N_WINDOWS];
+	VsStealPoint total;           /* since this daemon first sampled the vCPU */
 	const char *last_result;      /* vs_steal_result_name() of the last sample */
 	uint64_t resets;              /* baselines taken after the first */
 	uint64_t clamps;              /* clamped intervals */

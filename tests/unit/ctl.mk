@@ -11,3 +11,6 @@ tests_unit_test_ctl_methods_SOURCES = \
 	tests/unit/test-ctl-fixture.c tests/unit/test-ctl-fixture.h
 tests_unit_test_ctl_methods_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_ctl_methods_LDADD = $(TEST_LDADD)
+# The control protocol's fuzz target and its seeds (run by
+# tests/fuzz/run-fuzz.sh, which tests/unit/policy.mk registers).
+EXTRA_DIST += tests/fuzz/fuzz-ctl.c tests/fuzz/corpus-ctl
