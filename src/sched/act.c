@@ -1,8 +1,10 @@
 /* The CPU actuator; see act.h. Affinity goes through the sys layer's ops
  * table directly (one syscall each way); reservations through the deadline
- * primitives, which check identity and read back themselves. */
+ * primitives, which check identity and read back themselves; cgroup values
+ * through the cgroup v2 writer (cgroup-write.h), which reads back. */
 #include "config.h"
 
+#include "host/cgroup-write.h"
 #include "sched/act.h"
 #include "sched/deadline.h"
 #include "util/error.h"
@@ -24,6 +26,7 @@ struct VsAct {
 	GHashTable *refused;    /* vs_cpu_deadline_key() → why */
 	bool needs_replan;
 	bool save_failed;       /* the last save failed (reported once) */
+	const VsCgroupInfo *cgroup; /* borrowed; NULL: none given */
 };
 
 static void event_free(gpointer data)
@@ -79,6 +82,11 @@ void vs_act_free(VsAct *act)
 	g_free(act);
 }
 
+void vs_act_set_cgroup(VsAct *act, const VsCgroupInfo *cg)
+{
+	act->cgroup = cg;
+}
+
 bool vs_act_needs_replan(const VsAct *act)
 {
 	return act->needs_replan;
@@ -131,6 +139,9 @@ static char *fail_key(const VsCpuAction *a)
 	g_autofree char *tk = vs_cpu_thread_key(&a->thread);
 	g_autofree char *cpus = a->cpus ? vs_cpuset_format(a->cpus) : NULL;
 
+	if (a->kind == VS_CPU_ACTION_CGROUP)
+		return g_strdup_printf("%d|%s|%s/%s|%s", (int)a->kind, tk, a->dir, a->file,
+				       a->value);
 	return g_strdup_printf("%d|%s|%s|%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, (int)a->kind,
 			       tk, cpus ? cpus : "", a->runtime_us, a->period_us);
 }
@@ -166,8 +177,13 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key, GPtr
 		failed(act, a, key, r, g_strerror(-r), events);
 		return false;
 	}
-	if (vs_cpuset_equal(now, a->cpus))
+	if (vs_cpuset_equal(now, a->cpus)) {
+		if (a->restore && e) {
+			vs_applied_remove(act->applied, e);
+			return true;
+		}
 		return false;
+	}
 	r = vs_thread_verify(act->sys, &a->thread);
 	if (r < 0) {
 		failed(act, a, key, -ESRCH, "the thread is not the one collected", events);
@@ -199,6 +215,13 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key, GPtr
 		return true;
 	}
 	got = vs_cpuset_format(now);
+	if (a->restore) {
+		vs_applied_remove(act->applied, vs_applied_find(act->applied, VS_APPLIED_AFFINITY,
+								&a->thread));
+		add_event(events, LOG_INFO, a->domain, "restored %s (was %s): %s", what, got,
+			  a->reason);
+		return true;
+	}
 	add_event(events, LOG_INFO, a->domain, "set %s (was %s)", what, got);
 	return true;
 }
@@ -301,6 +324,123 @@ static void save(VsAct *act, GPtrArray *events)
 	act->save_failed = true;
 }
 
+/* What a cgroup file is written with: a lone newline for the empty value
+ * (an empty write(2) is not a write to every file system; cpuset strips
+ * the blank). */
+static const char *cgroup_value(const char *value)
+{
+	return value[0] ? value : "\n";
+}
+
+/* Reads @a's file into *@ret_now, enabling the controller in the
+ * ancestors first when the file is missing (a fresh vcpuN cgroup). */
+static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GError **error)
+{
+	g_autofree char *path = g_build_filename(a->dir, a->file, NULL);
+	int r = vs_sys_read_line(act->sys, path, ret_now);
+
+	if (r != -ENOENT || a->restore || !act->cgroup || !vs_sys_exists(act->sys, a->dir))
+		return r;
+	r = vs_cgroup_enable(act->sys, act->cgroup, a->dir,
+			     g_str_has_prefix(a->file, "cpuset.") ? "cpuset" : "cpu", error);
+	return r < 0 ? r : vs_sys_read_line(act->sys, path, ret_now);
+}
+
+/* Write-ahead for cgroup values, as for affinities: reads every file the
+ * plan sets, keeps what it read in @now (action → char *) for the acting
+ * loop, records the original of every file about to change for the first
+ * time, and forgets restore entries whose value is back already. Returns
+ * true when the record changed. */
+static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, GHashTable *now,
+				    GPtrArray *events)
+{
+	bool recorded = false;
+
+	for (guint i = 0; i < plan->actions->len; i++) {
+		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+		const VsAppliedEntry *e;
+		g_autoptr(GError) error = NULL;
+		g_autofree char *key = NULL;
+		char *value = NULL;
+		int r;
+
+		if (a->kind != VS_CPU_ACTION_CGROUP)
+			continue;
+		key = fail_key(a);
+		if (g_hash_table_contains(act->failed, key))
+			continue;
+		e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
+		if (a->restore && !e)
+			continue;
+		r = cgroup_read(act, a, &value, &error);
+		if (r < 0) {
+			if (a->restore && (r == -ENOENT || r == -ESRCH)) {
+				/* The cgroup is gone with its guest instance. */
+				vs_applied_remove(act->applied, e);
+				recorded = true;
+			} else {
+				failed(act, a, key, r, error ? error->message : g_strerror(-r),
+				       events);
+			}
+			continue;
+		}
+		if (vs_cgroup_value_matches(a->file, a->value, value)) {
+			if (a->restore) {
+				vs_applied_remove(act->applied, e);
+				recorded = true;
+			}
+			g_free(value);
+			continue;
+		}
+		if (!a->restore && !e) {
+			if (vs_thread_verify(act->sys, &a->thread) < 0) {
+				g_free(value);
+				continue;
+			}
+			vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread,
+					      a->dir, a->file, value, value);
+			recorded = true;
+		}
+		g_hash_table_insert(now, (gpointer)a, value);
+	}
+	return recorded;
+}
+
+/* Sets @a's value, which read @now before (the pass above). Returns true
+ * when it changed something. */
+static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const char *now,
+		       GPtrArray *events)
+{
+	const VsAppliedEntry *e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *what = NULL;
+	int r;
+
+	r = vs_thread_verify(act->sys, &a->thread);
+	if (r < 0) {
+		failed(act, a, key, -ESRCH, "the guest's QEMU process is not the one collected",
+		       events);
+		return false;
+	}
+	r = vs_cgroup_set(act->sys, a->dir, a->file, cgroup_value(a->value), NULL, &error);
+	if (r < 0) {
+		failed(act, a, key, r, error ? error->message : g_strerror(-r), events);
+		return false;
+	}
+	what = vs_cpu_action_describe(a);
+	if (a->restore) {
+		if (e)
+			vs_applied_remove(act->applied, e);
+		add_event(events, LOG_INFO, a->domain, "restored %s (was \"%s\"): %s", what, now,
+			  a->reason);
+		return true;
+	}
+	vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
+			      a->file, e ? e->orig_value : now, a->value);
+	add_event(events, LOG_INFO, a->domain, "set %s (was \"%s\")", what, now);
+	return true;
+}
+
 /* Keeps only what the plan still asks for in the failure memory, and only
  * refusals of threads the plan still has. */
 static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
@@ -359,15 +499,18 @@ static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan)
 guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 {
 	g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) cg_now = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	guint changed = 0;
-	bool affinity_changed = false;
+	bool batched_changed = false; /* affinity or cgroup: saved once after the loop */
+	bool recorded;
 
 	act->needs_replan = false;
 	for (guint i = 0; i < plan->actions->len; i++)
 		g_hash_table_add(keys, fail_key(g_ptr_array_index(plan->actions, i)));
 	prune_memory(act, plan, keys);
 
-	if (record_affinity_originals(act, plan))
+	recorded = record_affinity_originals(act, plan);
+	if (record_cgroup_originals(act, plan, cg_now, events) || recorded)
 		save(act, events);
 	for (guint i = 0; i < plan->actions->len; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
@@ -380,7 +523,15 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 			/* Its original is saved already: one save after the loop. */
 			if (act_affinity(act, a, key, events)) {
 				changed++;
-				affinity_changed = true;
+				batched_changed = true;
+			}
+			break;
+		case VS_CPU_ACTION_CGROUP:
+			/* Only those the pass above found different. */
+			if (g_hash_table_contains(cg_now, a) &&
+			    act_cgroup(act, a, key, g_hash_table_lookup(cg_now, a), events)) {
+				changed++;
+				batched_changed = true;
 			}
 			break;
 		case VS_CPU_ACTION_DEADLINE:
@@ -394,9 +545,21 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 			break;
 		}
 	}
-	if (affinity_changed)
+	if (batched_changed)
 		save(act, events);
 	return changed;
+}
+
+/* Puts back the cgroup value recorded in @e, when its guest instance (the
+ * QEMU main thread) is still the one recorded. 0 or -errno (-ESRCH,
+ * -ENOENT: gone) with @error. */
+static int restore_cgroup(VsAct *act, const VsAppliedEntry *e, GError **error)
+{
+	int r = vs_thread_verify(act->sys, &e->thread);
+
+	if (r < 0)
+		return r;
+	return vs_cgroup_set(act->sys, e->dir, e->file, cgroup_value(e->orig_value), NULL, error);
 }
 
 guint vs_act_restore_all(VsAct *act, GPtrArray *events)
@@ -405,8 +568,10 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 
 	if (act->applied->entries->len == 0)
 		return 0;
-	for (int pass = 0; pass < 2; pass++) {
-		VsAppliedKind kind = pass == 0 ? VS_APPLIED_DEADLINE : VS_APPLIED_AFFINITY;
+	/* Reservations end first; cpusets widen before affinities. */
+	for (int pass = 0; pass < 3; pass++) {
+		VsAppliedKind kind = pass == 0 ? VS_APPLIED_DEADLINE :
+				     pass == 1 ? VS_APPLIED_CGROUP : VS_APPLIED_AFFINITY;
 
 		for (guint i = act->applied->entries->len; i > 0; i--) {
 			const VsAppliedEntry *e = g_ptr_array_index(act->applied->entries, i - 1);
@@ -417,6 +582,8 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 				continue;
 			if (kind == VS_APPLIED_DEADLINE) {
 				r = restore_policy(act, e, &error);
+			} else if (kind == VS_APPLIED_CGROUP) {
+				r = restore_cgroup(act, e, &error);
 			} else {
 				r = vs_thread_verify(act->sys, &e->thread);
 				if (r == 0)
@@ -428,12 +595,19 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 				g_autofree char *orig = e->orig_cpus ? vs_cpuset_format(e->orig_cpus)
 								     : NULL;
 
-				add_event(events, LOG_WARNING, e->domain,
-					  "could not restore the %s of %s (TID %d) to %s: %s",
-					  kind == VS_APPLIED_DEADLINE ? "scheduling policy" : "affinity",
-					  e->what, (int)e->thread.tid,
-					  orig ? orig : "its original policy",
-					  error ? error->message : g_strerror(-r));
+				if (kind == VS_APPLIED_CGROUP)
+					add_event(events, LOG_WARNING, e->domain,
+						  "could not restore %s/%s of %s to \"%s\": %s",
+						  e->dir, e->file, e->what, e->orig_value,
+						  error ? error->message : g_strerror(-r));
+				else
+					add_event(events, LOG_WARNING, e->domain,
+						  "could not restore the %s of %s (TID %d) to %s: %s",
+						  kind == VS_APPLIED_DEADLINE ? "scheduling policy"
+									      : "affinity",
+						  e->what, (int)e->thread.tid,
+						  orig ? orig : "its original policy",
+						  error ? error->message : g_strerror(-r));
 			}
 			vs_applied_remove(act->applied, e);
 		}
