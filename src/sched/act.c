@@ -394,6 +394,8 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, GHashTabl
 		}
 		if (!a->restore && !e) {
 			if (vs_thread_verify(act->sys, &a->thread) < 0) {
+				/* Another guest instance: the next tick sees it. */
+				failed(act, a, key, -ESRCH, NULL, events);
 				g_free(value);
 				continue;
 			}
