@@ -324,12 +324,38 @@ static void save(VsAct *act, GPtrArray *events)
 	act->save_failed = true;
 }
 
-/* What a cgroup file is written with: a lone newline for the empty value
- * (an empty write(2) is not a write to every file system; cpuset strips
- * the blank). */
-static const char *cgroup_value(const char *value)
+/* Writes @value to @dir/@file through the cgroup v2 writer (read back).
+ * The empty value of a cpuset list (the file's state in a fresh cgroup:
+ * "the parent's") is written as a lone newline; a kernel that refuses an
+ * empty list in a cgroup with threads (ENOSPC, Linux 6.1) gets the
+ * parent's effective list instead, which is what the empty one meant, and
+ * *@ret_instead (may be NULL; caller frees) says so. 0 or -errno with
+ * @error. */
+static int cgroup_write(VsAct *act, const char *dir, const char *file, const char *value,
+			char **ret_instead, GError **error)
 {
-	return value[0] ? value : "\n";
+	g_autoptr(GError) local = NULL;
+	g_autofree char *parent = NULL, *effective = NULL, *list = NULL;
+	int r;
+
+	r = vs_cgroup_set(act->sys, dir, file, value[0] ? value : "\n", NULL, &local);
+	if (r != -ENOSPC || value[0] || !g_str_has_prefix(file, "cpuset.")) {
+		if (r < 0)
+			g_propagate_error(error, g_steal_pointer(&local));
+		return r;
+	}
+	parent = g_path_get_dirname(dir);
+	effective = g_strconcat(parent, "/", file, ".effective", NULL);
+	if (vs_sys_read_line(act->sys, effective, &list) < 0 || !list[0]) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return r;
+	}
+	r = vs_cgroup_set(act->sys, dir, file, list, NULL, error);
+	if (r == 0 && ret_instead)
+		*ret_instead = g_strdup_printf("the kernel refuses an empty %s in a cgroup with "
+					       "threads, so it holds the parent's %s now", file,
+					       list);
+	return r;
 }
 
 /* Reads @a's file into *@ret_now, enabling the controller in the
@@ -415,7 +441,7 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 {
 	const VsAppliedEntry *e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
 	g_autoptr(GError) error = NULL;
-	g_autofree char *what = NULL;
+	g_autofree char *what = NULL, *instead = NULL;
 	int r;
 
 	r = vs_thread_verify(act->sys, &a->thread);
@@ -424,7 +450,7 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 		       events);
 		return false;
 	}
-	r = vs_cgroup_set(act->sys, a->dir, a->file, cgroup_value(a->value), NULL, &error);
+	r = cgroup_write(act, a->dir, a->file, a->value, &instead, &error);
 	if (r < 0) {
 		failed(act, a, key, r, error ? error->message : g_strerror(-r), events);
 		return false;
@@ -433,8 +459,8 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 	if (a->restore) {
 		if (e)
 			vs_applied_remove(act->applied, e);
-		add_event(events, LOG_INFO, a->domain, "restored %s (was \"%s\"): %s", what, now,
-			  a->reason);
+		add_event(events, LOG_INFO, a->domain, "restored %s (was \"%s\"): %s%s%s", what,
+			  now, a->reason, instead ? "; " : "", instead ? instead : "");
 		return true;
 	}
 	vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
@@ -554,14 +580,15 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 
 /* Puts back the cgroup value recorded in @e, when its guest instance (the
  * QEMU main thread) is still the one recorded. 0 or -errno (-ESRCH,
- * -ENOENT: gone) with @error. */
-static int restore_cgroup(VsAct *act, const VsAppliedEntry *e, GError **error)
+ * -ENOENT: gone) with @error; *@ret_instead as cgroup_write(). */
+static int restore_cgroup(VsAct *act, const VsAppliedEntry *e, char **ret_instead,
+			  GError **error)
 {
 	int r = vs_thread_verify(act->sys, &e->thread);
 
 	if (r < 0)
 		return r;
-	return vs_cgroup_set(act->sys, e->dir, e->file, cgroup_value(e->orig_value), NULL, error);
+	return cgroup_write(act, e->dir, e->file, e->orig_value, ret_instead, error);
 }
 
 guint vs_act_restore_all(VsAct *act, GPtrArray *events)
@@ -578,6 +605,7 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 		for (guint i = act->applied->entries->len; i > 0; i--) {
 			const VsAppliedEntry *e = g_ptr_array_index(act->applied->entries, i - 1);
 			g_autoptr(GError) error = NULL;
+			g_autofree char *instead = NULL;
 			int r;
 
 			if (e->kind != kind)
@@ -585,7 +613,7 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 			if (kind == VS_APPLIED_DEADLINE) {
 				r = restore_policy(act, e, &error);
 			} else if (kind == VS_APPLIED_CGROUP) {
-				r = restore_cgroup(act, e, &error);
+				r = restore_cgroup(act, e, &instead, &error);
 			} else {
 				r = vs_thread_verify(act->sys, &e->thread);
 				if (r == 0)
@@ -593,6 +621,10 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 			}
 			if (r == 0) {
 				restored++;
+				if (instead)
+					add_event(events, LOG_NOTICE, e->domain,
+						  "restored %s/%s of %s: %s", e->dir, e->file,
+						  e->what, instead);
 			} else if (r != -ESRCH && r != -ENOENT) {
 				g_autofree char *orig = e->orig_cpus ? vs_cpuset_format(e->orig_cpus)
 								     : NULL;
