@@ -305,7 +305,7 @@ static bool act_clear(VsAct *act, const VsCpuAction *a, const char *key, GPtrArr
 		return r == -ESRCH;
 	}
 	vs_applied_remove(act->applied, e);
-	add_event(events, LOG_INFO, a->domain, "set %s", what);
+	add_event(events, LOG_INFO, a->domain, "set %s: %s", what, a->reason);
 	return true;
 }
 
