@@ -10,8 +10,10 @@
 #include "util/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 /* Bits of the cpu_set_t used with the kernel: every CPU vsched accepts. */
 #define SET_CPUS (VS_CPU_MAX + 1)
@@ -27,7 +29,18 @@ struct VsAct {
 	bool needs_replan;
 	bool save_failed;       /* the last save failed (reported once) */
 	const VsCgroupInfo *cgroup; /* borrowed; NULL: none given */
+	/* Held /proc/PID/task/TID/stat descriptors of the threads the plan
+	 * acts on ("TID:START" → fd + 1): identity checks read them again
+	 * instead of opening the file each time (the open costs most), and a
+	 * held descriptor keeps naming the thread it was opened for, so a
+	 * reused TID reads as gone. Closed when a thread leaves the plan. */
+	GHashTable *stat_fds;
 };
+
+static void close_fd(gpointer data)
+{
+	close(GPOINTER_TO_INT(data) - 1);
+}
 
 static void event_free(gpointer data)
 {
@@ -69,6 +82,7 @@ VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path
 	act->applied_path = g_strdup(applied_path);
 	act->failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	act->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	act->stat_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, close_fd);
 	return act;
 }
 
@@ -79,6 +93,7 @@ void vs_act_free(VsAct *act)
 	g_free(act->applied_path);
 	g_hash_table_unref(act->failed);
 	g_hash_table_unref(act->refused);
+	g_hash_table_unref(act->stat_fds);
 	g_free(act);
 }
 
@@ -97,6 +112,46 @@ GHashTable *vs_act_refused(const VsAct *act)
 	return act->refused;
 }
 
+/* vs_thread_verify() through a held descriptor of the thread's stat file:
+ * 0, -ESRCH (gone, or another thread), or another -errno. */
+static int verify(VsAct *act, const VsThread *t)
+{
+	g_autofree char *key = NULL;
+	char text[1024];
+	gpointer held;
+	ssize_t n;
+	int fd, r;
+
+	if (t->pid <= 0 || t->tid <= 0 || !t->comm)
+		return -ESRCH;
+	key = vs_cpu_thread_key(t);
+	held = g_hash_table_lookup(act->stat_fds, key);
+	if (held) {
+		fd = GPOINTER_TO_INT(held) - 1;
+	} else {
+		g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat", (int)t->pid,
+							(int)t->tid);
+
+		fd = vs_sys_open(act->sys, path, O_RDONLY);
+		if (fd < 0)
+			return fd == -ENOENT ? -ESRCH : fd;
+		g_hash_table_insert(act->stat_fds, g_strdup(key), GINT_TO_POINTER(fd + 1));
+	}
+	do
+		n = pread(fd, text, sizeof(text) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		r = n < 0 && errno != ESRCH ? -errno : -ESRCH;
+		g_hash_table_remove(act->stat_fds, key);
+		return r;
+	}
+	text[n] = '\0';
+	r = vs_thread_verify_stat(t, text);
+	if (r == -ESRCH)
+		g_hash_table_remove(act->stat_fds, key);
+	return r;
+}
+
 /* Reads @tid's affinity into a new set. 0 or -errno. */
 static int get_affinity(const VsSys *sys, pid_t tid, VsCpuSet **ret)
 {
@@ -112,9 +167,17 @@ static int get_affinity(const VsSys *sys, pid_t tid, VsCpuSet **ret)
 		return r;
 	}
 	cpus = vs_cpuset_new();
-	for (guint c = 0; c < SET_CPUS; c++)
-		if (CPU_ISSET_S(c, size, set))
-			vs_cpuset_add(cpus, c);
+	/* Word by word: testing each of the SET_CPUS bits cost more than the
+	 * syscall (seen in a profile of bench-actuation). */
+	for (size_t w = 0; w < size / sizeof(set->__bits[0]); w++) {
+		unsigned long bits = set->__bits[w];
+
+		while (bits) {
+			vs_cpuset_add(cpus, (guint)(w * 8 * sizeof(bits)) +
+					    (guint)__builtin_ctzl(bits));
+			bits &= bits - 1;
+		}
+	}
 	CPU_FREE(set);
 	*ret = cpus;
 	return 0;
@@ -161,8 +224,11 @@ static void failed(VsAct *act, const VsCpuAction *a, const char *key, int r, con
 			  "while the plan stays", what, why);
 }
 
-/* Returns true when it changed something. */
-static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key, GPtrArray *events)
+/* Returns true when it changed something. @checked is the affinity the
+ * write-ahead pass read (borrowed), after which it verified the thread:
+ * neither is done again; NULL when the pass did not look at @a. */
+static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
+			 const VsCpuSet *checked, GPtrArray *events)
 {
 	VsAppliedEntry *e = vs_applied_find(act->applied, VS_APPLIED_AFFINITY, &a->thread);
 	g_autoptr(VsCpuSet) now = NULL;
@@ -172,22 +238,26 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key, GPtr
 	g_autofree char *got = NULL;
 	int r;
 
-	r = get_affinity(act->sys, a->thread.tid, &now);
-	if (r < 0) {
-		failed(act, a, key, r, g_strerror(-r), events);
-		return false;
-	}
-	if (vs_cpuset_equal(now, a->cpus)) {
-		if (a->restore && e) {
-			vs_applied_remove(act->applied, e);
-			return true;
+	if (checked) {
+		now = vs_cpuset_copy(checked);
+	} else {
+		r = get_affinity(act->sys, a->thread.tid, &now);
+		if (r < 0) {
+			failed(act, a, key, r, g_strerror(-r), events);
+			return false;
 		}
-		return false;
-	}
-	r = vs_thread_verify(act->sys, &a->thread);
-	if (r < 0) {
-		failed(act, a, key, -ESRCH, "the thread is not the one collected", events);
-		return false;
+		if (vs_cpuset_equal(now, a->cpus)) {
+			if (a->restore && e) {
+				vs_applied_remove(act->applied, e);
+				return true;
+			}
+			return false;
+		}
+		r = verify(act, &a->thread);
+		if (r < 0) {
+			failed(act, a, key, -ESRCH, "the thread is not the one collected", events);
+			return false;
+		}
 	}
 	r = set_affinity(act->sys, a->thread.tid, a->cpus);
 	if (r < 0) {
@@ -280,7 +350,7 @@ static int restore_policy(VsAct *act, const VsAppliedEntry *e, GError **error)
 	if (e->orig_policy == 0)
 		return vs_deadline_clear(act->sys, &e->thread, e->orig_nice, error);
 	/* A real-time or batch thread before: its attributes as they were. */
-	r = vs_thread_verify(act->sys, &e->thread);
+	r = verify(act, &e->thread);
 	if (r == 0)
 		r = act->sys->ops->sched_setattr(e->thread.tid, &attr);
 	if (r < 0)
@@ -419,7 +489,7 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, GHashTabl
 			continue;
 		}
 		if (!a->restore && !e) {
-			if (vs_thread_verify(act->sys, &a->thread) < 0) {
+			if (verify(act, &a->thread) < 0) {
 				/* Another guest instance: the next tick sees it. */
 				failed(act, a, key, -ESRCH, NULL, events);
 				g_free(value);
@@ -444,7 +514,7 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 	g_autofree char *what = NULL, *instead = NULL;
 	int r;
 
-	r = vs_thread_verify(act->sys, &a->thread);
+	r = verify(act, &a->thread);
 	if (r < 0) {
 		failed(act, a, key, -ESRCH, "the guest's QEMU process is not the one collected",
 		       events);
@@ -485,6 +555,10 @@ static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
 	while (g_hash_table_iter_next(&it, &k, NULL))
 		if (!g_hash_table_contains(keys, k))
 			g_hash_table_iter_remove(&it);
+	g_hash_table_iter_init(&it, act->stat_fds);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		if (!g_hash_table_contains(threads, k))
+			g_hash_table_iter_remove(&it);
 	g_hash_table_iter_init(&it, act->refused);
 	while (g_hash_table_iter_next(&it, &k, NULL)) {
 		g_autofree char *thread = g_strndup(k, strcspn(k, "/"));
@@ -498,8 +572,12 @@ static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
  * current affinity of every thread this plan will change for the first
  * time, so that one save before and one after the run suffice (instead of
  * one per thread, which is quadratic on a large host) and a daemon killed
- * mid-run still knows every original. Returns true when it recorded any. */
-static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan)
+ * mid-run still knows every original. What it read is kept for the acting
+ * loop: @checked (action → VsCpuSet) for an affinity to change on a thread
+ * it verified, @in_place (action) for one already right. Returns true when
+ * it recorded any. */
+static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, GHashTable *checked,
+				      GHashTable *in_place)
 {
 	bool recorded = false;
 
@@ -514,11 +592,16 @@ static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan)
 		key = fail_key(a);
 		if (g_hash_table_contains(act->failed, key))
 			continue;
-		if (get_affinity(act->sys, a->thread.tid, &now) < 0 || vs_cpuset_equal(now, a->cpus))
+		if (get_affinity(act->sys, a->thread.tid, &now) < 0)
 			continue;
-		if (vs_thread_verify(act->sys, &a->thread) < 0)
+		if (vs_cpuset_equal(now, a->cpus)) {
+			g_hash_table_add(in_place, (gpointer)a);
+			continue;
+		}
+		if (verify(act, &a->thread) < 0)
 			continue;
 		vs_applied_set_affinity(act->applied, a->uuid, a->domain, a->what, &a->thread, now, now);
+		g_hash_table_insert(checked, (gpointer)a, g_steal_pointer(&now));
 		recorded = true;
 	}
 	return recorded;
@@ -528,6 +611,9 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 {
 	g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr(GHashTable) cg_now = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	g_autoptr(GHashTable) aff_now = g_hash_table_new_full(NULL, NULL, NULL,
+							      (GDestroyNotify)vs_cpuset_free);
+	g_autoptr(GHashTable) aff_in_place = g_hash_table_new(NULL, NULL);
 	guint changed = 0;
 	bool batched_changed = false; /* affinity or cgroup: saved once after the loop */
 	bool recorded;
@@ -537,7 +623,7 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 		g_hash_table_add(keys, fail_key(g_ptr_array_index(plan->actions, i)));
 	prune_memory(act, plan, keys);
 
-	recorded = record_affinity_originals(act, plan);
+	recorded = record_affinity_originals(act, plan, aff_now, aff_in_place);
 	if (record_cgroup_originals(act, plan, cg_now, events) || recorded)
 		save(act, events);
 	for (guint i = 0; i < plan->actions->len; i++) {
@@ -549,7 +635,9 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 		switch (a->kind) {
 		case VS_CPU_ACTION_AFFINITY:
 			/* Its original is saved already: one save after the loop. */
-			if (act_affinity(act, a, key, events)) {
+			if (g_hash_table_contains(aff_in_place, a))
+				break;
+			if (act_affinity(act, a, key, g_hash_table_lookup(aff_now, a), events)) {
 				changed++;
 				batched_changed = true;
 			}
@@ -584,7 +672,7 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 static int restore_cgroup(VsAct *act, const VsAppliedEntry *e, char **ret_instead,
 			  GError **error)
 {
-	int r = vs_thread_verify(act->sys, &e->thread);
+	int r = verify(act, &e->thread);
 
 	if (r < 0)
 		return r;
@@ -615,7 +703,7 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 			} else if (kind == VS_APPLIED_CGROUP) {
 				r = restore_cgroup(act, e, &instead, &error);
 			} else {
-				r = vs_thread_verify(act->sys, &e->thread);
+				r = verify(act, &e->thread);
 				if (r == 0)
 					r = set_affinity(act->sys, e->thread.tid, e->orig_cpus);
 			}

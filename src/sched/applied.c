@@ -574,6 +574,7 @@ int vs_applied_save(const VsApplied *a, const char *path, GError **error)
 {
 	g_autofree char *json = vs_applied_to_json(a);
 	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *tmp = NULL;
 
 	if (g_mkdir_with_parents(dir, 0755) < 0) {
 		int r = -errno;
@@ -581,10 +582,24 @@ int vs_applied_save(const VsApplied *a, const char *path, GError **error)
 			    g_strerror(-r));
 		return r;
 	}
-	/* Written to a temporary file that is renamed over the old one. */
-	if (!g_file_set_contents_full(path, json, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-				      error))
+	/* Written to a temporary file that is renamed over the old one, so a
+	 * daemon killed mid-save leaves the old record or the new one. Not
+	 * fsync()ed (which GLib's CONSISTENT mode does when replacing a file,
+	 * costing milliseconds per save on a disk-backed /run): the record
+	 * describes running threads, none of which survives the power loss
+	 * that fsync() guards against, and a record lost that way loads as
+	 * garbage set aside or as empty. */
+	tmp = g_strconcat(path, ".tmp", NULL);
+	if (!g_file_set_contents_full(tmp, json, -1, G_FILE_SET_CONTENTS_NONE, 0600, error))
 		return -EIO;
+	if (g_rename(tmp, path) < 0) {
+		int r = -errno;
+
+		g_set_error(error, VS_ERROR, VS_ERROR_SYSTEM, "cannot rename %s to %s: %s", tmp,
+			    path, g_strerror(-r));
+		g_unlink(tmp);
+		return r;
+	}
 	return 0;
 }
 
