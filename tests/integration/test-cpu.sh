@@ -205,11 +205,11 @@ until SH1=$(vcpu_tid "$SH" 1) && [ -n "$SH1" ]; do sleep 0.1; done
 vst_wait_until 3 "$SH vcpu1 (TID $SH1) on CPU 1" expect_aff "$SH1" 1
 vst_log "placed $((SECONDS - t0))s after setvcpus"
 
-vst_step "vcpupin --for 3s moves $SH vcpu0 to CPU 0, then it goes back"
-ctl vcpupin "$SH" 0 0 --for 3s || vst_fail "vschedctl vcpupin failed"
+vst_step "vcpupin --for 8s moves $SH vcpu0 to CPU 0, then it goes back"
+ctl vcpupin "$SH" 0 0 --for 8s || vst_fail "vschedctl vcpupin failed"
 vst_wait_until 5 "$SH vcpu0 pinned to CPU 0" expect_aff "$SH0" 0
 explain_has "$SH" "pinned by Pin=0:0" || vst_fail "no pinning reason"
-vst_wait_until 10 "$SH vcpu0 back on CPU 1 after the pin expired" expect_aff "$SH0" 1
+vst_wait_until 20 "$SH vcpu0 back on CPU 1 after the pin expired" expect_aff "$SH0" 1
 
 vst_step "a policy stops managing: Pin= and Reservation= go, the originals come back"
 cat >"$VST_TMPDIR/policy.d/40-pin.policy" <<EOF
