@@ -15,6 +15,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
+/* The most /proc stat descriptors the actuator holds: far below the usual
+ * 1024 open files, which the steal collector's descriptors share; threads
+ * beyond it are checked by opening the file each time. */
+#define STAT_FDS_MAX 512
+
 /* Bits of the cpu_set_t used with the kernel: every CPU vsched accepts. */
 #define SET_CPUS (VS_CPU_MAX + 1)
 
@@ -126,6 +131,8 @@ static int verify(VsAct *act, const VsThread *t)
 		return -ESRCH;
 	key = vs_cpu_thread_key(t);
 	held = g_hash_table_lookup(act->stat_fds, key);
+	if (!held && g_hash_table_size(act->stat_fds) >= STAT_FDS_MAX)
+		return vs_thread_verify(act->sys, t);
 	if (held) {
 		fd = GPOINTER_TO_INT(held) - 1;
 	} else {
