@@ -231,6 +231,8 @@ vst_wait_until 10 "$RT vcpu0 is SCHED_DEADLINE again" \
 	expect_policy "$RT0" "SCHED_DEADLINE 1000000/100000000/100000000"
 explain_has "$SH" "cgroup v2 cpu controller unavailable: weights and caps not applied" ||
 	vst_fail "explain does not say that weights and caps are not applied"
+ctl show "$SH" | grep -qF "cgroup v2 cpu controller unavailable: weights and caps not applied" ||
+	vst_fail "show does not say that weights and caps are not applied"
 [ "$(grep -c "cgroup v2 cpu controller unavailable" "$VST_DAEMON_LOG")" = 1 ] ||
 	vst_fail "the missing cpu controller is not logged exactly once"
 
