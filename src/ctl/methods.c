@@ -411,6 +411,11 @@ static VsCtlReply *method_show(const VsCtlBackend *backend, const VsCtlRequest *
 	params = json_object_new();
 	json_object_set_object_member(params, "domain",
 				      render_detail(dom, backend->policies(backend->data), backend));
+	/* The planners' reasons, as Explain gives them (e.g. that weights and
+	 * caps are not applied on this host). */
+	json_object_set_array_member(params, "reasons",
+				     strv_array((char *const *)backend->reasons(backend->data,
+										dom->uuid)));
 	return vs_ctl_reply_new(params);
 }
 

@@ -585,6 +585,7 @@ static int run_show(const Ctl *ctl, char **args)
 	g_autoptr(JsonObject) params = json_object_new();
 	g_autoptr(VsCtlReply) reply = NULL;
 	JsonObject *dom;
+	JsonArray *arr;
 
 	json_object_set_string_member(params, "domain", args[0]);
 	reply = call_domain(ctl, "org.vsched.Show", args[0], params);
@@ -600,6 +601,12 @@ static int run_show(const Ctl *ctl, char **args)
 		return 1;
 	}
 	print_domain(dom);
+	arr = jarr(reply->parameters, "reasons");
+	if (arr && json_array_get_length(arr) > 0) {
+		printf("\nReasons:\n");
+		for (guint i = 0; i < json_array_get_length(arr); i++)
+			printf("  %s\n", json_array_get_string_element(arr, i));
+	}
 	return 0;
 }
 

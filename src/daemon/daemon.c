@@ -21,11 +21,13 @@
 #include "core/changes.h"
 #include "core/snapshot.h"
 #include "ctl/server.h"
+#include "host/cgroup-write.h"
 #include "host/host.h"
 #include "host/sys.h"
 #include "metrics/metrics.h"
 #include "sched/act.h"
 #include "sched/applied.h"
+#include "sched/cgplan.h"
 #include "sched/cpuplan.h"
 #include "steal/collector.h"
 #include "steal/entitlement.h"
@@ -728,6 +730,7 @@ VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GEr
 	d->applied_path = vs_sys_path(d->sys, conf->applied_file);
 	load_applied(d);
 	d->act = vs_act_new(d->sys, d->applied, d->applied_path);
+	vs_act_set_cgroup(d->act, &d->host->cgroup);
 	d->would = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	d->started_us = g_get_monotonic_time();
 	return g_steal_pointer(&d);
@@ -809,6 +812,8 @@ int vs_daemon_run(VsDaemon *d)
 	if (watchdog_usec)
 		d->watchdog_timer = g_timeout_add((guint)(watchdog_usec / 2000), on_watchdog, d);
 
+	if (vs_cgroup_available(&d->host->cgroup, "cpu", NULL) < 0)
+		vs_log_notice("%s (CPU placement and reservations continue)", VS_CGPLAN_NO_CPU);
 	if (!d->dry_run && d->conf->act && !vs_sys_is_real(d->sys))
 		vs_log_notice("SysRoot=%s is not the real system: CPU settings are planned and "
 			      "logged, never applied", d->conf->sysroot);

@@ -198,20 +198,86 @@ static char *put_back(const VsSys *sys, const char *path, const char *file, cons
 	return g_strdup_printf("; the previous value \"%s\" was written back", value);
 }
 
+/* The most a cgroup file vsched sets can hold (a CPU list of a large host
+ * fits many times). */
+#define FD_READ_LIMIT (64 * 1024)
+
+/* Reads the whole of @fd from offset 0 (a cgroup file shows its current
+ * value at every read from 0), trailing white space stripped. */
+static int fd_read_line(int fd, char **ret_line)
+{
+	g_autoptr(GString) s = g_string_sized_new(64);
+	char chunk[1024];
+
+	for (;;) {
+		ssize_t n = pread(fd, chunk, sizeof(chunk), (off_t)s->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		if (s->len + (size_t)n > FD_READ_LIMIT)
+			return -EFBIG;
+		g_string_append_len(s, chunk, n);
+	}
+	if (memchr(s->str, '\0', s->len))
+		return -EINVAL;
+	*ret_line = g_strchomp(g_string_free(g_steal_pointer(&s), FALSE));
+	return 0;
+}
+
+/* Replaces the contents of @fd by @value in one write(2). A cgroup file
+ * takes the write whole; the truncation is for the plain files of test
+ * trees (kernfs accepts it and ignores it). 0 or -errno. */
+static int fd_write(int fd, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+
+	/* A file that refuses the truncation (procfs, sysfs) shows its real
+	 * answer at the write. */
+	if (ftruncate(fd, 0) < 0)
+		errno = 0;
+	/* write(2) at offset 0, not pwrite(2): some kernel files refuse
+	 * positioned writes (ESPIPE) but not this. */
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		errno = 0;
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
 int vs_cgroup_set(const VsSys *sys, const char *dir, const char *file, const char *value,
 		  char **ret_previous, GError **error)
 {
 	g_autofree char *path = g_build_filename(dir, file, NULL);
 	g_autofree char *previous = NULL, *now = NULL;
-	int r;
+	int fd, r;
 
-	r = vs_sys_read_line(sys, path, &previous);
-	if (r < 0)
+	/* One descriptor for the read, the write and the read-back: opening
+	 * a cgroup file costs more than reading or writing it. */
+	fd = vs_sys_open(sys, path, O_RDWR);
+	if (fd == -ENOENT)
+		return system_error(error, sys, path, fd, "read", NULL);
+	if (fd < 0) /* not writable: the write is what is refused */
+		return system_error(error, sys, path, fd, "write", value);
+	r = fd_read_line(fd, &previous);
+	if (r < 0) {
+		close(fd);
 		return system_error(error, sys, path, r, "read", NULL);
-	r = vs_sys_write(sys, path, value);
-	if (r < 0)
+	}
+	r = fd_write(fd, value);
+	if (r < 0) {
+		close(fd);
 		return system_error(error, sys, path, r, "write", value);
-	r = vs_sys_read_line(sys, path, &now);
+	}
+	r = fd_read_line(fd, &now);
+	close(fd);
 	if (r < 0)
 		return system_error(error, sys, path, r, "read back", NULL);
 

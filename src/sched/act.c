@@ -1,15 +1,24 @@
 /* The CPU actuator; see act.h. Affinity goes through the sys layer's ops
  * table directly (one syscall each way); reservations through the deadline
- * primitives, which check identity and read back themselves. */
+ * primitives, which check identity and read back themselves; cgroup values
+ * through the cgroup v2 writer (cgroup-write.h), which reads back. */
 #include "config.h"
 
+#include "host/cgroup-write.h"
 #include "sched/act.h"
 #include "sched/deadline.h"
 #include "util/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
+
+/* The most /proc stat descriptors the actuator holds: far below the usual
+ * 1024 open files, which the steal collector's descriptors share; threads
+ * beyond it are checked by opening the file each time. */
+#define STAT_FDS_MAX 512
 
 /* Bits of the cpu_set_t used with the kernel: every CPU vsched accepts. */
 #define SET_CPUS (VS_CPU_MAX + 1)
@@ -24,7 +33,19 @@ struct VsAct {
 	GHashTable *refused;    /* vs_cpu_deadline_key() → why */
 	bool needs_replan;
 	bool save_failed;       /* the last save failed (reported once) */
+	const VsCgroupInfo *cgroup; /* borrowed; NULL: none given */
+	/* Held /proc/PID/task/TID/stat descriptors of the threads the plan
+	 * acts on ("TID:START" → fd + 1): identity checks read them again
+	 * instead of opening the file each time (the open costs most), and a
+	 * held descriptor keeps naming the thread it was opened for, so a
+	 * reused TID reads as gone. Closed when a thread leaves the plan. */
+	GHashTable *stat_fds;
 };
+
+static void close_fd(gpointer data)
+{
+	close(GPOINTER_TO_INT(data) - 1);
+}
 
 static void event_free(gpointer data)
 {
@@ -66,6 +87,7 @@ VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path
 	act->applied_path = g_strdup(applied_path);
 	act->failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	act->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	act->stat_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, close_fd);
 	return act;
 }
 
@@ -76,7 +98,13 @@ void vs_act_free(VsAct *act)
 	g_free(act->applied_path);
 	g_hash_table_unref(act->failed);
 	g_hash_table_unref(act->refused);
+	g_hash_table_unref(act->stat_fds);
 	g_free(act);
+}
+
+void vs_act_set_cgroup(VsAct *act, const VsCgroupInfo *cg)
+{
+	act->cgroup = cg;
 }
 
 bool vs_act_needs_replan(const VsAct *act)
@@ -87,6 +115,48 @@ bool vs_act_needs_replan(const VsAct *act)
 GHashTable *vs_act_refused(const VsAct *act)
 {
 	return act->refused;
+}
+
+/* vs_thread_verify() through a held descriptor of the thread's stat file:
+ * 0, -ESRCH (gone, or another thread), or another -errno. */
+static int verify(VsAct *act, const VsThread *t)
+{
+	g_autofree char *key = NULL;
+	char text[1024];
+	gpointer held;
+	ssize_t n;
+	int fd, r;
+
+	if (t->pid <= 0 || t->tid <= 0 || !t->comm)
+		return -ESRCH;
+	key = vs_cpu_thread_key(t);
+	held = g_hash_table_lookup(act->stat_fds, key);
+	if (!held && g_hash_table_size(act->stat_fds) >= STAT_FDS_MAX)
+		return vs_thread_verify(act->sys, t);
+	if (held) {
+		fd = GPOINTER_TO_INT(held) - 1;
+	} else {
+		g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat", (int)t->pid,
+							(int)t->tid);
+
+		fd = vs_sys_open(act->sys, path, O_RDONLY);
+		if (fd < 0)
+			return fd == -ENOENT ? -ESRCH : fd;
+		g_hash_table_insert(act->stat_fds, g_strdup(key), GINT_TO_POINTER(fd + 1));
+	}
+	do
+		n = pread(fd, text, sizeof(text) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		r = n < 0 && errno != ESRCH ? -errno : -ESRCH;
+		g_hash_table_remove(act->stat_fds, key);
+		return r;
+	}
+	text[n] = '\0';
+	r = vs_thread_verify_stat(t, text);
+	if (r == -ESRCH)
+		g_hash_table_remove(act->stat_fds, key);
+	return r;
 }
 
 /* Reads @tid's affinity into a new set. 0 or -errno. */
@@ -104,9 +174,17 @@ static int get_affinity(const VsSys *sys, pid_t tid, VsCpuSet **ret)
 		return r;
 	}
 	cpus = vs_cpuset_new();
-	for (guint c = 0; c < SET_CPUS; c++)
-		if (CPU_ISSET_S(c, size, set))
-			vs_cpuset_add(cpus, c);
+	/* Word by word: testing each of the SET_CPUS bits cost more than the
+	 * syscall (seen in a profile of bench-actuation). */
+	for (size_t w = 0; w < size / sizeof(set->__bits[0]); w++) {
+		unsigned long bits = set->__bits[w];
+
+		while (bits) {
+			vs_cpuset_add(cpus, (guint)(w * 8 * sizeof(bits)) +
+					    (guint)__builtin_ctzl(bits));
+			bits &= bits - 1;
+		}
+	}
 	CPU_FREE(set);
 	*ret = cpus;
 	return 0;
@@ -131,6 +209,9 @@ static char *fail_key(const VsCpuAction *a)
 	g_autofree char *tk = vs_cpu_thread_key(&a->thread);
 	g_autofree char *cpus = a->cpus ? vs_cpuset_format(a->cpus) : NULL;
 
+	if (a->kind == VS_CPU_ACTION_CGROUP)
+		return g_strdup_printf("%d|%s|%s/%s|%s", (int)a->kind, tk, a->dir, a->file,
+				       a->value);
 	return g_strdup_printf("%d|%s|%s|%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, (int)a->kind,
 			       tk, cpus ? cpus : "", a->runtime_us, a->period_us);
 }
@@ -150,8 +231,11 @@ static void failed(VsAct *act, const VsCpuAction *a, const char *key, int r, con
 			  "while the plan stays", what, why);
 }
 
-/* Returns true when it changed something. */
-static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key, GPtrArray *events)
+/* Returns true when it changed something. @checked is the affinity the
+ * write-ahead pass read (borrowed), after which it verified the thread:
+ * neither is done again; NULL when the pass did not look at @a. */
+static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
+			 const VsCpuSet *checked, GPtrArray *events)
 {
 	VsAppliedEntry *e = vs_applied_find(act->applied, VS_APPLIED_AFFINITY, &a->thread);
 	g_autoptr(VsCpuSet) now = NULL;
@@ -161,17 +245,26 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key, GPtr
 	g_autofree char *got = NULL;
 	int r;
 
-	r = get_affinity(act->sys, a->thread.tid, &now);
-	if (r < 0) {
-		failed(act, a, key, r, g_strerror(-r), events);
-		return false;
-	}
-	if (vs_cpuset_equal(now, a->cpus))
-		return false;
-	r = vs_thread_verify(act->sys, &a->thread);
-	if (r < 0) {
-		failed(act, a, key, -ESRCH, "the thread is not the one collected", events);
-		return false;
+	if (checked) {
+		now = vs_cpuset_copy(checked);
+	} else {
+		r = get_affinity(act->sys, a->thread.tid, &now);
+		if (r < 0) {
+			failed(act, a, key, r, g_strerror(-r), events);
+			return false;
+		}
+		if (vs_cpuset_equal(now, a->cpus)) {
+			if (a->restore && e) {
+				vs_applied_remove(act->applied, e);
+				return true;
+			}
+			return false;
+		}
+		r = verify(act, &a->thread);
+		if (r < 0) {
+			failed(act, a, key, -ESRCH, "the thread is not the one collected", events);
+			return false;
+		}
 	}
 	r = set_affinity(act->sys, a->thread.tid, a->cpus);
 	if (r < 0) {
@@ -199,6 +292,13 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key, GPtr
 		return true;
 	}
 	got = vs_cpuset_format(now);
+	if (a->restore) {
+		vs_applied_remove(act->applied, vs_applied_find(act->applied, VS_APPLIED_AFFINITY,
+								&a->thread));
+		add_event(events, LOG_INFO, a->domain, "restored %s (was %s): %s", what, got,
+			  a->reason);
+		return true;
+	}
 	add_event(events, LOG_INFO, a->domain, "set %s (was %s)", what, got);
 	return true;
 }
@@ -257,7 +357,7 @@ static int restore_policy(VsAct *act, const VsAppliedEntry *e, GError **error)
 	if (e->orig_policy == 0)
 		return vs_deadline_clear(act->sys, &e->thread, e->orig_nice, error);
 	/* A real-time or batch thread before: its attributes as they were. */
-	r = vs_thread_verify(act->sys, &e->thread);
+	r = verify(act, &e->thread);
 	if (r == 0)
 		r = act->sys->ops->sched_setattr(e->thread.tid, &attr);
 	if (r < 0)
@@ -282,7 +382,7 @@ static bool act_clear(VsAct *act, const VsCpuAction *a, const char *key, GPtrArr
 		return r == -ESRCH;
 	}
 	vs_applied_remove(act->applied, e);
-	add_event(events, LOG_INFO, a->domain, "set %s", what);
+	add_event(events, LOG_INFO, a->domain, "set %s: %s", what, a->reason);
 	return true;
 }
 
@@ -301,6 +401,151 @@ static void save(VsAct *act, GPtrArray *events)
 	act->save_failed = true;
 }
 
+/* Writes @value to @dir/@file through the cgroup v2 writer (read back).
+ * The empty value of a cpuset list (the file's state in a fresh cgroup:
+ * "the parent's") is written as a lone newline; a kernel that refuses an
+ * empty list in a cgroup with threads (ENOSPC, Linux 6.1) gets the
+ * parent's effective list instead, which is what the empty one meant, and
+ * *@ret_instead (may be NULL; caller frees) says so. 0 or -errno with
+ * @error. */
+static int cgroup_write(VsAct *act, const char *dir, const char *file, const char *value,
+			char **ret_instead, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autofree char *parent = NULL, *effective = NULL, *list = NULL;
+	int r;
+
+	r = vs_cgroup_set(act->sys, dir, file, value[0] ? value : "\n", NULL, &local);
+	if (r != -ENOSPC || value[0] || !g_str_has_prefix(file, "cpuset.")) {
+		if (r < 0)
+			g_propagate_error(error, g_steal_pointer(&local));
+		return r;
+	}
+	parent = g_path_get_dirname(dir);
+	effective = g_strconcat(parent, "/", file, ".effective", NULL);
+	if (vs_sys_read_line(act->sys, effective, &list) < 0 || !list[0]) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return r;
+	}
+	r = vs_cgroup_set(act->sys, dir, file, list, NULL, error);
+	if (r == 0 && ret_instead)
+		*ret_instead = g_strdup_printf("the kernel refuses an empty %s in a cgroup with "
+					       "threads, so it holds the parent's %s now", file,
+					       list);
+	return r;
+}
+
+/* Reads @a's file into *@ret_now, enabling the controller in the
+ * ancestors first when the file is missing (a fresh vcpuN cgroup). */
+static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GError **error)
+{
+	g_autofree char *path = g_build_filename(a->dir, a->file, NULL);
+	int r = vs_sys_read_line(act->sys, path, ret_now);
+
+	if (r != -ENOENT || a->restore || !act->cgroup || !vs_sys_exists(act->sys, a->dir))
+		return r;
+	r = vs_cgroup_enable(act->sys, act->cgroup, a->dir,
+			     g_str_has_prefix(a->file, "cpuset.") ? "cpuset" : "cpu", error);
+	return r < 0 ? r : vs_sys_read_line(act->sys, path, ret_now);
+}
+
+/* Write-ahead for cgroup values, as for affinities: reads every file the
+ * plan sets, keeps what it read in @now (action → char *) for the acting
+ * loop, records the original of every file about to change for the first
+ * time, and forgets restore entries whose value is back already. Returns
+ * true when the record changed. */
+static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, GHashTable *now,
+				    GPtrArray *events)
+{
+	bool recorded = false;
+
+	for (guint i = 0; i < plan->actions->len; i++) {
+		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+		const VsAppliedEntry *e;
+		g_autoptr(GError) error = NULL;
+		g_autofree char *key = NULL;
+		char *value = NULL;
+		int r;
+
+		if (a->kind != VS_CPU_ACTION_CGROUP)
+			continue;
+		key = fail_key(a);
+		if (g_hash_table_contains(act->failed, key))
+			continue;
+		e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
+		if (a->restore && !e)
+			continue;
+		r = cgroup_read(act, a, &value, &error);
+		if (r < 0) {
+			if (a->restore && (r == -ENOENT || r == -ESRCH)) {
+				/* The cgroup is gone with its guest instance. */
+				vs_applied_remove(act->applied, e);
+				recorded = true;
+			} else {
+				failed(act, a, key, r, error ? error->message : g_strerror(-r),
+				       events);
+			}
+			continue;
+		}
+		if (vs_cgroup_value_matches(a->file, a->value, value)) {
+			if (a->restore) {
+				vs_applied_remove(act->applied, e);
+				recorded = true;
+			}
+			g_free(value);
+			continue;
+		}
+		if (!a->restore && !e) {
+			if (verify(act, &a->thread) < 0) {
+				/* Another guest instance: the next tick sees it. */
+				failed(act, a, key, -ESRCH, NULL, events);
+				g_free(value);
+				continue;
+			}
+			vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread,
+					      a->dir, a->file, value, value);
+			recorded = true;
+		}
+		g_hash_table_insert(now, (gpointer)a, value);
+	}
+	return recorded;
+}
+
+/* Sets @a's value, which read @now before (the pass above). Returns true
+ * when it changed something. */
+static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const char *now,
+		       GPtrArray *events)
+{
+	const VsAppliedEntry *e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *what = NULL, *instead = NULL;
+	int r;
+
+	r = verify(act, &a->thread);
+	if (r < 0) {
+		failed(act, a, key, -ESRCH, "the guest's QEMU process is not the one collected",
+		       events);
+		return false;
+	}
+	r = cgroup_write(act, a->dir, a->file, a->value, &instead, &error);
+	if (r < 0) {
+		failed(act, a, key, r, error ? error->message : g_strerror(-r), events);
+		return false;
+	}
+	what = vs_cpu_action_describe(a);
+	if (a->restore) {
+		if (e)
+			vs_applied_remove(act->applied, e);
+		add_event(events, LOG_INFO, a->domain, "restored %s (was \"%s\"): %s%s%s", what,
+			  now, a->reason, instead ? "; " : "", instead ? instead : "");
+		return true;
+	}
+	vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
+			      a->file, e ? e->orig_value : now, a->value);
+	add_event(events, LOG_INFO, a->domain, "set %s (was \"%s\")", what, now);
+	return true;
+}
+
 /* Keeps only what the plan still asks for in the failure memory, and only
  * refusals of threads the plan still has. */
 static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
@@ -317,6 +562,10 @@ static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
 	while (g_hash_table_iter_next(&it, &k, NULL))
 		if (!g_hash_table_contains(keys, k))
 			g_hash_table_iter_remove(&it);
+	g_hash_table_iter_init(&it, act->stat_fds);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		if (!g_hash_table_contains(threads, k))
+			g_hash_table_iter_remove(&it);
 	g_hash_table_iter_init(&it, act->refused);
 	while (g_hash_table_iter_next(&it, &k, NULL)) {
 		g_autofree char *thread = g_strndup(k, strcspn(k, "/"));
@@ -330,8 +579,12 @@ static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
  * current affinity of every thread this plan will change for the first
  * time, so that one save before and one after the run suffice (instead of
  * one per thread, which is quadratic on a large host) and a daemon killed
- * mid-run still knows every original. Returns true when it recorded any. */
-static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan)
+ * mid-run still knows every original. What it read is kept for the acting
+ * loop: @checked (action → VsCpuSet) for an affinity to change on a thread
+ * it verified, @in_place (action) for one already right. Returns true when
+ * it recorded any. */
+static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, GHashTable *checked,
+				      GHashTable *in_place)
 {
 	bool recorded = false;
 
@@ -346,11 +599,16 @@ static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan)
 		key = fail_key(a);
 		if (g_hash_table_contains(act->failed, key))
 			continue;
-		if (get_affinity(act->sys, a->thread.tid, &now) < 0 || vs_cpuset_equal(now, a->cpus))
+		if (get_affinity(act->sys, a->thread.tid, &now) < 0)
 			continue;
-		if (vs_thread_verify(act->sys, &a->thread) < 0)
+		if (vs_cpuset_equal(now, a->cpus)) {
+			g_hash_table_add(in_place, (gpointer)a);
+			continue;
+		}
+		if (verify(act, &a->thread) < 0)
 			continue;
 		vs_applied_set_affinity(act->applied, a->uuid, a->domain, a->what, &a->thread, now, now);
+		g_hash_table_insert(checked, (gpointer)a, g_steal_pointer(&now));
 		recorded = true;
 	}
 	return recorded;
@@ -359,15 +617,21 @@ static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan)
 guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 {
 	g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) cg_now = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	g_autoptr(GHashTable) aff_now = g_hash_table_new_full(NULL, NULL, NULL,
+							      (GDestroyNotify)vs_cpuset_free);
+	g_autoptr(GHashTable) aff_in_place = g_hash_table_new(NULL, NULL);
 	guint changed = 0;
-	bool affinity_changed = false;
+	bool batched_changed = false; /* affinity or cgroup: saved once after the loop */
+	bool recorded;
 
 	act->needs_replan = false;
 	for (guint i = 0; i < plan->actions->len; i++)
 		g_hash_table_add(keys, fail_key(g_ptr_array_index(plan->actions, i)));
 	prune_memory(act, plan, keys);
 
-	if (record_affinity_originals(act, plan))
+	recorded = record_affinity_originals(act, plan, aff_now, aff_in_place);
+	if (record_cgroup_originals(act, plan, cg_now, events) || recorded)
 		save(act, events);
 	for (guint i = 0; i < plan->actions->len; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
@@ -378,9 +642,19 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 		switch (a->kind) {
 		case VS_CPU_ACTION_AFFINITY:
 			/* Its original is saved already: one save after the loop. */
-			if (act_affinity(act, a, key, events)) {
+			if (g_hash_table_contains(aff_in_place, a))
+				break;
+			if (act_affinity(act, a, key, g_hash_table_lookup(aff_now, a), events)) {
 				changed++;
-				affinity_changed = true;
+				batched_changed = true;
+			}
+			break;
+		case VS_CPU_ACTION_CGROUP:
+			/* Only those the pass above found different. */
+			if (g_hash_table_contains(cg_now, a) &&
+			    act_cgroup(act, a, key, g_hash_table_lookup(cg_now, a), events)) {
+				changed++;
+				batched_changed = true;
 			}
 			break;
 		case VS_CPU_ACTION_DEADLINE:
@@ -394,9 +668,22 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 			break;
 		}
 	}
-	if (affinity_changed)
+	if (batched_changed)
 		save(act, events);
 	return changed;
+}
+
+/* Puts back the cgroup value recorded in @e, when its guest instance (the
+ * QEMU main thread) is still the one recorded. 0 or -errno (-ESRCH,
+ * -ENOENT: gone) with @error; *@ret_instead as cgroup_write(). */
+static int restore_cgroup(VsAct *act, const VsAppliedEntry *e, char **ret_instead,
+			  GError **error)
+{
+	int r = verify(act, &e->thread);
+
+	if (r < 0)
+		return r;
+	return cgroup_write(act, e->dir, e->file, e->orig_value, ret_instead, error);
 }
 
 guint vs_act_restore_all(VsAct *act, GPtrArray *events)
@@ -405,35 +692,51 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 
 	if (act->applied->entries->len == 0)
 		return 0;
-	for (int pass = 0; pass < 2; pass++) {
-		VsAppliedKind kind = pass == 0 ? VS_APPLIED_DEADLINE : VS_APPLIED_AFFINITY;
+	/* Reservations end first; cpusets widen before affinities. */
+	for (int pass = 0; pass < 3; pass++) {
+		VsAppliedKind kind = pass == 0 ? VS_APPLIED_DEADLINE :
+				     pass == 1 ? VS_APPLIED_CGROUP : VS_APPLIED_AFFINITY;
 
 		for (guint i = act->applied->entries->len; i > 0; i--) {
 			const VsAppliedEntry *e = g_ptr_array_index(act->applied->entries, i - 1);
 			g_autoptr(GError) error = NULL;
+			g_autofree char *instead = NULL;
 			int r;
 
 			if (e->kind != kind)
 				continue;
 			if (kind == VS_APPLIED_DEADLINE) {
 				r = restore_policy(act, e, &error);
+			} else if (kind == VS_APPLIED_CGROUP) {
+				r = restore_cgroup(act, e, &instead, &error);
 			} else {
-				r = vs_thread_verify(act->sys, &e->thread);
+				r = verify(act, &e->thread);
 				if (r == 0)
 					r = set_affinity(act->sys, e->thread.tid, e->orig_cpus);
 			}
 			if (r == 0) {
 				restored++;
+				if (instead)
+					add_event(events, LOG_NOTICE, e->domain,
+						  "restored %s/%s of %s: %s", e->dir, e->file,
+						  e->what, instead);
 			} else if (r != -ESRCH && r != -ENOENT) {
 				g_autofree char *orig = e->orig_cpus ? vs_cpuset_format(e->orig_cpus)
 								     : NULL;
 
-				add_event(events, LOG_WARNING, e->domain,
-					  "could not restore the %s of %s (TID %d) to %s: %s",
-					  kind == VS_APPLIED_DEADLINE ? "scheduling policy" : "affinity",
-					  e->what, (int)e->thread.tid,
-					  orig ? orig : "its original policy",
-					  error ? error->message : g_strerror(-r));
+				if (kind == VS_APPLIED_CGROUP)
+					add_event(events, LOG_WARNING, e->domain,
+						  "could not restore %s/%s of %s to \"%s\": %s",
+						  e->dir, e->file, e->what, e->orig_value,
+						  error ? error->message : g_strerror(-r));
+				else
+					add_event(events, LOG_WARNING, e->domain,
+						  "could not restore the %s of %s (TID %d) to %s: %s",
+						  kind == VS_APPLIED_DEADLINE ? "scheduling policy"
+									      : "affinity",
+						  e->what, (int)e->thread.tid,
+						  orig ? orig : "its original policy",
+						  error ? error->message : g_strerror(-r));
 			}
 			vs_applied_remove(act->applied, e);
 		}

@@ -13,6 +13,14 @@
  * the kernel refused is handed back to the planner (vs_act_refused()), which
  * then leaves the vCPU on its placement without a deadline.
  *
+ * A CGROUP action reads the file (enabling the controller in the
+ * ancestors when a fresh cgroup lacks it), does nothing when the value is
+ * in place, else records the original (all originals of a run are saved
+ * before the first write), checks that the guest's QEMU main thread is
+ * still the one collected, and writes through vs_cgroup_set(), which reads
+ * back. A restore action (a setting the plan no longer makes) writes the
+ * recorded original back and forgets the entry.
+ *
  * Library code: it does not log, it adds VsActEvent messages for the caller
  * to log. */
 #pragma once
@@ -40,6 +48,10 @@ typedef struct VsAct VsAct;
  * @applied_path on every change. Both are borrowed and must outlive it. */
 VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path);
 void vs_act_free(VsAct *act);
+/* The host's cgroup layout (borrowed, must outlive @act), which CGROUP
+ * actions need to enable a controller in a fresh cgroup; without it such a
+ * file that is missing fails with -ENOENT. */
+void vs_act_set_cgroup(VsAct *act, const VsCgroupInfo *cg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsAct, vs_act_free)
 
 /* Carries out @plan, adding events to @events. Returns how many settings
@@ -51,7 +63,8 @@ bool vs_act_needs_replan(const VsAct *act);
 /* The reservations the kernel refused (vs_cpu_deadline_key() → why),
  * borrowed, for VsCpuPlanInput.refused. */
 GHashTable *vs_act_refused(const VsAct *act);
-/* Puts every recorded original back (policy first, then affinity), each
- * thread identity-checked; forgets every entry (restored or gone) and saves
+/* Puts every recorded original back (policy first, then cgroup values,
+ * then affinity), each thread (for cgroups, the guest's QEMU main thread)
+ * identity-checked; forgets every entry (restored or gone) and saves
  * the empty record. Returns how many settings were restored. */
 guint vs_act_restore_all(VsAct *act, GPtrArray *events);

@@ -25,11 +25,32 @@
 static const char *const kind_names[] = {
 	[VS_APPLIED_AFFINITY] = "affinity",
 	[VS_APPLIED_DEADLINE] = "deadline",
+	[VS_APPLIED_CGROUP] = "cgroup",
 };
+
+/* The cgroup files vsched writes; a record naming another is refused. */
+static const char *const cgroup_files[] = {
+	"cpu.weight", "cpu.max", "cpu.max.burst", "cpuset.cpus", "cpuset.mems",
+};
+
+/* Longest cgroup value kept (a CPU list of a large host fits). */
+#define MAX_VALUE 4096
 
 static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
 {
 	return g_strdup_printf("%d:%d:%" G_GUINT64_FORMAT, (int)kind, (int)tid, start_time);
+}
+
+static char *cgroup_key(const char *dir, const char *file)
+{
+	return g_strdup_printf("%d:%s/%s", (int)VS_APPLIED_CGROUP, dir, file);
+}
+
+static char *entry_key(const VsAppliedEntry *e)
+{
+	if (e->kind == VS_APPLIED_CGROUP)
+		return cgroup_key(e->dir, e->file);
+	return index_key(e->kind, e->thread.tid, e->thread.start_time);
 }
 
 static void entry_free(gpointer data)
@@ -41,6 +62,10 @@ static void entry_free(gpointer data)
 	vs_thread_clear(&e->thread);
 	vs_cpuset_free(e->orig_cpus);
 	vs_cpuset_free(e->cur_cpus);
+	g_free(e->dir);
+	g_free(e->file);
+	g_free(e->orig_value);
+	g_free(e->cur_value);
 	g_free(e);
 }
 
@@ -69,9 +94,24 @@ VsAppliedEntry *vs_applied_find(const VsApplied *a, VsAppliedKind kind, const Vs
 	return g_hash_table_lookup(a->index, key);
 }
 
-/* A new entry of @kind for @t, added to @a (which has none for it). */
-static VsAppliedEntry *entry_add(VsApplied *a, VsAppliedKind kind, const char *uuid,
-				 const char *domain, const char *what, const VsThread *t)
+VsAppliedEntry *vs_applied_find_cgroup(const VsApplied *a, const char *dir, const char *file)
+{
+	g_autofree char *key = cgroup_key(dir, file);
+
+	return g_hash_table_lookup(a->index, key);
+}
+
+bool vs_applied_cgroup_file_ok(const char *file)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(cgroup_files); i++)
+		if (strcmp(file, cgroup_files[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A new entry of @kind for @t, not yet indexed. */
+static VsAppliedEntry *entry_new(VsAppliedKind kind, const char *uuid, const char *domain,
+				 const char *what, const VsThread *t)
 {
 	VsAppliedEntry *e = g_new0(VsAppliedEntry, 1);
 
@@ -84,6 +124,15 @@ static VsAppliedEntry *entry_add(VsApplied *a, VsAppliedKind kind, const char *u
 	e->thread.start_time = t->start_time;
 	e->thread.comm = g_strdup(t->comm ? t->comm : "");
 	e->thread.cpu = -1;
+	return e;
+}
+
+/* A new entry of @kind for @t, added to @a (which has none for it). */
+static VsAppliedEntry *entry_add(VsApplied *a, VsAppliedKind kind, const char *uuid,
+				 const char *domain, const char *what, const VsThread *t)
+{
+	VsAppliedEntry *e = entry_new(kind, uuid, domain, what, t);
+
 	g_ptr_array_add(a->entries, e);
 	g_hash_table_insert(a->index, index_key(kind, t->tid, t->start_time), e);
 	return e;
@@ -122,9 +171,28 @@ VsAppliedEntry *vs_applied_set_deadline(VsApplied *a, const char *uuid, const ch
 	return e;
 }
 
+VsAppliedEntry *vs_applied_set_cgroup(VsApplied *a, const char *uuid, const char *domain,
+				      const char *what, const VsThread *owner, const char *dir,
+				      const char *file, const char *orig, const char *value)
+{
+	VsAppliedEntry *e = vs_applied_find_cgroup(a, dir, file);
+
+	if (!e) {
+		e = entry_new(VS_APPLIED_CGROUP, uuid, domain, what, owner);
+		e->dir = g_strdup(dir);
+		e->file = g_strdup(file);
+		e->orig_value = g_strdup(orig);
+		g_ptr_array_add(a->entries, e);
+		g_hash_table_insert(a->index, cgroup_key(dir, file), e);
+	}
+	g_free(e->cur_value);
+	e->cur_value = g_strdup(value);
+	return e;
+}
+
 void vs_applied_remove(VsApplied *a, const VsAppliedEntry *e)
 {
-	g_autofree char *key = index_key(e->kind, e->thread.tid, e->thread.start_time);
+	g_autofree char *key = entry_key(e);
 
 	g_hash_table_remove(a->index, key);
 	g_ptr_array_remove(a->entries, (gpointer)e);
@@ -245,6 +313,15 @@ char *vs_applied_to_json(const VsApplied *a)
 			json_builder_add_string_value(b, orig);
 			json_builder_set_member_name(b, "current");
 			json_builder_add_string_value(b, cur);
+		} else if (e->kind == VS_APPLIED_CGROUP) {
+			json_builder_set_member_name(b, "dir");
+			json_builder_add_string_value(b, e->dir);
+			json_builder_set_member_name(b, "file");
+			json_builder_add_string_value(b, e->file);
+			json_builder_set_member_name(b, "original");
+			json_builder_add_string_value(b, e->orig_value);
+			json_builder_set_member_name(b, "current");
+			json_builder_add_string_value(b, e->cur_value);
 		} else {
 			json_builder_set_member_name(b, "original_policy");
 			json_builder_add_int_value(b, e->orig_policy);
@@ -284,8 +361,8 @@ static bool get_int(JsonObject *o, const char *name, gint64 min, gint64 max, gin
 	return true;
 }
 
-/* A string member of valid UTF-8 up to MAX_TEXT bytes; NULL otherwise. */
-static const char *get_str(JsonObject *o, const char *name)
+/* A string member of valid UTF-8 up to @max bytes; NULL otherwise. */
+static const char *get_str_max(JsonObject *o, const char *name, size_t max)
 {
 	JsonNode *n = json_object_get_member(o, name);
 	const char *s;
@@ -293,9 +370,43 @@ static const char *get_str(JsonObject *o, const char *name)
 	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
 		return NULL;
 	s = json_node_get_string(n);
-	if (!s || strlen(s) > MAX_TEXT || !g_utf8_validate(s, -1, NULL))
+	if (!s || strlen(s) > max || !g_utf8_validate(s, -1, NULL))
 		return NULL;
 	return s;
+}
+
+/* A string member of valid UTF-8 up to MAX_TEXT bytes; NULL otherwise. */
+static const char *get_str(JsonObject *o, const char *name)
+{
+	return get_str_max(o, name, MAX_TEXT);
+}
+
+/* A cgroup value: printable, one line (what a cgroup file holds). */
+static const char *get_value(JsonObject *o, const char *name)
+{
+	const char *s = get_str_max(o, name, MAX_VALUE);
+
+	for (const char *p = s; p && *p; p++)
+		if (!g_ascii_isprint(*p))
+			return NULL;
+	return s;
+}
+
+/* Whether @dir is an absolute, normal directory path: no "." or ".."
+ * components, no empty ones (a garbled record must not point vsched at
+ * another file than a cgroup's). */
+static bool dir_ok(const char *dir)
+{
+	g_auto(GStrv) parts = NULL;
+
+	if (!dir || dir[0] != '/' || strlen(dir) > MAX_VALUE)
+		return false;
+	parts = g_strsplit(dir + 1, "/", -1);
+	for (guint i = 0; parts[i]; i++)
+		if (parts[i][0] == '\0' || strcmp(parts[i], ".") == 0 ||
+		    strcmp(parts[i], "..") == 0)
+			return false;
+	return true;
 }
 
 /* A non-empty CPU list member; NULL otherwise. */
@@ -326,7 +437,7 @@ static bool parse_entry(VsApplied *a, JsonObject *o, char **ret_why)
 		if (strcmp(kind_text, kind_names[i]) == 0)
 			kind = i;
 	if (kind < 0) {
-		*ret_why = g_strdup("no kind (affinity or deadline)");
+		*ret_why = g_strdup("no kind (affinity, deadline or cgroup)");
 		return false;
 	}
 	if (!uuid || !g_uuid_string_is_valid(uuid)) {
@@ -342,6 +453,27 @@ static bool parse_entry(VsApplied *a, JsonObject *o, char **ret_why)
 	t.tid = (pid_t)tid;
 	t.start_time = (uint64_t)start_time;
 	t.comm = (char *)comm;
+	if (kind == VS_APPLIED_CGROUP) {
+		const char *dir = get_str_max(o, "dir", MAX_VALUE);
+		const char *file = get_str(o, "file");
+		const char *orig = get_value(o, "original");
+		const char *cur = get_value(o, "current");
+
+		if (!dir_ok(dir) || !file || !vs_applied_cgroup_file_ok(file)) {
+			*ret_why = g_strdup("no cgroup directory or file vsched manages");
+			return false;
+		}
+		if (!orig || !cur) {
+			*ret_why = g_strdup("no original or current cgroup value");
+			return false;
+		}
+		if (vs_applied_find_cgroup(a, dir, file)) {
+			*ret_why = g_strdup_printf("a second cgroup entry for %s/%s", dir, file);
+			return false;
+		}
+		vs_applied_set_cgroup(a, uuid, domain, what, &t, dir, file, orig, cur);
+		return true;
+	}
 	if (vs_applied_find(a, (VsAppliedKind)kind, &t)) {
 		*ret_why = g_strdup_printf("a second %s entry for TID %d", kind_text, (int)tid);
 		return false;
@@ -442,6 +574,7 @@ int vs_applied_save(const VsApplied *a, const char *path, GError **error)
 {
 	g_autofree char *json = vs_applied_to_json(a);
 	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *tmp = NULL;
 
 	if (g_mkdir_with_parents(dir, 0755) < 0) {
 		int r = -errno;
@@ -449,10 +582,24 @@ int vs_applied_save(const VsApplied *a, const char *path, GError **error)
 			    g_strerror(-r));
 		return r;
 	}
-	/* Written to a temporary file that is renamed over the old one. */
-	if (!g_file_set_contents_full(path, json, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-				      error))
+	/* Written to a temporary file that is renamed over the old one, so a
+	 * daemon killed mid-save leaves the old record or the new one. Not
+	 * fsync()ed (which GLib's CONSISTENT mode does when replacing a file,
+	 * costing milliseconds per save on a disk-backed /run): the record
+	 * describes running threads, none of which survives the power loss
+	 * that fsync() guards against, and a record lost that way loads as
+	 * garbage set aside or as empty. */
+	tmp = g_strconcat(path, ".tmp", NULL);
+	if (!g_file_set_contents_full(tmp, json, -1, G_FILE_SET_CONTENTS_NONE, 0600, error))
 		return -EIO;
+	if (g_rename(tmp, path) < 0) {
+		int r = -errno;
+
+		g_set_error(error, VS_ERROR, VS_ERROR_SYSTEM, "cannot rename %s to %s: %s", tmp,
+			    path, g_strerror(-r));
+		g_unlink(tmp);
+		return r;
+	}
 	return 0;
 }
 

@@ -1,8 +1,12 @@
 /* Applied: what the CPU actuator changed on the host and what was there
  * before, per thread (identified by TID and start time, with PID and comm
- * for the identity check) and per kind of setting: the CPU affinity, and the
+ * for the identity check) and per kind of setting: the CPU affinity, the
  * scheduling policy (vsched only ever sets SCHED_DEADLINE, so an entry of
- * that kind means "this thread runs a reservation vsched gave it").
+ * that kind means "this thread runs a reservation vsched gave it"), and a
+ * cgroup v2 file of a guest (cpu.weight, cpu.max, cpu.max.burst,
+ * cpuset.cpus, cpuset.mems), identified by directory and file and owned by
+ * the guest's QEMU main thread: when that thread is gone, libvirt has
+ * removed the cgroup and there is nothing to restore.
  *
  * The actuator records the original value before its first change of a
  * setting and the current value after every change; the daemon persists the
@@ -28,6 +32,7 @@
 typedef enum {
 	VS_APPLIED_AFFINITY,
 	VS_APPLIED_DEADLINE,
+	VS_APPLIED_CGROUP,
 } VsAppliedKind;
 
 typedef struct VsAppliedEntry {
@@ -35,7 +40,8 @@ typedef struct VsAppliedEntry {
 	char uuid[37];          /* the domain the thread belongs to */
 	char *domain;           /* its name, for messages */
 	char *what;             /* "vcpu0", "emulator", "iothread", for messages */
-	VsThread thread;        /* identity only: pid, tid, start_time, comm (no affinity) */
+	VsThread thread;        /* identity only: pid, tid, start_time, comm (no affinity);
+				 * for VS_APPLIED_CGROUP the guest's QEMU main thread */
 	/* VS_APPLIED_AFFINITY */
 	VsCpuSet *orig_cpus;    /* the affinity found before the first change */
 	VsCpuSet *cur_cpus;     /* the affinity vsched set last */
@@ -45,11 +51,17 @@ typedef struct VsAppliedEntry {
 	int orig_nice;
 	uint32_t orig_priority;
 	int64_t runtime_us, period_us;
+	/* VS_APPLIED_CGROUP: the file, what it held before vsched's first
+	 * write and what vsched wrote last, as the file shows them. */
+	char *dir;              /* host path of the cgroup directory */
+	char *file;             /* "cpu.weight", ... (vs_applied_cgroup_file_ok()) */
+	char *orig_value;
+	char *cur_value;
 } VsAppliedEntry;
 
 typedef struct VsApplied {
 	GPtrArray *entries;     /* VsAppliedEntry, in the order they were made */
-	GHashTable *index;      /* "kind:tid:start_time" → entry, for vs_applied_find() */
+	GHashTable *index;      /* "kind:tid:start_time" (cgroup: "kind:DIR/FILE") → entry */
 } VsApplied;
 
 /* Longest AppliedFile accepted at load (a host has far fewer threads). */
@@ -75,11 +87,24 @@ VsAppliedEntry *vs_applied_set_deadline(VsApplied *a, const char *uuid, const ch
 					const char *what, const VsThread *t,
 					const VsSchedAttr *orig, int64_t runtime_us,
 					int64_t period_us);
+/* The cgroup entry of @dir/@file, or NULL. */
+VsAppliedEntry *vs_applied_find_cgroup(const VsApplied *a, const char *dir, const char *file);
+/* Whether vsched manages @file in guest cgroups (the files a cgroup entry
+ * may name). */
+bool vs_applied_cgroup_file_ok(const char *file);
+/* Records that vsched wrote @value to @dir/@file of the guest @uuid /
+ * @domain (@what: "guest", "vcpu0"), owned by the guest's QEMU main thread
+ * @owner, the file having held @orig before; same rules as
+ * vs_applied_set_affinity(). Returns the entry (owned by @a). */
+VsAppliedEntry *vs_applied_set_cgroup(VsApplied *a, const char *uuid, const char *domain,
+				      const char *what, const VsThread *owner, const char *dir,
+				      const char *file, const char *orig, const char *value);
 /* Forgets @e (an entry of @a), e.g. once its original is back. */
 void vs_applied_remove(VsApplied *a, const VsAppliedEntry *e);
 /* Forgets every entry whose thread is not among the threads (vCPU,
  * emulator, I/O) of its domain in @snap (the domain stopped, or the thread
- * ended): there is nothing left to restore. Returns how many were dropped. */
+ * ended; for a cgroup entry, the guest's QEMU main thread): there is
+ * nothing left to restore. Returns how many were dropped. */
 guint vs_applied_retain_snapshot(VsApplied *a, const VsSnapshot *snap);
 /* Forgets every entry whose thread is gone or is another thread now
  * (vs_thread_verify() says -ESRCH or -ENOENT), adding a sentence for each to @dropped (char *). Returns how

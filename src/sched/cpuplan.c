@@ -2,6 +2,7 @@
  * into per-thread actions with reasons; see cpuplan.h. */
 #include "config.h"
 
+#include "sched/cgplan.h"
 #include "sched/cpuplan.h"
 #include "sched/deadline.h"
 #include "util/error.h"
@@ -21,6 +22,7 @@ typedef struct Guest {
 	bool was_reserved;         /* Applied has a reservation on one of its vCPUs */
 	GPtrArray *reasons;        /* char * */
 	char *reservation_note;    /* for show: NULL, "1ms/100ms" or "refused: ..." */
+	GPtrArray *vcpu_cpus;      /* VsCpuSet: the planned affinity of each of vcpus */
 } Guest;
 
 static void guest_clear(Guest *g)
@@ -31,6 +33,7 @@ static void guest_clear(Guest *g)
 	g_free(g->reservation_from);
 	g_clear_pointer(&g->reasons, g_ptr_array_unref);
 	g_free(g->reservation_note);
+	g_clear_pointer(&g->vcpu_cpus, g_ptr_array_unref);
 }
 
 void vs_cpu_action_free(VsCpuAction *a)
@@ -43,6 +46,9 @@ void vs_cpu_action_free(VsCpuAction *a)
 	vs_thread_clear(&a->thread);
 	vs_cpuset_free(a->cpus);
 	g_free(a->reason);
+	g_free(a->dir);
+	g_free(a->file);
+	g_free(a->value);
 	g_free(a);
 }
 
@@ -104,6 +110,14 @@ static const char *from_text(const char *prov, char *buf, size_t size)
 		return "built-in default";
 	g_snprintf(buf, size, "%s%s", g_str_has_prefix(prov, "override") ? "" : "policy ", prov);
 	return buf;
+}
+
+char *vs_cpu_plan_from(const VsEffectiveEntry *e)
+{
+	g_autofree char *prov = provenance(e);
+	char buf[256];
+
+	return g_strdup(from_text(prov, buf, sizeof(buf)));
 }
 
 static const char *enum_value(const VsEffectivePolicy *eff, const char *name, const char *def)
@@ -186,6 +200,7 @@ static GArray *collect_guests(const VsCpuPlanInput *in)
 					     &((const VsVcpu *)g_ptr_array_index(g.vcpus, j))->thread))
 				g.was_reserved = true;
 		g.reasons = g_ptr_array_new_with_free_func(g_free);
+		g.vcpu_cpus = g_ptr_array_new_with_free_func((GDestroyNotify)vs_cpuset_free);
 		g_array_append_val(guests, g);
 	}
 	return guests;
@@ -420,6 +435,7 @@ static void plan_vcpus(const VsCpuPlanInput *in, Guest *g, const VsGuestPlacemen
 		g_hash_table_insert(vcpus, g_strdup_printf("%s/%u", g->dom->uuid, v->index), vplan);
 		add_reason(g, "%s", sentence);
 
+		g_ptr_array_add(g->vcpu_cpus, vs_cpuset_copy(cpus));
 		a = action_new(VS_CPU_ACTION_AFFINITY, g, what, &v->thread);
 		a->cpus = g_steal_pointer(&cpus);
 		a->reason = g_strdup(sentence);
@@ -468,6 +484,112 @@ static void plan_others(Guest *g, const VsGuestPlacement *gp, GPtrArray *actions
 	}
 }
 
+/* The cgroup actions and reasons of @g (cgplan.h). */
+static void plan_cgroups(const VsCpuPlanInput *in, Guest *g, const VsGuestPlacement *gp,
+			 GPtrArray *actions)
+{
+	g_autofree guint *index = g_new0(guint, MAX(g->vcpus->len, 1));
+	VsCgplanGuest cg = {
+		.host = in->snapshot->host,
+		.dom = g->dom,
+		.eff = g->eff,
+		.n_vcpus = g->vcpus->len,
+		.vcpu_index = index,
+		.vcpu_cpus = (VsCpuSet *const *)g->vcpu_cpus->pdata,
+		.emulator = gp->emulator,
+		.dedicated = gp->got == VS_PLACE_DEDICATED,
+	};
+
+	for (guint j = 0; j < g->vcpus->len; j++)
+		index[j] = ((const VsVcpu *)g_ptr_array_index(g->vcpus, j))->index;
+	vs_cgplan_guest(&cg, actions, g->reasons);
+}
+
+/* The key of what @a sets: the same key for an Applied entry of the same
+ * setting (restore_key()). */
+static char *action_key(const VsCpuAction *a)
+{
+	g_autofree char *tk = vs_cpu_thread_key(&a->thread);
+
+	switch (a->kind) {
+	case VS_CPU_ACTION_CGROUP:
+		return g_strdup_printf("c|%s/%s", a->dir, a->file);
+	case VS_CPU_ACTION_AFFINITY:
+		return g_strdup_printf("a|%s", tk);
+	case VS_CPU_ACTION_DEADLINE:
+	case VS_CPU_ACTION_DEADLINE_CLEAR:
+		break;
+	}
+	return g_strdup_printf("d|%s", tk);
+}
+
+static char *entry_key(const VsAppliedEntry *e)
+{
+	g_autofree char *tk = vs_cpu_thread_key(&e->thread);
+
+	switch (e->kind) {
+	case VS_APPLIED_CGROUP:
+		return g_strdup_printf("c|%s/%s", e->dir, e->file);
+	case VS_APPLIED_AFFINITY:
+		return g_strdup_printf("a|%s", tk);
+	case VS_APPLIED_DEADLINE:
+		break;
+	}
+	return g_strdup_printf("d|%s", tk);
+}
+
+/* Restore actions for what Applied holds for the planned guests (@by_uuid:
+ * uuid → Guest) that @actions no longer set: the policy stopped managing
+ * it. */
+static void plan_restores(const VsCpuPlanInput *in, GPtrArray *actions, GHashTable *by_uuid)
+{
+	g_autoptr(GHashTable) planned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	if (!in->applied)
+		return;
+	for (guint i = 0; i < actions->len; i++)
+		g_hash_table_add(planned, action_key(g_ptr_array_index(actions, i)));
+	for (guint i = 0; i < in->applied->entries->len; i++) {
+		const VsAppliedEntry *e = g_ptr_array_index(in->applied->entries, i);
+		g_autofree char *key = entry_key(e);
+		Guest *g = g_hash_table_lookup(by_uuid, e->uuid);
+		g_autofree char *orig = NULL;
+		VsCpuAction *a;
+
+		if (!g || g_hash_table_contains(planned, key))
+			continue;
+		switch (e->kind) {
+		case VS_APPLIED_CGROUP:
+			a = action_new(VS_CPU_ACTION_CGROUP, g, e->what, &e->thread);
+			a->dir = g_strdup(e->dir);
+			a->file = g_strdup(e->file);
+			a->value = g_strdup(e->orig_value);
+			a->reason = g_strdup_printf("%s of %s no longer set by its policy: back to "
+						    "\"%s\", its value before vsched", e->file,
+						    e->what, e->orig_value);
+			break;
+		case VS_APPLIED_AFFINITY:
+			orig = vs_cpuset_format(e->orig_cpus);
+			a = action_new(VS_CPU_ACTION_AFFINITY, g, e->what, &e->thread);
+			a->cpus = vs_cpuset_copy(e->orig_cpus);
+			a->reason = g_strdup_printf("%s of %s no longer placed by vsched: affinity "
+						    "back to CPUs %s, its value before vsched",
+						    e->what, g->dom->name, orig);
+			break;
+		case VS_APPLIED_DEADLINE:
+		default:
+			a = action_new(VS_CPU_ACTION_DEADLINE_CLEAR, g, e->what, &e->thread);
+			a->reason = g_strdup_printf("%s of %s no longer planned: back to the "
+						    "scheduling policy it had before", e->what,
+						    g->dom->name);
+			break;
+		}
+		a->restore = true;
+		add_reason(g, "%s", a->reason);
+		g_ptr_array_add(actions, a);
+	}
+}
+
 static int action_order(gconstpointer a, gconstpointer b)
 {
 	const VsCpuAction *x = *(const VsCpuAction *const *)a;
@@ -482,6 +604,7 @@ int vs_cpu_plan(const VsCpuPlanInput *in, VsCpuPlan **ret, GError **error)
 	g_autoptr(VsPlacement) placement = NULL;
 	g_autoptr(VsAdmission) adm = NULL;
 	g_autoptr(GPtrArray) order = NULL;
+	g_autoptr(GHashTable) by_uuid = NULL;
 	VsCpuPlan *plan;
 
 	if (guests->len > 0) {
@@ -499,6 +622,17 @@ int vs_cpu_plan(const VsCpuPlanInput *in, VsCpuPlan **ret, GError **error)
 	plan->reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      (GDestroyNotify)g_strfreev);
 	plan->vcpus = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, vcpu_plan_free);
+	by_uuid = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < guests->len; i++) {
+		Guest *g = &g_array_index(guests, Guest, i);
+		const VsGuestPlacement *gp = vs_placement_find(placement, g->dom->uuid);
+
+		plan_vcpus(in, g, gp, plan->actions, plan->vcpus);
+		plan_others(g, gp, plan->actions);
+		plan_cgroups(in, g, gp, plan->actions);
+		g_hash_table_insert(by_uuid, (gpointer)g->dom->uuid, g);
+	}
+	plan_restores(in, plan->actions, by_uuid);
 	for (guint i = 0; i < guests->len; i++) {
 		Guest *g = &g_array_index(guests, Guest, i);
 		const VsGuestPlacement *gp = vs_placement_find(placement, g->dom->uuid);
@@ -508,8 +642,6 @@ int vs_cpu_plan(const VsCpuPlanInput *in, VsCpuPlan **ret, GError **error)
 			g_ptr_array_add(all, g_strdup(g_ptr_array_index(gp->reasons, j)));
 		if (gp->overcommitted && placement->pool_reason)
 			g_ptr_array_add(all, g_strdup(placement->pool_reason));
-		plan_vcpus(in, g, gp, plan->actions, plan->vcpus);
-		plan_others(g, gp, plan->actions);
 		for (guint j = 0; j < g->reasons->len; j++)
 			g_ptr_array_add(all, g_strdup(g_ptr_array_index(g->reasons, j)));
 		g_ptr_array_add(all, NULL);
@@ -551,6 +683,9 @@ char *vs_cpu_action_describe(const VsCpuAction *a)
 	case VS_CPU_ACTION_DEADLINE_CLEAR:
 		return g_strdup_printf("%s (TID %d) of %s: end of the deadline reservation",
 				       a->what, (int)a->thread.tid, a->domain);
+	case VS_CPU_ACTION_CGROUP:
+		return g_strdup_printf("%s of %s: %s/%s = \"%s\"", a->what, a->domain, a->dir,
+				       a->file, a->value);
 	}
 	g_assert_not_reached();
 }

@@ -21,7 +21,14 @@
  * - a thread vsched reserved (per Applied) that should not be reserved any
  *   more gets a DEADLINE_CLEAR, which the actuator runs before narrowing
  *   its affinity.
- * Emulator and I/O threads get the guest's emulator affinity. */
+ * Emulator and I/O threads get the guest's emulator affinity. The guest's
+ * cgroup v2 values (Weight=, Limit=, LimitBurst=, its cpusets and those of
+ * its vcpuN cgroups) are planned by cgplan.h.
+ *
+ * Restore when a policy stops managing something: every setting the
+ * Applied record holds for a planned guest that this plan no longer sets
+ * (Weight= removed, a vCPU no longer planned, ...) gets an action putting
+ * the recorded original back (restore set), with the reason. */
 #pragma once
 
 #include <glib.h>
@@ -37,14 +44,16 @@
 
 typedef enum {
 	VS_CPU_ACTION_DEADLINE_CLEAR, /* back to the policy Applied recorded */
+	VS_CPU_ACTION_CGROUP,         /* a cgroup v2 file of the guest */
 	VS_CPU_ACTION_AFFINITY,
 	VS_CPU_ACTION_DEADLINE,
 } VsCpuActionKind;
 
 /* One thing to set on one thread. Actions are in acting order: every
- * DEADLINE_CLEAR, then every AFFINITY, then every DEADLINE (a deadline
- * thread must get its wide affinity before the reservation and keep it
- * until the reservation is gone). */
+ * DEADLINE_CLEAR, then every CGROUP, then every AFFINITY, then every
+ * DEADLINE (a deadline thread must get its wide affinity before the
+ * reservation and keep it until the reservation is gone; a cpuset cgroup
+ * bounds the affinity a thread can have, so it goes first). */
 typedef struct VsCpuAction {
 	VsCpuActionKind kind;
 	char uuid[37];
@@ -55,6 +64,14 @@ typedef struct VsCpuAction {
 	int64_t runtime_us;      /* DEADLINE */
 	int64_t period_us;
 	char *reason;            /* why, with the policy's provenance */
+	/* CGROUP: @value for @dir/@file; @thread is the guest's QEMU main
+	 * thread, which owns the cgroup (what names "guest" or "vcpuN"). */
+	char *dir;
+	char *file;
+	char *value;
+	/* Puts back the original the Applied record holds (AFFINITY: @cpus
+	 * is it; CGROUP: @value is it) and forgets the entry. */
+	bool restore;
 } VsCpuAction;
 
 /* Frees an action and what it owns (for hand-built plans, e.g. benchmarks). */
@@ -102,6 +119,9 @@ const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid);
 const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, guint index);
 /* "vcpu0 of db: set affinity to CPUs 2-3" - one line for logs; caller frees. */
 char *vs_cpu_action_describe(const VsCpuAction *a);
+/* Where @e comes from, for reasons: "policy 10-db.policy:5", "override
+ * ov-3" or "built-in default"; caller frees. */
+char *vs_cpu_plan_from(const VsEffectiveEntry *e);
 /* The key of a thread's identity: "TID:START_TIME"; caller frees. */
 char *vs_cpu_thread_key(const VsThread *t);
 /* The key of a reservation of a thread in the refused table:

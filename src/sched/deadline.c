@@ -197,9 +197,7 @@ int vs_thread_verify(const VsSys *sys, const VsThread *t)
 {
 	g_autofree char *path = NULL;
 	g_autofree char *text = NULL;
-	const char *lp, *rp;
-	uint64_t start;
-	int cpu, r;
+	int r;
 
 	if (t->pid <= 0 || t->tid <= 0 || !t->comm)
 		return -ESRCH;
@@ -209,6 +207,15 @@ int vs_thread_verify(const VsSys *sys, const VsThread *t)
 		return -ESRCH;
 	if (r < 0)
 		return r;
+	return vs_thread_verify_stat(t, text);
+}
+
+int vs_thread_verify_stat(const VsThread *t, const char *text)
+{
+	const char *lp, *rp;
+	uint64_t start;
+	int cpu, r;
+
 	/* "TID (comm) S ...": the comm may hold spaces and parentheses. */
 	lp = strchr(text, '(');
 	rp = strrchr(text, ')');

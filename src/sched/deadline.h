@@ -97,3 +97,7 @@ int vs_deadline_get(const VsSys *sys, const VsThread *t, VsSchedAttr *ret);
  * work). Returns 0; -ESRCH when the thread is gone or is not the same
  * thread (TID reuse); another -errno when /proc cannot be read. */
 int vs_thread_verify(const VsSys *sys, const VsThread *t);
+/* The check of vs_thread_verify() on @text, the contents of the thread's
+ * /proc/PID/task/TID/stat read by the caller (e.g. from a held fd): 0,
+ * -ESRCH when it is another thread, -EINVAL when it does not parse. */
+int vs_thread_verify_stat(const VsThread *t, const char *text);

@@ -7,5 +7,6 @@ src_libvsched_a_SOURCES += \
 # The CPU plan (pure), the Applied record and the CPU actuator.
 src_libvsched_a_SOURCES += \
 	%reldir%/cpuplan.c %reldir%/cpuplan.h \
+	%reldir%/cgplan.c %reldir%/cgplan.h \
 	%reldir%/applied.c %reldir%/applied.h \
 	%reldir%/act.c %reldir%/act.h

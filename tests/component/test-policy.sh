@@ -65,10 +65,10 @@ echo "# overrides: bad ones are refused and change nothing; good ones apply"
 if "$VSCHEDCTL" override db1 Weight=0 2> "$tmp/ov.err"; then fail "a bad override was accepted"; fi
 grep -q "Weight=0: out of range 1..10000" "$tmp/ov.err" || fail "override error: $(cat "$tmp/ov.err")"
 "$VSCHEDCTL" override db1 Weight=700 || fail "override refused"
-"$VSCHEDCTL" override db1 Shares=5000 --for 3s || fail "timed override refused"
+"$VSCHEDCTL" override db1 Shares=5000 --for 15s || fail "timed override refused"
 [ "$(explain_of db1 CPU.Weight | cut -d' ' -f1-2)" = "700 override" ] || fail "override not in explain"
 [ "$(explain_of db1 Memory.Shares | cut -d' ' -f1-2)" = "5000 override" ] || fail "timed override not in explain"
-wait_for 5 grep -q "Memory.Shares=5000 expired" "$tmp/daemon.log" || fail "the timed override did not expire"
+wait_for 25 grep -q "Memory.Shares=5000 expired" "$tmp/daemon.log" || fail "the timed override did not expire"
 [ "$(explain_of db1 Memory.Shares | cut -d' ' -f2)" = default ] || fail "expired override still applies"
 
 echo "# overrides survive a restart"

@@ -8,7 +8,11 @@
 # a guest with Reservation=1ms/100ms runs SCHED_DEADLINE (chrt -p) on the
 # whole root domain; a reservation over the kernel's limit is refused with a
 # reason and the vCPUs stay SCHED_OTHER; vschedctl vcpupin moves a vCPU and
-# --for expires back; a reload that drops the housekeeping CPU gives the
+# --for expires back; a policy that stops managing something (a Pin= file
+# deleted, Reservation= removed) puts the vCPU back where the plan says and
+# back to SCHED_OTHER, with the reason logged; on this hybrid host each
+# guest's explain says the cgroup v2 cpu controller is unavailable, and the
+# daemon logs it once; a reload that drops the housekeeping CPU gives the
 # dedicated guest a CPU of its own; SIGTERM puts every affinity and policy
 # back; a daemon killed with SIGKILL and started again finds what it had
 # applied, repeats nothing, and its SIGTERM still restores the values from
@@ -201,11 +205,36 @@ until SH1=$(vcpu_tid "$SH" 1) && [ -n "$SH1" ]; do sleep 0.1; done
 vst_wait_until 3 "$SH vcpu1 (TID $SH1) on CPU 1" expect_aff "$SH1" 1
 vst_log "placed $((SECONDS - t0))s after setvcpus"
 
-vst_step "vcpupin --for 3s moves $SH vcpu0 to CPU 0, then it goes back"
-ctl vcpupin "$SH" 0 0 --for 3s || vst_fail "vschedctl vcpupin failed"
+vst_step "vcpupin --for 8s moves $SH vcpu0 to CPU 0, then it goes back"
+ctl vcpupin "$SH" 0 0 --for 8s || vst_fail "vschedctl vcpupin failed"
 vst_wait_until 5 "$SH vcpu0 pinned to CPU 0" expect_aff "$SH0" 0
 explain_has "$SH" "pinned by Pin=0:0" || vst_fail "no pinning reason"
-vst_wait_until 10 "$SH vcpu0 back on CPU 1 after the pin expired" expect_aff "$SH0" 1
+vst_wait_until 20 "$SH vcpu0 back on CPU 1 after the pin expired" expect_aff "$SH0" 1
+
+vst_step "a policy stops managing: Pin= and Reservation= go, the originals come back"
+cat >"$VST_TMPDIR/policy.d/40-pin.policy" <<EOF
+[Match]
+Name=$SH
+[CPU]
+Pin=0:0
+EOF
+vst_wait_until 10 "$SH vcpu0 pinned to CPU 0 by the policy file" expect_aff "$SH0" 0
+rm "$VST_TMPDIR/policy.d/40-pin.policy"
+vst_wait_until 10 "$SH vcpu0 back on the shared pool (CPU 1)" expect_aff "$SH0" 1
+mv "$VST_TMPDIR/policy.d/20-rt.policy" "$VST_TMPDIR/20-rt.policy"
+vst_wait_until 10 "$RT vcpu0 back to SCHED_OTHER" expect_policy "$RT0" SCHED_OTHER
+vst_wait_until 10 "$RT vcpu0 on the shared pool (CPU 1)" expect_aff "$RT0" 1
+grep -F "end of the deadline reservation: vcpu0 of $RT: no reservation any more" "$VST_DAEMON_LOG" ||
+	vst_fail "the end of the reservation is not logged"
+mv "$VST_TMPDIR/20-rt.policy" "$VST_TMPDIR/policy.d/20-rt.policy"
+vst_wait_until 10 "$RT vcpu0 is SCHED_DEADLINE again" \
+	expect_policy "$RT0" "SCHED_DEADLINE 1000000/100000000/100000000"
+explain_has "$SH" "cgroup v2 cpu controller unavailable: weights and caps not applied" ||
+	vst_fail "explain does not say that weights and caps are not applied"
+ctl show "$SH" | grep -qF "cgroup v2 cpu controller unavailable: weights and caps not applied" ||
+	vst_fail "show does not say that weights and caps are not applied"
+[ "$(grep -c "cgroup v2 cpu controller unavailable" "$VST_DAEMON_LOG")" = 1 ] ||
+	vst_fail "the missing cpu controller is not logged exactly once"
 
 vst_step "admission refusal: 2 × 95ms/100ms on 2 CPUs"
 guest_define_start "$BIG" 2 2 128 idle

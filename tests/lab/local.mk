@@ -13,3 +13,10 @@ tests_lab_lab_cpu_SOURCES = %reldir%/lab-cpu.c
 tests_lab_lab_cpu_LDADD = src/libvsched.a $(VS_LIBS)
 TESTS += %reldir%/run-lab-cpu.sh
 EXTRA_DIST += %reldir%/run-lab-cpu.sh %reldir%/lab-lib.sh
+# The plan → act proof: lab-act runs vs_cpu_plan() and vs_act_run() on a
+# guest in libvirt's systemd tree; run-lab-act.sh boots it.
+check_PROGRAMS += tests/lab/lab-act
+tests_lab_lab_act_SOURCES = %reldir%/lab-act.c
+tests_lab_lab_act_LDADD = src/libvsched.a $(VS_LIBS)
+TESTS += %reldir%/run-lab-act.sh
+EXTRA_DIST += %reldir%/run-lab-act.sh

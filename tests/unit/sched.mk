@@ -78,3 +78,13 @@ tests_bench_bench_actuation_LDADD = src/libvsched.a $(VS_LIBS) -lpthread
 bench: bench-actuation
 bench-actuation: tests/bench/bench-actuation$(EXEEXT)
 	$(AM_V_at)tests/bench/bench-actuation$(EXEEXT)
+
+# The CPU actuator on plans from the CPU planner, against a temporary
+# tree (cgroup files, /proc stat) and a fake ops table.
+check_PROGRAMS += tests/unit/test-sched-act
+TESTS += tests/unit/test-sched-act
+tests_unit_test_sched_act_SOURCES = \
+	tests/unit/test-sched-act.c \
+	tests/unit/test-sched-topo.c tests/unit/test-sched-topo.h $(TEMP_ROOT_SOURCES)
+tests_unit_test_sched_act_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_sched_act_LDADD = $(TEST_LDADD)

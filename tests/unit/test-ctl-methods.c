@@ -269,6 +269,9 @@ static void test_invalid_utf8(void **state)
 					     "emulator"), 0);
 	assert_true(g_utf8_validate(json_object_get_string_member(emu, "comm"), -1, NULL));
 	assert_true(g_str_has_prefix(json_object_get_string_member(emu, "comm"), "qemu"));
+	/* The planners' reasons come beside the domain, as in Explain. */
+	assert_int_equal(json_array_get_length(json_object_get_array_member(reply->parameters,
+									    "reasons")), 1);
 	/* And the encoded reply is a valid message. */
 	text = vs_ctl_reply_encode(reply, &len);
 	assert_true(g_utf8_validate(text, (gssize)len - 1, NULL));

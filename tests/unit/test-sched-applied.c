@@ -1,7 +1,8 @@
 /* Unit tests for the Applied record of the CPU actuator
  * (src/sched/applied.c): originals kept across changes, the JSON round
  * trip, hostile documents (every bad entry skipped with a warning, unusable
- * documents refused), atomic save and load, pruning against a snapshot, and
+ * documents refused), cgroup entries (their round trip, an older record
+ * without them, hostile directories, files and values), atomic save and load, pruning against a snapshot, and
  * dropping entries whose thread does not verify against the real /proc
  * (the test's own thread is the one that does). */
 #include "config.h"
@@ -231,6 +232,96 @@ static void test_hostile_entries(void **state)
 	assert_cpus(e->orig_cpus, "0-1");
 }
 
+#define SCOPE "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2ddb.scope"
+/* Without the backslashes a JSON text would have to escape. */
+#define PLAIN "/sys/fs/cgroup/machine/qemu-1-db.libvirt-qemu"
+#define GOOD_CGROUP \
+	"\"kind\": \"cgroup\", \"uuid\": \"" UUID_A "\", \"domain\": \"db\", " \
+	"\"what\": \"guest\", \"pid\": 100, \"tid\": 100, \"start_time\": 4000, " \
+	"\"comm\": \"qemu-system-x86\""
+
+/* Cgroup entries: originals kept, the JSON round trip (an empty original
+ * too), the owner's identity, pruning with the guest's QEMU main thread;
+ * a record written before cgroup entries existed still loads; a garbled
+ * directory, file or value is skipped. */
+static void test_cgroup_entries(void **state)
+{
+	static const char *const old =
+		"{\"version\": 1, \"entries\": [{" GOOD_AFFINITY ", \"tid\": 101, "
+		"\"original\": \"0-1\", \"current\": \"1\"}]}";
+	static const char *const bad[] = {
+		"{" GOOD_CGROUP ", \"dir\": \"sys/fs/cgroup/x\", \"file\": \"cpu.weight\", "
+		"\"original\": \"100\", \"current\": \"200\"}",
+		"{" GOOD_CGROUP ", \"dir\": \"/sys/fs/cgroup/../../etc\", \"file\": \"cpu.weight\", "
+		"\"original\": \"100\", \"current\": \"200\"}",
+		"{" GOOD_CGROUP ", \"dir\": \"/sys/fs/cgroup/x\", \"file\": \"../shadow\", "
+		"\"original\": \"100\", \"current\": \"200\"}",
+		"{" GOOD_CGROUP ", \"dir\": \"/sys/fs/cgroup/x\", \"file\": \"cgroup.procs\", "
+		"\"original\": \"100\", \"current\": \"200\"}",
+		"{" GOOD_CGROUP ", \"dir\": \"/sys/fs/cgroup/x\", \"file\": \"cpu.weight\", "
+		"\"original\": \"1\\n2\", \"current\": \"200\"}",
+		"{" GOOD_CGROUP ", \"dir\": \"/sys/fs/cgroup/x\", \"file\": \"cpu.weight\", "
+		"\"current\": \"200\"}",
+		"{" GOOD_CGROUP ", \"dir\": \"/sys/fs/cgroup/x\", \"file\": \"cpu.max\", "
+		"\"original\": \"max 100000\", \"current\": 5}",
+	};
+	g_autoptr(VsApplied) a = vs_applied_new();
+	g_autoptr(VsApplied) b = NULL;
+	g_autoptr(VsApplied) c = NULL;
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) doc = g_string_new("{\"version\": 1, \"entries\": [");
+	g_autofree char *json = NULL;
+	VsThread qemu = thread(100, 100, 4000, "qemu-system-x86");
+	const VsAppliedEntry *e;
+
+	vs_applied_set_cgroup(a, UUID_A, "db", "guest", &qemu, SCOPE, "cpu.weight", "100", "300");
+	vs_applied_set_cgroup(a, UUID_A, "db", "guest", &qemu, SCOPE, "cpu.weight", "300", "500");
+	vs_applied_set_cgroup(a, UUID_A, "db", "vcpu0", &qemu, SCOPE "/libvirt/vcpu0",
+			      "cpuset.cpus", "", "2");
+	assert_int_equal(a->entries->len, 2);
+	e = vs_applied_find_cgroup(a, SCOPE, "cpu.weight");
+	assert_string_equal(e->orig_value, "100");
+	assert_string_equal(e->cur_value, "500");
+	assert_null(vs_applied_find(a, VS_APPLIED_AFFINITY, &qemu));
+
+	json = vs_applied_to_json(a);
+	b = vs_applied_from_json(json, warnings, &error);
+	assert_null(error);
+	assert_int_equal(warnings->len, 0);
+	assert_int_equal(b->entries->len, 2);
+	e = vs_applied_find_cgroup(b, SCOPE "/libvirt/vcpu0", "cpuset.cpus");
+	assert_non_null(e);
+	assert_int_equal(e->kind, VS_APPLIED_CGROUP);
+	assert_string_equal(e->orig_value, "");
+	assert_string_equal(e->cur_value, "2");
+	assert_string_equal(e->what, "vcpu0");
+	assert_int_equal(e->thread.tid, 100);
+	assert_int_equal(e->thread.start_time, 4000);
+	vs_applied_remove(b, e);
+	assert_null(vs_applied_find_cgroup(b, SCOPE "/libvirt/vcpu0", "cpuset.cpus"));
+	assert_int_equal(b->entries->len, 1);
+
+	c = vs_applied_from_json(old, warnings, &error);
+	assert_null(error);
+	assert_int_equal(c->entries->len, 1);
+	assert_int_equal(warnings->len, 0);
+
+	g_string_append(doc, "{" GOOD_CGROUP ", \"dir\": \"" PLAIN "\", \"file\": \"cpu.max\", "
+			"\"original\": \"max 100000\", \"current\": \"50000 100000\"}");
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		g_string_append_printf(doc, ", %s", bad[i]);
+	g_string_append(doc, "]}");
+	g_clear_pointer(&c, vs_applied_free);
+	c = vs_applied_from_json(doc->str, warnings, &error);
+	assert_null(error);
+	assert_int_equal(warnings->len, G_N_ELEMENTS(bad));
+	assert_int_equal(c->entries->len, 1);
+	assert_non_null(vs_applied_find_cgroup(c, PLAIN, "cpu.max"));
+	assert_true(vs_applied_cgroup_file_ok("cpuset.mems"));
+	assert_false(vs_applied_cgroup_file_ok("cgroup.threads"));
+}
+
 static void test_save_load(void **state)
 {
 	g_autofree char *dir = g_dir_make_tmp("vsched-applied-XXXXXX", NULL);
@@ -357,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hostile_documents),
 		cmocka_unit_test(test_hostile_entries),
+		cmocka_unit_test(test_cgroup_entries),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_retain_snapshot),
 		cmocka_unit_test(test_drop_stale),

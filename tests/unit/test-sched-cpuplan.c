@@ -4,7 +4,10 @@
  * several per guest), reservations admitted on the whole root domain or
  * refused (admission, the kernel, Pin=, no deadline support) with the
  * guest left on its placement, reservations cleared, stability when a vCPU
- * is hot-added, and reasons with policy provenance. */
+ * is hot-added, and reasons with policy provenance; the cgroup v2 values
+ * (cgplan.c) with the cgroup layouts of the fixture hosts unified-v2 (pure
+ * v2) and flat2 (hybrid: reported unavailable); and restore actions for
+ * what Applied holds that the plan no longer sets. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -16,7 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "host/cgroup-write.h"
 #include "policy/policy.h"
+#include "sched/cgplan.h"
 #include "sched/cpuplan.h"
 #include "unit/test-sched-topo.h"
 #include "util/error.h"
@@ -48,6 +53,7 @@ static void fixture_free(Fixture *f)
 	g_hash_table_unref(f->refused);
 	vs_cpuset_free(f->managed);
 	vs_cpuset_free(f->housekeeping);
+	vs_cgroup_info_clear(&f->host.cgroup);
 	g_free(f);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Fixture, fixture_free)
@@ -60,13 +66,13 @@ static VsCpuSet *parse(const char *list)
 	return set;
 }
 
-/* 8 CPUs without SMT, housekeeping CPU 0, the kernel's default deadline
- * limit (0.95 per CPU) less the fair servers (0.05): 7.2 CPUs. */
-static Fixture *fixture_new(void)
+/* @desc's CPUs, housekeeping CPU 0, the kernel's default deadline limit
+ * (0.95 per CPU) less the fair servers (0.05). */
+static Fixture *fixture_new_topo(const SchedTopoDesc *desc)
 {
 	Fixture *f = g_new0(Fixture, 1);
 
-	f->topo = sched_topo_new(SCHED_TOPO_1S_FLAT_8);
+	f->topo = sched_topo_new(desc);
 	f->host.topology = *f->topo;
 	f->host.caps.deadline.ok = true;
 	f->host.caps.rt_runtime_us = 950000;
@@ -78,9 +84,33 @@ static Fixture *fixture_new(void)
 	f->overrides = vs_overrides_new();
 	f->applied = vs_applied_new();
 	f->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	f->managed = parse("0-7");
+	f->managed = vs_cpuset_copy(f->topo->online);
 	f->housekeeping = parse("0");
 	return f;
+}
+
+/* 8 CPUs without SMT: 7.2 CPUs of deadline bandwidth. */
+static Fixture *fixture_new(void)
+{
+	return fixture_new_topo(SCHED_TOPO_1S_FLAT_8);
+}
+
+/* Gives the host the cgroup layout of the fixture host @name
+ * (tests/data/hosts), as vs_cgroup_discover() reads it. */
+static void use_cgroups(Fixture *f, const char *name)
+{
+	const char *top = g_getenv("top_srcdir");
+	g_autofree char *root = NULL;
+	g_autoptr(VsSys) sys = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!top)
+		fail_msg("top_srcdir is not set (run the test with make check)");
+	root = g_build_filename(top, "tests/data/hosts", name, NULL);
+	sys = vs_sys_new(root);
+	vs_cgroup_info_clear(&f->host.cgroup);
+	if (vs_cgroup_discover(sys, &f->host.cgroup, &error) < 0)
+		fail_msg("%s: %s", name, error->message);
 }
 
 /* Adds the policy file @name with @text (which must parse). */
@@ -484,6 +514,203 @@ static void test_refusals(void **state)
 
 /* A vCPU vsched reserved whose guest lost its Reservation= gets its policy
  * back before its affinity narrows. */
+#define DB_SCOPE "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2ddb.scope"
+
+/* The CGROUP action for @dir/@file, or NULL. */
+static const VsCpuAction *find_cgroup(const VsCpuPlan *plan, const char *dir, const char *file)
+{
+	for (guint i = 0; i < plan->actions->len; i++) {
+		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+
+		if (a->kind == VS_CPU_ACTION_CGROUP && strcmp(a->dir, dir) == 0 &&
+		    strcmp(a->file, file) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static void assert_cgroup(const VsCpuPlan *plan, const char *dir, const char *file,
+			  const char *want)
+{
+	const VsCpuAction *a = find_cgroup(plan, dir, file);
+
+	if (!a)
+		fail_msg("no action for %s/%s", dir, file);
+	if (strcmp(a->value, want) != 0)
+		fail_msg("%s/%s: %s, want %s (%s)", dir, file, a->value, want, a->reason);
+	assert_int_equal(a->thread.tid, a->thread.pid);  /* owned by the QEMU main thread */
+}
+
+/* How many reasons of @uuid are exactly @text. */
+static guint count_reason(const VsCpuPlan *plan, const char *uuid, const char *text)
+{
+	const char *const *reasons = vs_cpu_plan_reasons(plan, uuid);
+	guint n = 0;
+
+	for (guint i = 0; reasons && reasons[i]; i++)
+		n += strcmp(reasons[i], text) == 0;
+	return n;
+}
+
+/* Pure cgroup v2 (unified-v2): weight, cap, burst, the guest's cpuset and
+ * its vCPUs' cpusets in libvirt's systemd layout; Weight= at its built-in
+ * default leaves cpu.weight alone. */
+static void test_cgroup_v2(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(VsCpuPlan) plan = NULL;
+	const VsCpuAction *a0, *a1;
+	g_autoptr(VsCpuSet) all = NULL;
+	g_autofree char *all_text = NULL, *c0 = NULL, *c1 = NULL;
+	VsDomain *db, *web;
+
+	use_cgroups(f, "unified-v2");
+	add_policy(f, "10-db.policy", "[Match]\nName=db\n[CPU]\nPlacement=dedicated\n"
+		   "Weight=300\nLimit=150%\nLimitBurst=20ms\n");
+	db = add_guest(f, "db", UUID_DB, 1000, 2, 2);
+	db->cgroup_path = g_strdup("/machine.slice/machine-qemu\\x2d1\\x2ddb.scope/libvirt/emulator");
+	web = add_guest(f, "web", UUID_WEB, 2000, 1, 1);
+	web->cgroup_path = g_strdup("/machine/qemu-2-web.libvirt-qemu");
+	plan = plan_with(f, NULL);
+	assert_ordered(plan);
+
+	assert_cgroup(plan, DB_SCOPE, "cpu.weight", "300");
+	assert_cgroup(plan, DB_SCOPE, "cpu.max", "150000 100000");
+	assert_cgroup(plan, DB_SCOPE, "cpu.max.burst", "20000");
+	assert_non_null(strstr(find_cgroup(plan, DB_SCOPE, "cpu.max")->reason,
+			       "Limit=150% of one CPU for the whole guest (policy 10-db.policy:6)"));
+	a0 = find(plan, VS_CPU_ACTION_AFFINITY, 1001);
+	a1 = find(plan, VS_CPU_ACTION_AFFINITY, 1002);
+	c0 = vs_cpuset_format(a0->cpus);
+	c1 = vs_cpuset_format(a1->cpus);
+	assert_cgroup(plan, DB_SCOPE "/libvirt/vcpu0", "cpuset.cpus", c0);
+	assert_cgroup(plan, DB_SCOPE "/libvirt/vcpu1", "cpuset.cpus", c1);
+	all = vs_cpuset_copy(a0->cpus);
+	vs_cpuset_union(all, a1->cpus);
+	vs_cpuset_add(all, 0); /* the emulator's housekeeping CPU */
+	all_text = vs_cpuset_format(all);
+	assert_cgroup(plan, DB_SCOPE, "cpuset.cpus", all_text);
+	assert_string_equal(find_cgroup(plan, DB_SCOPE, "cpuset.cpus")->what, "guest");
+	assert_string_equal(find_cgroup(plan, DB_SCOPE "/libvirt/vcpu1", "cpuset.cpus")->what,
+			    "vcpu1");
+	/* One NUMA node: no cpuset.mems. */
+	assert_null(find_cgroup(plan, DB_SCOPE, "cpuset.mems"));
+
+	/* web: defaults only; its vCPU cgroup without a scope. */
+	assert_null(find_cgroup(plan, "/sys/fs/cgroup/machine/qemu-2-web.libvirt-qemu", "cpu.weight"));
+	assert_null(find_cgroup(plan, "/sys/fs/cgroup/machine/qemu-2-web.libvirt-qemu", "cpu.max"));
+	assert_non_null(find_cgroup(plan, "/sys/fs/cgroup/machine/qemu-2-web.libvirt-qemu/vcpu0",
+				    "cpuset.cpus"));
+	assert_int_equal(count_kind(plan, VS_CPU_ACTION_CGROUP), 3 + 3 + 2);
+	assert_int_equal(count_reason(plan, UUID_DB, VS_CGPLAN_NO_CPU), 0);
+}
+
+/* A dedicated guest whose vCPUs fit in one node of a NUMA host gets that
+ * node's memory; a burst above the quota is refused with a reason. */
+static void test_cgroup_numa_burst(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new_topo(SCHED_TOPO_2S_SMT2_32);
+	g_autoptr(VsCpuPlan) plan = NULL;
+	const VsCpuAction *a0;
+	const VsCpu *cpu = NULL;
+	g_autofree char *node = NULL;
+	VsDomain *db;
+
+	use_cgroups(f, "unified-v2");
+	add_policy(f, "10-db.policy", "[Match]\nName=db\n[CPU]\nPlacement=dedicated\n"
+		   "Limit=10%\nLimitBurst=50ms\n");
+	db = add_guest(f, "db", UUID_DB, 1000, 2, 2);
+	db->cgroup_path = g_strdup("/machine.slice/machine-qemu\\x2d1\\x2ddb.scope/libvirt/vcpu0");
+	plan = plan_with(f, NULL);
+
+	a0 = find(plan, VS_CPU_ACTION_AFFINITY, 1001);
+	for (guint i = 0; i < f->topo->cpus->len; i++)
+		if (vs_cpuset_has(a0->cpus, g_array_index(f->topo->cpus, VsCpu, i).id))
+			cpu = &g_array_index(f->topo->cpus, VsCpu, i);
+	assert_non_null(cpu);
+	node = g_strdup_printf("%d", cpu->node);
+	assert_cgroup(plan, DB_SCOPE, "cpuset.mems", node);
+	assert_cgroup(plan, DB_SCOPE, "cpu.max", "10000 100000");
+	assert_null(find_cgroup(plan, DB_SCOPE, "cpu.max.burst"));
+	assert_reason(plan, UUID_DB, "LimitBurst=50ms (policy 10-db.policy:6) not applied: it is "
+		      "above the cpu.max quota of 10000us");
+}
+
+/* This host's layout (flat2: hybrid, v2 without cpu and cpuset): nothing
+ * planned, one reason per guest, the affinities as before. */
+static void test_cgroup_hybrid(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(VsCpuPlan) plan = NULL;
+	VsDomain *db, *web;
+
+	use_cgroups(f, "flat2");
+	add_policy(f, "10-all.policy", "[Match]\nName=*\n[CPU]\nWeight=300\nLimit=50%\n");
+	db = add_guest(f, "db", UUID_DB, 1000, 2, 2);
+	db->cgroup_path = g_strdup("/machine/qemu-1-db.libvirt-qemu/emulator");
+	web = add_guest(f, "web", UUID_WEB, 2000, 1, 1);
+	web->cgroup_path = g_strdup("/machine/qemu-2-web.libvirt-qemu/emulator");
+	plan = plan_with(f, NULL);
+
+	assert_int_equal(count_kind(plan, VS_CPU_ACTION_CGROUP), 0);
+	assert_int_equal(count_kind(plan, VS_CPU_ACTION_AFFINITY), 3 + 4);
+	assert_int_equal(count_reason(plan, UUID_DB, VS_CGPLAN_NO_CPU), 1);
+	assert_int_equal(count_reason(plan, UUID_WEB, VS_CGPLAN_NO_CPU), 1);
+	assert_reason(plan, UUID_DB, "cgroup v2 cpuset controller unavailable");
+}
+
+/* What Applied holds that the plan no longer sets goes back: a weight
+ * whose Weight= was removed, the affinity of a thread no longer planned
+ * (vCPU 2 went offline but its thread still runs); what is still planned
+ * gets no restore action. */
+static void test_restore_unmanaged(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(VsCpuPlan) plan = NULL;
+	g_autoptr(VsCpuSet) orig = parse("0-7");
+	g_autoptr(VsCpuSet) cur = parse("3");
+	const VsCpuAction *a;
+	const VsThread *emu;
+	VsDomain *db;
+	VsVcpu *v2;
+	guint restores = 0;
+
+	use_cgroups(f, "unified-v2");
+	db = add_guest(f, "db", UUID_DB, 1000, 2, 3);
+	db->cgroup_path = g_strdup("/machine.slice/machine-qemu\\x2d1\\x2ddb.scope/libvirt/emulator");
+	v2 = &g_array_index(db->vcpus, VsVcpu, 2);
+	v2->thread = make_thread(1000, 1003, "CPU 2/TCG");
+	emu = &g_array_index(db->emulator_threads, VsThread, 0);
+	vs_applied_set_cgroup(f->applied, UUID_DB, "db", "guest", emu, DB_SCOPE, "cpu.weight",
+			      "100", "300");
+	vs_applied_set_cgroup(f->applied, UUID_DB, "db", "guest", emu, DB_SCOPE, "cpuset.cpus",
+			      "", "0-7");
+	vs_applied_set_affinity(f->applied, UUID_DB, "db", "vcpu2", &v2->thread, orig, cur);
+	vs_applied_set_affinity(f->applied, UUID_DB, "db", "vcpu0",
+				&g_array_index(db->vcpus, VsVcpu, 0).thread, orig, cur);
+	plan = plan_with(f, NULL);
+	assert_ordered(plan);
+
+	a = find_cgroup(plan, DB_SCOPE, "cpu.weight");
+	assert_non_null(a);
+	assert_true(a->restore);
+	assert_string_equal(a->value, "100");
+	assert_reason(plan, UUID_DB, "cpu.weight of guest no longer set by its policy: back to "
+		      "\"100\", its value before vsched");
+	a = find(plan, VS_CPU_ACTION_AFFINITY, 1003);
+	assert_non_null(a);
+	assert_true(a->restore);
+	assert_affinity(plan, 1003, "0-7");
+	assert_reason(plan, UUID_DB, "vcpu2 of db no longer placed by vsched: affinity back to "
+		      "CPUs 0-7");
+	/* Still planned: a plain action, no restore. */
+	assert_false(find_cgroup(plan, DB_SCOPE, "cpuset.cpus")->restore);
+	assert_false(find(plan, VS_CPU_ACTION_AFFINITY, 1001)->restore);
+	for (guint i = 0; i < plan->actions->len; i++)
+		restores += ((const VsCpuAction *)g_ptr_array_index(plan->actions, i))->restore;
+	assert_int_equal(restores, 2);
+}
+
 static void test_deadline_clear(void **state)
 {
 	g_autoptr(Fixture) f = fixture_new();
@@ -597,6 +824,10 @@ int main(void)
 		cmocka_unit_test(test_reserved_first),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_deadline_clear),
+		cmocka_unit_test(test_cgroup_v2),
+		cmocka_unit_test(test_cgroup_numa_burst),
+		cmocka_unit_test(test_cgroup_hybrid),
+		cmocka_unit_test(test_restore_unmanaged),
 		cmocka_unit_test(test_hotplug_stable),
 		cmocka_unit_test(test_no_guest_and_errors),
 		cmocka_unit_test(test_describe),

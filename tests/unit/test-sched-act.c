@@ -1,0 +1,376 @@
+/* Unit tests for the CPU actuator (src/sched/act.c) carrying out real CPU
+ * plans (src/sched/cpuplan.c) on a temporary tree: a guest's cgroup v2
+ * files in libvirt's layout, /proc stat files giving its threads their
+ * identities, and a fake ops table holding each thread's affinity. They
+ * check that the cgroup values are written with their originals recorded
+ * (and saved) first, that values in place are left alone, that a policy
+ * no longer setting a value puts the original back and forgets it, that a
+ * guest whose QEMU process is another one is not touched, and that a clean
+ * stop restores cgroup values and affinities. The kernel's side is tested
+ * in the lab (tests/lab/lab-cpu.c). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "sched/act.h"
+#include "sched/cpuplan.h"
+#include "unit/test-sched-topo.h"
+#include "unit/test-temp-root.h"
+#include "util/error.h"
+
+#define UUID_DB "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
+#define GUEST "/sys/fs/cgroup/machine/qemu-1-db.libvirt-qemu"
+#define APPLIED "/run/vsched/applied.json"
+
+/* The affinity of each thread (TID → VsCpuSet), as the fake kernel has it. */
+static GHashTable *affinities;
+
+static int fake_setaffinity(pid_t tid, const cpu_set_t *set, size_t setsize)
+{
+	VsCpuSet *cpus = vs_cpuset_new();
+
+	for (guint c = 0; c < setsize * 8; c++)
+		if (CPU_ISSET_S(c, setsize, set))
+			vs_cpuset_add(cpus, c);
+	g_hash_table_replace(affinities, GINT_TO_POINTER(tid), cpus);
+	return 0;
+}
+
+static int fake_getaffinity(pid_t tid, cpu_set_t *set, size_t setsize)
+{
+	const VsCpuSet *cpus = g_hash_table_lookup(affinities, GINT_TO_POINTER(tid));
+
+	if (!cpus)
+		return -ESRCH;
+	CPU_ZERO_S(setsize, set);
+	for (int c = vs_cpuset_next(cpus, 0); c >= 0; c = vs_cpuset_next(cpus, (guint)c + 1))
+		CPU_SET_S((size_t)c, setsize, set);
+	return 0;
+}
+
+static int fake_setattr(pid_t tid, const VsSchedAttr *attr)
+{
+	return -ENOSYS;
+}
+
+static int fake_getattr(pid_t tid, VsSchedAttr *attr)
+{
+	return -ENOSYS;
+}
+
+static int fake_prctl(unsigned long cmd, pid_t pid, unsigned long type)
+{
+	return -EINVAL;
+}
+
+static const VsSysOps fake_ops = {
+	.sched_setaffinity = fake_setaffinity,
+	.sched_getaffinity = fake_getaffinity,
+	.sched_setattr = fake_setattr,
+	.sched_getattr = fake_getattr,
+	.prctl_sched_core = fake_prctl,
+};
+
+/* A guest "db" (QEMU PID 1000, vCPU threads 1001-1002, I/O thread 1100) on
+ * 8 CPUs of a pure cgroup v2 host, its files in a temporary root. */
+typedef struct Fixture {
+	VsSys *sys;
+	VsTopology *topo;
+	VsHost host;
+	GPtrArray *domains;
+	VsPolicySet *set;
+	VsApplied *applied;
+	VsAct *act;
+	VsCpuSet *managed, *housekeeping;
+	char *applied_path;
+} Fixture;
+
+/* A /proc/PID/task/TID/stat line with @start as field 22 and CPU 0. */
+static char *stat_line(pid_t tid, const char *comm, uint64_t start)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_printf(s, "%d (%s) S", (int)tid, comm);
+	for (guint field = 4; field <= 52; field++)
+		g_string_append_printf(s, " %" G_GUINT64_FORMAT, field == 22 ? start : 0);
+	g_string_append_c(s, '\n');
+	return g_string_free(s, FALSE);
+}
+
+static VsThread make_thread(pid_t pid, pid_t tid, const char *comm)
+{
+	return (VsThread){ .pid = pid, .tid = tid, .start_time = (uint64_t)tid * 10,
+			   .comm = g_strdup(comm), .cpu = -1 };
+}
+
+static void add_thread(Fixture *f, const VsThread *t)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat", (int)t->pid, (int)t->tid);
+	g_autofree char *line = stat_line(t->tid, t->comm, t->start_time);
+
+	temp_write(f->sys, path, line);
+	g_hash_table_replace(affinities, GINT_TO_POINTER(t->tid), vs_cpuset_parse("0-7", NULL));
+}
+
+static Fixture *fixture_new(void)
+{
+	Fixture *f = g_new0(Fixture, 1);
+	VsDomain *dom = vs_domain_new("db", 2);
+	VsThread emu = make_thread(1000, 1000, "qemu-system-x86");
+	VsThread io = make_thread(1000, 1100, "IO iothread1");
+
+	affinities = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)vs_cpuset_free);
+	f->sys = temp_root(GUEST "/cpu.weight", "100\n",
+			   GUEST "/cpu.max", "max 100000\n",
+			   GUEST "/cpu.max.burst", "0\n",
+			   GUEST "/cpuset.cpus", "\n",
+			   GUEST "/cpuset.mems", "\n",
+			   GUEST "/vcpu0/cpuset.cpus", "\n",
+			   GUEST "/vcpu1/cpuset.cpus", "\n", NULL);
+	f->sys->ops = &fake_ops;
+	f->topo = sched_topo_new(SCHED_TOPO_1S_FLAT_8);
+	f->host.topology = *f->topo;
+	f->host.cgroup.mode = VS_CGROUP_V2;
+	f->host.cgroup.v2_mount = g_strdup("/sys/fs/cgroup");
+	f->host.cgroup.v2_controllers = g_strsplit("cpuset cpu io memory pids", " ", -1);
+	f->host.cgroup.v1_controllers = g_new0(char *, 1);
+
+	g_strlcpy(dom->uuid, UUID_DB, sizeof(dom->uuid));
+	dom->id = 1;
+	dom->pid = 1000;
+	dom->state = 1;
+	dom->cgroup_path = g_strdup("/machine/qemu-1-db.libvirt-qemu/emulator");
+	for (guint i = 0; i < 2; i++) {
+		VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, i);
+		g_autofree char *comm = g_strdup_printf("CPU %u/TCG", i);
+
+		v->online = true;
+		v->thread = make_thread(1000, 1001 + (pid_t)i, comm);
+		add_thread(f, &v->thread);
+	}
+	dom->vcpus_current = dom->vcpus_max = 2;
+	add_thread(f, &emu);
+	add_thread(f, &io);
+	g_array_append_val(dom->emulator_threads, emu);
+	g_array_append_val(dom->io_threads, io);
+	f->domains = g_ptr_array_new_with_free_func((GDestroyNotify)vs_domain_free);
+	g_ptr_array_add(f->domains, dom);
+
+	f->set = g_new0(VsPolicySet, 1);
+	f->set->files = g_ptr_array_new_with_free_func((GDestroyNotify)vs_policy_file_free);
+	f->applied = vs_applied_new();
+	f->applied_path = vs_sys_path(f->sys, APPLIED);
+	f->act = vs_act_new(f->sys, f->applied, f->applied_path);
+	vs_act_set_cgroup(f->act, &f->host.cgroup);
+	f->managed = vs_cpuset_parse("0-7", NULL);
+	f->housekeeping = vs_cpuset_parse("0", NULL);
+	return f;
+}
+
+static void fixture_free(Fixture *f)
+{
+	vs_act_free(f->act);
+	vs_applied_free(f->applied);
+	g_free(f->applied_path);
+	vs_policy_set_free(f->set);
+	g_ptr_array_unref(f->domains);
+	vs_cgroup_info_clear(&f->host.cgroup);
+	sched_topo_free(f->topo);
+	vs_cpuset_free(f->managed);
+	vs_cpuset_free(f->housekeeping);
+	temp_root_free(f->sys);
+	g_clear_pointer(&affinities, g_hash_table_unref);
+	g_free(f);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Fixture, fixture_free)
+
+static void set_policy(Fixture *f, const char *text)
+{
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	VsPolicyFile *file;
+
+	g_ptr_array_set_size(f->set->files, 0);
+	if (!text)
+		return;
+	file = vs_policy_file_parse("/etc/vsched/policy.d/10-db.policy", text, diags);
+	assert_non_null(file);
+	g_ptr_array_add(f->set->files, file);
+}
+
+/* Plans and acts once; returns how many settings changed. */
+static guint tick(Fixture *f, GPtrArray *events)
+{
+	g_autoptr(VsSnapshot) snap = vs_snapshot_new(1, 0, 0, &f->host,
+						     g_ptr_array_ref(f->domains), true);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsCpuPlan) plan = NULL;
+	VsCpuPlanInput in = {
+		.snapshot = snap,
+		.policies = f->set,
+		.now_us = 1000,
+		.managed = f->managed,
+		.housekeeping = f->housekeeping,
+		.overcommit_limit = 4,
+		.applied = f->applied,
+		.refused = vs_act_refused(f->act),
+	};
+
+	if (vs_cpu_plan(&in, &plan, &error) < 0)
+		fail_msg("plan: %s", error->message);
+	return vs_act_run(f->act, plan, events);
+}
+
+static void assert_file(const Fixture *f, const char *path, const char *want)
+{
+	g_autofree char *got = NULL;
+
+	assert_int_equal(vs_sys_read_line(f->sys, path, &got), 0);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s holds \"%s\", want \"%s\"", path, got, want);
+}
+
+static bool has_event(const GPtrArray *events, const char *needle)
+{
+	for (guint i = 0; i < events->len; i++)
+		if (strstr(((const VsActEvent *)g_ptr_array_index(events, i))->message, needle))
+			return true;
+	return false;
+}
+
+static void assert_event(const GPtrArray *events, const char *needle)
+{
+	if (has_event(events, needle))
+		return;
+	for (guint i = 0; i < events->len; i++)
+		print_message("  event: %s\n",
+			      ((const VsActEvent *)g_ptr_array_index(events, i))->message);
+	fail_msg("no event says \"%s\"", needle);
+}
+
+static void assert_affinity(pid_t tid, const char *want)
+{
+	g_autofree char *got = vs_cpuset_format(g_hash_table_lookup(affinities,
+								    GINT_TO_POINTER(tid)));
+
+	if (strcmp(got, want) != 0)
+		fail_msg("TID %d runs on %s, want %s", (int)tid, got, want);
+}
+
+/* Set, left alone, restored when the policy stops setting it, restored
+ * at a clean stop. */
+static void test_set_and_restore(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	g_autofree char *saved = NULL;
+	g_autoptr(VsApplied) loaded = NULL;
+	const VsAppliedEntry *e;
+
+	set_policy(f, "[Match]\nName=db\n[CPU]\nWeight=300\nLimit=50%\n");
+	assert_true(tick(f, events) > 0);
+	assert_file(f, GUEST "/cpu.weight", "300");
+	assert_file(f, GUEST "/cpu.max", "50000 100000");
+	assert_file(f, GUEST "/cpu.max.burst", "0");         /* LimitBurst= unset */
+	assert_file(f, GUEST "/cpuset.cpus", "0-7");          /* vCPUs 1-7, emulator 0 */
+	assert_file(f, GUEST "/vcpu0/cpuset.cpus", "1-7");
+	assert_file(f, GUEST "/vcpu1/cpuset.cpus", "1-7");
+	assert_affinity(1001, "1-7");
+	assert_affinity(1000, "0");
+	assert_event(events, "set guest of db: " GUEST "/cpu.weight = \"300\" (was \"100\")");
+	e = vs_applied_find_cgroup(f->applied, GUEST, "cpu.max");
+	assert_non_null(e);
+	assert_string_equal(e->orig_value, "max 100000");
+	assert_string_equal(e->cur_value, "50000 100000");
+	assert_string_equal(vs_applied_find_cgroup(f->applied, GUEST "/vcpu0",
+						   "cpuset.cpus")->orig_value, "");
+	/* Saved: a restarted daemon knows the originals. */
+	loaded = vs_applied_load(f->applied_path, NULL, NULL);
+	assert_non_null(loaded);
+	assert_int_equal(loaded->entries->len, f->applied->entries->len);
+	assert_string_equal(vs_applied_find_cgroup(loaded, GUEST, "cpu.weight")->orig_value, "100");
+
+	/* In place: nothing to do. */
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 0);
+
+	/* The policy file is deleted: weight and cap go back, the cpusets
+	 * (still planned from the placement) stay. */
+	set_policy(f, NULL);
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 2);
+	assert_file(f, GUEST "/cpu.weight", "100");
+	assert_file(f, GUEST "/cpu.max", "max 100000");
+	assert_file(f, GUEST "/cpuset.cpus", "0-7");
+	assert_event(events, "restored guest of db: " GUEST "/cpu.weight = \"100\" (was \"300\"): "
+		     "cpu.weight of guest no longer set by its policy");
+	assert_null(vs_applied_find_cgroup(f->applied, GUEST, "cpu.weight"));
+	assert_null(vs_applied_find_cgroup(f->applied, GUEST, "cpu.max"));
+	g_clear_pointer(&loaded, vs_applied_free);
+	loaded = vs_applied_load(f->applied_path, NULL, NULL);
+	assert_null(vs_applied_find_cgroup(loaded, GUEST, "cpu.max"));
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 0);
+
+	/* Clean stop. */
+	g_ptr_array_set_size(events, 0);
+	assert_true(vs_act_restore_all(f->act, events) > 0);
+	assert_file(f, GUEST "/cpuset.cpus", "");
+	assert_file(f, GUEST "/vcpu0/cpuset.cpus", "");
+	assert_affinity(1001, "0-7");
+	assert_affinity(1000, "0-7");
+	assert_int_equal(f->applied->entries->len, 0);
+}
+
+/* Another QEMU process under the same PID (a restarted guest whose
+ * cgroup got reused): nothing is written, and it is reported. */
+static void test_other_instance(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	g_autofree char *line = stat_line(1000, "qemu-system-x86", 999);
+
+	temp_write(f->sys, "/proc/1000/task/1000/stat", line);
+	set_policy(f, "[Match]\nName=db\n[CPU]\nWeight=300\n");
+	tick(f, events);
+	assert_file(f, GUEST "/cpu.weight", "100");
+	assert_null(vs_applied_find_cgroup(f->applied, GUEST, "cpu.weight"));
+	assert_event(events, "not set: guest of db: " GUEST "/cpu.weight = \"300\": the thread is gone");
+}
+
+/* A cgroup file the kernel refuses (here: the cgroup is gone) is reported
+ * once and not tried again while the plan asks for it. */
+static void test_failure_reported_once(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	g_autofree char *dir = vs_sys_path(f->sys, GUEST "/vcpu1");
+	g_autofree char *file = g_build_filename(dir, "cpuset.cpus", NULL);
+
+	assert_int_equal(remove(file), 0);
+	assert_int_equal(remove(dir), 0);
+	tick(f, events);
+	assert_event(events, "vcpu1/cpuset.cpus");
+	assert_file(f, GUEST "/vcpu0/cpuset.cpus", "1-7");
+	g_ptr_array_set_size(events, 0);
+	tick(f, events);
+	assert_false(has_event(events, "vcpu1/cpuset.cpus"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_set_and_restore),
+		cmocka_unit_test(test_other_instance),
+		cmocka_unit_test(test_failure_reported_once),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
