@@ -13,6 +13,7 @@
 #include "core/snapshot.h"
 #include "ctl/proto.h"
 #include "policy/policy.h"
+#include "sched/cosched.h"
 #include "sched/cpuplan.h"
 #include "steal/report.h"
 
@@ -48,6 +49,10 @@ typedef struct VsCtlBackend {
 	 * accounting does not run; org.vsched.Steal then answers NotReady. A
 	 * backend without this member (NULL) has no steal accounting either. */
 	const VsStealReport *(*steal)(gpointer data);
+	/* The co-scheduling planner's report on guest @uuid at the last tick
+	 * (skew, boosts, reasons; borrowed), or NULL; a backend without this
+	 * member (NULL) reports no skew. */
+	const VsCoschedGuestReport *(*cosched)(gpointer data, const char *uuid);
 } VsCtlBackend;
 
 typedef VsCtlReply *(*VsCtlHandler)(const VsCtlBackend *backend, const VsCtlRequest *req);

@@ -25,6 +25,7 @@
 static const char *const kind_names[] = {
 	[VS_APPLIED_AFFINITY] = "affinity",
 	[VS_APPLIED_DEADLINE] = "deadline",
+	[VS_APPLIED_NICE] = "nice",
 };
 
 static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
@@ -119,6 +120,19 @@ VsAppliedEntry *vs_applied_set_deadline(VsApplied *a, const char *uuid, const ch
 	}
 	e->runtime_us = runtime_us;
 	e->period_us = period_us;
+	return e;
+}
+
+VsAppliedEntry *vs_applied_set_nice(VsApplied *a, const char *uuid, const char *domain,
+				    const char *what, const VsThread *t, int orig_nice, int nice)
+{
+	VsAppliedEntry *e = vs_applied_find(a, VS_APPLIED_NICE, t);
+
+	if (!e) {
+		e = entry_add(a, VS_APPLIED_NICE, uuid, domain, what, t);
+		e->orig_nice = orig_nice;
+	}
+	e->cur_nice = nice;
 	return e;
 }
 
@@ -245,6 +259,11 @@ char *vs_applied_to_json(const VsApplied *a)
 			json_builder_add_string_value(b, orig);
 			json_builder_set_member_name(b, "current");
 			json_builder_add_string_value(b, cur);
+		} else if (e->kind == VS_APPLIED_NICE) {
+			json_builder_set_member_name(b, "original_nice");
+			json_builder_add_int_value(b, e->orig_nice);
+			json_builder_set_member_name(b, "current_nice");
+			json_builder_add_int_value(b, e->cur_nice);
 		} else {
 			json_builder_set_member_name(b, "original_policy");
 			json_builder_add_int_value(b, e->orig_policy);
@@ -326,7 +345,7 @@ static bool parse_entry(VsApplied *a, JsonObject *o, char **ret_why)
 		if (strcmp(kind_text, kind_names[i]) == 0)
 			kind = i;
 	if (kind < 0) {
-		*ret_why = g_strdup("no kind (affinity or deadline)");
+		*ret_why = g_strdup("no kind (affinity, deadline or nice)");
 		return false;
 	}
 	if (!uuid || !g_uuid_string_is_valid(uuid)) {
@@ -355,6 +374,15 @@ static bool parse_entry(VsApplied *a, JsonObject *o, char **ret_why)
 			return false;
 		}
 		vs_applied_set_affinity(a, uuid, domain, what, &t, orig, cur);
+	} else if (kind == VS_APPLIED_NICE) {
+		gint64 orig, cur;
+
+		if (!get_int(o, "original_nice", -20, 19, &orig) ||
+		    !get_int(o, "current_nice", -20, 19, &cur)) {
+			*ret_why = g_strdup("no original or current nice in -20..19");
+			return false;
+		}
+		vs_applied_set_nice(a, uuid, domain, what, &t, (int)orig, (int)cur);
 	} else {
 		gint64 policy, nice, prio, runtime, period;
 		VsSchedAttr orig = { 0 };

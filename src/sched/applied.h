@@ -1,8 +1,9 @@
 /* Applied: what the CPU actuator changed on the host and what was there
  * before, per thread (identified by TID and start time, with PID and comm
- * for the identity check) and per kind of setting: the CPU affinity, and the
+ * for the identity check) and per kind of setting: the CPU affinity, the
  * scheduling policy (vsched only ever sets SCHED_DEADLINE, so an entry of
- * that kind means "this thread runs a reservation vsched gave it").
+ * that kind means "this thread runs a reservation vsched gave it"), and the
+ * nice value (a boost of relaxed co-scheduling, cosched.h).
  *
  * The actuator records the original value before its first change of a
  * setting and the current value after every change; the daemon persists the
@@ -28,6 +29,7 @@
 typedef enum {
 	VS_APPLIED_AFFINITY,
 	VS_APPLIED_DEADLINE,
+	VS_APPLIED_NICE,        /* a nice boost of relaxed co-scheduling (cosched.h) */
 } VsAppliedKind;
 
 typedef struct VsAppliedEntry {
@@ -45,6 +47,8 @@ typedef struct VsAppliedEntry {
 	int orig_nice;
 	uint32_t orig_priority;
 	int64_t runtime_us, period_us;
+	/* VS_APPLIED_NICE: the nice found before (orig_nice) and the one set. */
+	int cur_nice;
 } VsAppliedEntry;
 
 typedef struct VsApplied {
@@ -75,6 +79,10 @@ VsAppliedEntry *vs_applied_set_deadline(VsApplied *a, const char *uuid, const ch
 					const char *what, const VsThread *t,
 					const VsSchedAttr *orig, int64_t runtime_us,
 					int64_t period_us);
+/* Records that vsched set the nice value of @t to @nice, it having been
+ * @orig_nice before; same rules as vs_applied_set_affinity(). */
+VsAppliedEntry *vs_applied_set_nice(VsApplied *a, const char *uuid, const char *domain,
+				    const char *what, const VsThread *t, int orig_nice, int nice);
 /* Forgets @e (an entry of @a), e.g. once its original is back. */
 void vs_applied_remove(VsApplied *a, const VsAppliedEntry *e);
 /* Forgets every entry whose thread is not among the threads (vCPU,

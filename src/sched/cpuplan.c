@@ -535,6 +535,11 @@ const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, g
 	return g_hash_table_lookup(plan->vcpus, key);
 }
 
+char *vs_cpu_plan_provenance(const VsEffectiveEntry *e)
+{
+	return provenance(e);
+}
+
 char *vs_cpu_action_describe(const VsCpuAction *a)
 {
 	g_autofree char *cpus = NULL;

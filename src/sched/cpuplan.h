@@ -102,6 +102,9 @@ const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid);
 const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, guint index);
 /* "vcpu0 of db: set affinity to CPUs 2-3" - one line for logs; caller frees. */
 char *vs_cpu_action_describe(const VsCpuAction *a);
+/* Where a policy entry comes from: "10-db.policy:5", "override ov-3", or
+ * NULL for a built-in default (or no entry); caller frees. */
+char *vs_cpu_plan_provenance(const VsEffectiveEntry *e);
 /* The key of a thread's identity: "TID:START_TIME"; caller frees. */
 char *vs_cpu_thread_key(const VsThread *t);
 /* The key of a reservation of a thread in the refused table:

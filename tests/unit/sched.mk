@@ -78,3 +78,13 @@ tests_bench_bench_actuation_LDADD = src/libvsched.a $(VS_LIBS) -lpthread
 bench: bench-actuation
 bench-actuation: tests/bench/bench-actuation$(EXEEXT)
 	$(AM_V_at)tests/bench/bench-actuation$(EXEEXT)
+
+# Co-scheduling: skew arithmetic, the planner with its hysteresis, the
+# nice kind of Applied, and the actuator on a fake ops table.
+check_PROGRAMS += tests/unit/test-sched-cosched
+TESTS += tests/unit/test-sched-cosched
+tests_unit_test_sched_cosched_SOURCES = \
+	tests/unit/test-sched-cosched.c $(TEMP_ROOT_SOURCES) \
+	tests/unit/test-sched-topo.c tests/unit/test-sched-topo.h
+tests_unit_test_sched_cosched_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_sched_cosched_LDADD = $(TEST_LDADD) -lpthread
