@@ -88,3 +88,11 @@ tests_unit_test_sched_cosched_SOURCES = \
 	tests/unit/test-sched-topo.c tests/unit/test-sched-topo.h
 tests_unit_test_sched_cosched_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_sched_cosched_LDADD = $(TEST_LDADD) -lpthread
+# The co-scheduling report in the control API (Show, Steal, Explain).
+check_PROGRAMS += tests/unit/test-sched-cosched-ctl
+TESTS += tests/unit/test-sched-cosched-ctl
+tests_unit_test_sched_cosched_ctl_SOURCES = \
+	tests/unit/test-sched-cosched-ctl.c \
+	tests/unit/test-ctl-fixture.c tests/unit/test-ctl-fixture.h
+tests_unit_test_sched_cosched_ctl_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_sched_cosched_ctl_LDADD = $(TEST_LDADD)
