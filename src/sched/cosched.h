@@ -64,6 +64,7 @@ typedef struct VsCoschedAction {
 	char *reason;
 } VsCoschedAction;
 
+/* Frees an action and what it owns (for hand-built plans, e.g. tests). */
 void vs_cosched_action_free(VsCoschedAction *a);
 /* "vcpu1 (TID 42) of db: nice boost 5 below its original" - one line for
  * logs; caller frees. */
@@ -96,6 +97,7 @@ typedef struct VsCoschedPlan {
 	GHashTable *guests;      /* uuid → VsCoschedGuestReport */
 } VsCoschedPlan;
 
+/* Frees a plan with its actions and reports. */
 void vs_cosched_plan_free(VsCoschedPlan *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCoschedPlan, vs_cosched_plan_free)
 /* The report of guest @uuid (borrowed), or NULL. */
@@ -118,6 +120,7 @@ typedef struct VsCoschedInput {
 
 typedef struct VsCosched VsCosched;
 
+/* A planner with no state yet (no guest seen); free with vs_cosched_free(). */
 VsCosched *vs_cosched_new(void);
 void vs_cosched_free(VsCosched *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCosched, vs_cosched_free)

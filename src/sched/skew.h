@@ -72,6 +72,7 @@ typedef struct VsSkewHistory VsSkewHistory;
 /* The history's length. */
 #define VS_SKEW_HISTORY_US (INT64_C(60) * 1000000)
 
+/* An empty history; free with vs_skew_history_free(). */
 VsSkewHistory *vs_skew_history_new(void);
 void vs_skew_history_free(VsSkewHistory *h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsSkewHistory, vs_skew_history_free)
