@@ -7,9 +7,9 @@
  * second started GAP_NS after the first, as siblings rarely start at the
  * same instant) record the windows in which they run: a spin loop reading
  * CLOCK_MONOTONIC, where a jump of more than GAP_THRESHOLD_NS is time the
- * thread did not run (throttled: 60-80 ms a period here). Shorter jumps
+ * thread did not run (throttled: about 80 ms a period here). Shorter jumps
  * are not counted: under TCG on a busy host the VM's own CPUs are
- * descheduled for a few ms at a time. Two arrangements, MEASURE_NS each:
+ * descheduled for ms at a time. Two arrangements, MEASURE_NS each:
  *  separate: each vCPU in a cgroup of its own with cpu.max 20 ms / 100 ms;
  *  gang:     both in one cgroup with cpu.max 40 ms / 100 ms (the same CPU
  *            in all; the group is throttled as a whole, and all its CPUs
@@ -18,13 +18,17 @@
  * both ran over the time either ran; short of 1 even when aligned, as the
  * two rarely run equally long in a period) and how far apart they resume
  * after a throttled gap (the median distance from a window start of vcpu1
- * to the nearest of vcpu0). Passes when the gang resume offset is at most
- * GANG_MAX_OFFSET_MS. The separate arrangement is printed beside it: the
- * kernel arms every cgroup's period timer on the grid of multiples of its
- * period (hrtimer_forward_now() from expiry 0), so equal periods resume
- * together there too (measured: doc/benchmarks.md); what the one window
- * adds is one quota for the guest, used up and refilled for all its vCPUs
- * at once. Ends with
+ * to the nearest of vcpu0), which is the benchmark figure
+ * (doc/benchmarks.md). The kernel arms every cgroup's period timer on the
+ * grid of multiples of its period (hrtimer_forward_now() from expiry 0),
+ * so equal periods resume together in both arrangements; what the one
+ * window adds is one quota for the guest, used up and refilled for all its
+ * vCPUs at once. The offsets are printed, not checked: under TCG on a busy
+ * host the VM's own CPUs are descheduled for tens of ms while its clock
+ * runs on, which blurs them (TESTING.md: timing belongs in benchmarks).
+ * Checked is the behaviour: in each arrangement each vCPU was throttled
+ * (at least MIN_WINDOWS run windows) and the vCPUs used no more than their
+ * quota (QUOTA_MARGIN). Ends with
  * "LAB-COSCHED-RESULT: PASS" or "LAB-COSCHED-RESULT: FAIL <why>". */
 #include "config.h"
 
@@ -45,9 +49,13 @@
 #define ROOT "/sys/fs/cgroup"
 #define MEASURE_NS (3 * G_GINT64_CONSTANT(1000000000))
 #define GAP_NS (50 * G_GINT64_CONSTANT(1000000))
-#define GAP_THRESHOLD_NS (15 * G_GINT64_CONSTANT(1000000))
+#define GAP_THRESHOLD_NS (30 * G_GINT64_CONSTANT(1000000))
 #define MAX_WINDOWS 4096
-#define GANG_MAX_OFFSET_MS 10.0
+/* Throttled in at least this many of the 30 periods of a run. */
+#define MIN_WINDOWS 10
+/* What a run may use: 20 % of MEASURE_NS per vCPU (separate), 40 % for
+ * both (gang), with 10 % margin. */
+#define QUOTA_MARGIN 1.1
 
 /* The run windows one vCPU recorded, in shared memory. */
 typedef struct Windows {
@@ -163,7 +171,7 @@ static bool write_file(VsSys *sys, const char *path, const char *value, GString 
 /* Runs the two vCPUs in cgroups @dir_a and @dir_b (the same for gang) and
  * returns their overlap; prints the figures under @label. */
 static bool run(VsSys *sys, const char *label, const char *dir_a, const char *dir_b,
-		GString *why, double *ret_overlap, double *ret_offset)
+		double quota_s, GString *why, double *ret_overlap, double *ret_offset)
 {
 	Windows *w = mmap(NULL, 2 * sizeof(Windows), PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -213,6 +221,19 @@ static bool run(VsSys *sys, const char *label, const char *dir_a, const char *di
 	printf("LAB-COSCHED: %s: vcpu0 ran %.3f s in %u windows, vcpu1 %.3f s in %u windows, "
 	       "both %.3f s: overlap %.2f; vcpu1 resumes %.1f ms from vcpu0 (median)\n", label,
 	       ta, w[0].n, tb, w[1].n, tboth, *ret_overlap, *ret_offset);
+	for (int i = 0; i < 2; i++)
+		if (w[i].n < MIN_WINDOWS) {
+			g_string_append_printf(why, "%s%s: vcpu%d ran in %u windows: not throttled "
+					       "(want at least %d)", why->len ? "; " : "", label, i,
+					       w[i].n, MIN_WINDOWS);
+			ok = false;
+		}
+	if ((dir_a == dir_b ? ta + tb : MAX(ta, tb)) > quota_s * QUOTA_MARGIN) {
+		g_string_append_printf(why, "%s%s: ran %.3f s, more than the quota's %.3f s",
+				       why->len ? "; " : "", label,
+				       dir_a == dir_b ? ta + tb : MAX(ta, tb), quota_s);
+		ok = false;
+	}
 	munmap(w, 2 * sizeof(Windows));
 	return ok;
 }
@@ -237,17 +258,13 @@ int main(void)
 		    write_file(sys, ROOT "/sep-a/cpu.max", "20000 100000", why) &&
 		    write_file(sys, ROOT "/sep-b/cpu.max", "20000 100000", why) &&
 		    write_file(sys, ROOT "/gang/cpu.max", "40000 100000", why) &&
-		    run(sys, "separate (cpu.max 20ms/100ms each)", dirs[0], dirs[1], why, &sep,
-			&sep_off) &&
-		    run(sys, "gang (one cpu.max 40ms/100ms)", dirs[2], dirs[2], why, &gang,
-			&gang_off)) {
+		    run(sys, "separate (cpu.max 20ms/100ms each)", dirs[0], dirs[1],
+			0.2 * (double)MEASURE_NS / 1e9, why, &sep, &sep_off) &&
+		    run(sys, "gang (one cpu.max 40ms/100ms)", dirs[2], dirs[2],
+			0.4 * (double)MEASURE_NS / 1e9, why, &gang, &gang_off))
 			printf("LAB-COSCHED: BENCH resume offset gang %.1f ms vs separate %.1f ms; "
 			       "window overlap gang %.2f vs separate %.2f\n", gang_off, sep_off, gang,
 			       sep);
-			if (gang_off < 0 || gang_off > GANG_MAX_OFFSET_MS)
-				g_string_append_printf(why, "gang resume offset %.1f ms (want at most "
-						       "%.1f)", gang_off, GANG_MAX_OFFSET_MS);
-		}
 		for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++)
 			rmdir(dirs[i]);
 	}
