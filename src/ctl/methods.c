@@ -328,6 +328,61 @@ static JsonObject *render_balloon(const VsBalloonStats *b)
 	return obj;
 }
 
+/* The co-scheduling report of a guest (doc/control-protocol.md, Skew). */
+static JsonObject *render_skew(const VsCoschedGuestReport *g)
+{
+	JsonObject *obj = json_object_new();
+	JsonArray *arr = json_array_new();
+
+	set_str(obj, "mode", g->mode);
+	set_int(obj, "threshold_us", g->threshold_us);
+	set_u64(obj, "window_ns", g->skew.window_ns);
+	json_object_set_boolean_member(obj, "valid", g->skew.valid);
+	if (g->skew.valid) {
+		set_u64(obj, "skew_ns", g->skew.skew_ns);
+		set_int(obj, "leader", g->skew.leader);
+		set_int(obj, "laggard", g->skew.laggard);
+	} else {
+		json_object_set_null_member(obj, "skew_ns");
+		json_object_set_null_member(obj, "leader");
+		json_object_set_null_member(obj, "laggard");
+	}
+	set_u64(obj, "max_1m_ns", g->max_1m_ns);
+	set_int(obj, "measurements_1m", g->n_1m);
+	json_object_set_boolean_member(obj, "boosting", g->boosting);
+	for (guint i = 0; i < g->vcpus->len; i++) {
+		const VsCoschedVcpuReport *v = &g_array_index(g->vcpus, VsCoschedVcpuReport, i);
+		JsonObject *o = json_object_new();
+
+		set_int(o, "index", v->index);
+		set_int(o, "tid", v->tid);
+		json_object_set_boolean_member(o, "counted", v->skew.counted);
+		set_u64(o, "span_ns", v->skew.span_ns);
+		set_u64(o, "run_ns", v->skew.run_ns);
+		set_u64(o, "delay_ns", v->skew.delay_ns);
+		set_u64(o, "lag_ns", v->skew.lag_ns);
+		set_int(o, "nice_boost", v->boost);
+		json_array_add_object_element(arr, o);
+	}
+	json_object_set_array_member(obj, "vcpu", arr);
+	return obj;
+}
+
+/* Sets "skew" in @obj from the backend's co-scheduling report on @uuid
+ * (null when it has none); left out when the backend has no co-scheduling. */
+static void set_skew(JsonObject *obj, const VsCtlBackend *backend, const char *uuid)
+{
+	const VsCoschedGuestReport *g;
+
+	if (!backend->cosched)
+		return;
+	g = backend->cosched(backend->data, uuid);
+	if (g)
+		json_object_set_object_member(obj, "skew", render_skew(g));
+	else
+		json_object_set_null_member(obj, "skew");
+}
+
 static JsonObject *render_detail(const VsDomain *dom, const VsPolicySet *set,
 				 const VsCtlBackend *backend)
 {
@@ -347,6 +402,7 @@ static JsonObject *render_detail(const VsDomain *dom, const VsPolicySet *set,
 	json_object_set_array_member(obj, "emulator", render_threads(dom->emulator_threads));
 	json_object_set_array_member(obj, "iothreads", render_threads(dom->io_threads));
 	json_object_set_object_member(obj, "balloon", render_balloon(&dom->balloon));
+	set_skew(obj, backend, dom->uuid);
 	return obj;
 }
 
@@ -479,6 +535,8 @@ static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlReques
 	static const char *const known[] = { "domain", NULL };
 	g_autoptr(VsEffectivePolicy) eff = NULL;
 	const char *const *reasons;
+	const VsCoschedGuestReport *cosched;
+	JsonArray *reason_arr;
 	const VsDomain *dom;
 	VsCtlReply *error = NULL;
 	int64_t now_us = g_get_real_time();
@@ -502,6 +560,10 @@ static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlReques
 		json_array_add_object_element(
 			keys, render_entry(&g_array_index(eff->entries, VsEffectiveEntry, i), now_us));
 	reasons = backend->reasons(backend->data, dom->uuid);
+	reason_arr = strv_array((char *const *)reasons);
+	cosched = backend->cosched ? backend->cosched(backend->data, dom->uuid) : NULL;
+	for (guint i = 0; cosched && i < cosched->reasons->len; i++)
+		json_array_add_string_element(reason_arr, g_ptr_array_index(cosched->reasons, i));
 
 	params = json_object_new();
 	set_str(params, "domain", dom->name);
@@ -509,7 +571,7 @@ static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlReques
 	set_str(params, "class", dom->vsched_class);
 	json_object_set_array_member(params, "files", files);
 	json_object_set_array_member(params, "keys", keys);
-	json_object_set_array_member(params, "reasons", strv_array((char *const *)reasons));
+	json_object_set_array_member(params, "reasons", reason_arr);
 	return vs_ctl_reply_new(params);
 }
 
@@ -848,7 +910,8 @@ static JsonObject *render_guest_agent(const VsStealGuestReport *g)
 	return obj;
 }
 
-static JsonObject *render_steal_guest(const VsStealGuestReport *g, bool with_vcpus)
+static JsonObject *render_steal_guest(const VsStealGuestReport *g, bool with_vcpus,
+				      const VsCtlBackend *backend)
 {
 	JsonObject *obj = json_object_new();
 
@@ -860,6 +923,7 @@ static JsonObject *render_steal_guest(const VsStealGuestReport *g, bool with_vcp
 	json_object_set_boolean_member(obj, "alert", g->alert);
 	set_str(obj, "alert_condition", g->alert_condition);
 	json_object_set_object_member(obj, "windows", render_steal_windows(g->windows));
+	set_skew(obj, backend, g->uuid);
 	if (with_vcpus) {
 		JsonArray *arr = json_array_new();
 
@@ -920,11 +984,12 @@ static VsCtlReply *method_steal(const VsCtlBackend *backend, const VsCtlRequest 
 		}
 		g = vs_steal_report_find(report, dom->uuid);
 		if (g)
-			json_array_add_object_element(guests, render_steal_guest(g, true));
+			json_array_add_object_element(guests, render_steal_guest(g, true, backend));
 	} else {
 		for (guint i = 0; i < report->guests->len; i++)
 			json_array_add_object_element(
-				guests, render_steal_guest(g_ptr_array_index(report->guests, i), false));
+				guests, render_steal_guest(g_ptr_array_index(report->guests, i), false,
+						   backend));
 	}
 	params = json_object_new();
 	set_u64(params, "tick", report->tick);

@@ -13,6 +13,7 @@
 #include "core/snapshot.h"
 #include "ctl/proto.h"
 #include "policy/policy.h"
+#include "sched/cosched.h"
 #include "sched/cpuplan.h"
 #include "steal/report.h"
 
@@ -52,6 +53,10 @@ typedef struct VsCtlBackend {
 	 * (metrics/metrics.h); caller frees. A backend without this member
 	 * (NULL) has none: org.vsched.Metrics then answers NotReady. */
 	char *(*metrics)(gpointer data);
+	/* The co-scheduling planner's report on guest @uuid at the last tick
+	 * (skew, boosts, reasons; borrowed), or NULL; a backend without this
+	 * member (NULL) reports no skew. */
+	const VsCoschedGuestReport *(*cosched)(gpointer data, const char *uuid);
 } VsCtlBackend;
 
 typedef VsCtlReply *(*VsCtlHandler)(const VsCtlBackend *backend, const VsCtlRequest *req);

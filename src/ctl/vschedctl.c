@@ -501,6 +501,40 @@ static void print_balloon(JsonObject *b)
 	print_field("Balloon", text->len ? text->str : "no statistics from the guest");
 }
 
+/* The "Skew" line of show from the domain's "skew" object (co-scheduling:
+ * progress skew over the last window, the minute's maximum, the mode and
+ * the boosted vCPUs). */
+static void print_skew(JsonObject *s)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+	JsonArray *vcpus = jarr(s, "vcpu");
+	bool boosted = false;
+
+	if (jbool(s, "valid"))
+		g_string_append_printf(text, "%.1f ms over the last %.0f s (vcpu%" G_GINT64_FORMAT
+				       " behind vcpu%" G_GINT64_FORMAT "), ",
+				       (double)jint(s, "skew_ns", 0) / 1e6,
+				       (double)jint(s, "window_ns", 0) / 1e9, jint(s, "laggard", 0),
+				       jint(s, "leader", 0));
+	else
+		g_string_append(text, "not measured this tick (fewer than two vCPUs with "
+				      "counters), ");
+	g_string_append_printf(text, "max %.1f ms in 1 min; CoSchedule=%s, SkewThreshold=%.1fms",
+			       (double)jint(s, "max_1m_ns", 0) / 1e6, or_dash(jstr(s, "mode")),
+			       (double)jint(s, "threshold_us", 0) / 1e3);
+	for (guint i = 0; vcpus && i < json_array_get_length(vcpus); i++) {
+		JsonObject *v = json_array_get_object_element(vcpus, i);
+		gint64 boost = jint(v, "nice_boost", 0);
+
+		if (boost <= 0)
+			continue;
+		g_string_append_printf(text, "%s vcpu%" G_GINT64_FORMAT " (nice -%" G_GINT64_FORMAT
+				       ")", boosted ? "," : "; boosting", jint(v, "index", 0), boost);
+		boosted = true;
+	}
+	print_field("Skew", text->str);
+}
+
 static void print_domain(JsonObject *d)
 {
 	g_autofree char *line = NULL, *cur = NULL, *max = NULL;
@@ -540,6 +574,8 @@ static void print_domain(JsonObject *d)
 	print_balloon(jobj(d, "balloon"));
 	if (jstr(d, "threads_problem"))
 		print_field("Threads problem", jstr(d, "threads_problem"));
+	if (jobj(d, "skew"))
+		print_skew(jobj(d, "skew"));
 
 	printf("\n");
 	/* A daemon with a CPU plan says where it placed each vCPU; the

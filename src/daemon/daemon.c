@@ -9,7 +9,10 @@
  * REPLAN_TICKS ticks (which also puts back what someone else changed); a
  * new vCPU thread changes the threads, so hotplugged vCPUs are placed in
  * the tick that first sees them. What vsched changed is recorded in
- * AppliedFile, loaded at start, and restored at a clean stop. Ticks run
+ * AppliedFile, loaded at start, and restored at a clean stop. After the CPU
+ * step, co-scheduling (sched/cosched.h) is planned every tick from the
+ * steal collector's intervals: skew, relaxed nice boosts (in AppliedFile
+ * too), core-scheduling cookies. Ticks run
  * every TickInterval and, after EventDebounce, on libvirt events, control
  * requests and reconnections. */
 #include "config.h"
@@ -28,6 +31,8 @@
 #include "sched/act.h"
 #include "sched/applied.h"
 #include "sched/cgplan.h"
+#include "sched/cosched-act.h"
+#include "sched/cosched.h"
 #include "sched/cpuplan.h"
 #include "steal/collector.h"
 #include "steal/entitlement.h"
@@ -71,6 +76,13 @@ struct VsDaemon {
 	char *cpu_problem;          /* why the last plan failed, logged once */
 	char *applied_path;         /* AppliedFile, through the sys layer's root */
 	GHashTable *would;          /* dry run: actions already logged as "would set" */
+
+	/* Co-scheduling (CoSchedule=): planned every tick, from the steal
+	 * collector's intervals */
+	VsCosched *cosched;
+	VsCoschedAct *cosched_act;
+	VsCoschedPlan *cosched_plan;
+	GHashTable *cosched_would;  /* dry run: co-scheduling actions logged */
 	uint64_t entitled_tick;     /* cpu_plan_tick of the entitlements given to steal */
 
 	GMainLoop *loop;
@@ -379,6 +391,56 @@ static void write_metrics(VsDaemon *d)
 	}
 }
 
+static const VsStealSeries *steal_series(gpointer data, const char *uuid, guint index)
+{
+	VsDaemon *d = data;
+
+	return vs_steal_collector_vcpu_series(d->steal, uuid, index);
+}
+
+/* The co-scheduling step of a tick: skew from the steal collector's
+ * intervals, relaxed boosts, core-scheduling cookies (or, in a dry run,
+ * what would be done, once per action). */
+static void cosched_step(VsDaemon *d, const VsSnapshot *snap)
+{
+	const VsCoschedInput in = {
+		.snapshot = snap,
+		.policies = vs_policy_state_set(d->policy),
+		.overrides = vs_policy_state_overrides(d->policy),
+		.now_us = snap->wall_us,
+		.series = steal_series,
+		.data = d,
+		.applied = d->applied,
+		.cookies = vs_cosched_act_cookies(d->cosched_act),
+	};
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+
+	if (!snap->virt_connected)
+		return;
+	g_clear_pointer(&d->cosched_plan, vs_cosched_plan_free);
+	d->cosched_plan = vs_cosched_plan(d->cosched, &in);
+	if (acting(d)) {
+		vs_cosched_act_run(d->cosched_act, d->cosched_plan, events);
+		log_events(events);
+		return;
+	}
+	{
+		g_autoptr(GHashTable) now = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+								  NULL);
+
+		for (guint i = 0; i < d->cosched_plan->actions->len; i++) {
+			const VsCoschedAction *a = g_ptr_array_index(d->cosched_plan->actions, i);
+			g_autofree char *text = vs_cosched_action_describe(a);
+
+			if (!g_hash_table_contains(d->cosched_would, text))
+				vs_log_full(LOG_INFO, a->domain, "would set %s: %s", text, a->reason);
+			g_hash_table_add(now, g_steal_pointer(&text));
+		}
+		g_hash_table_unref(d->cosched_would);
+		d->cosched_would = g_steal_pointer(&now);
+	}
+}
+
 static void tick(VsDaemon *d)
 {
 	int64_t t0 = g_get_monotonic_time();
@@ -403,6 +465,7 @@ static void tick(VsDaemon *d)
 		d->cpu_replan = true;
 	cpu_step(d, snap);
 	steal_entitlements(d, snap);
+	cosched_step(d, snap);
 
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
 	d->snapshot = g_steal_pointer(&snap);
@@ -631,6 +694,13 @@ static const VsCpuVcpuPlan *backend_vcpu_plan(gpointer data, const char *uuid, g
 	return d->cpu_plan ? vs_cpu_plan_vcpu(d->cpu_plan, uuid, index) : NULL;
 }
 
+static const VsCoschedGuestReport *backend_cosched(gpointer data, const char *uuid)
+{
+	VsDaemon *d = data;
+
+	return d->cosched_plan ? vs_cosched_plan_guest(d->cosched_plan, uuid) : NULL;
+}
+
 static const VsStealReport *backend_steal(gpointer data)
 {
 	VsDaemon *d = data;
@@ -731,6 +801,9 @@ VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GEr
 	load_applied(d);
 	d->act = vs_act_new(d->sys, d->applied, d->applied_path);
 	vs_act_set_cgroup(d->act, &d->host->cgroup);
+	d->cosched = vs_cosched_new();
+	d->cosched_act = vs_cosched_act_new(d->sys, d->applied, d->applied_path);
+	d->cosched_would = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	d->would = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	d->started_us = g_get_monotonic_time();
 	return g_steal_pointer(&d);
@@ -772,6 +845,7 @@ int vs_daemon_run(VsDaemon *d)
 		.data = d,
 		.steal = backend_steal,
 		.metrics = backend_metrics,
+		.cosched = backend_cosched,
 	};
 	uint64_t watchdog_usec = vs_notify_watchdog_usec();
 	g_autofree char *ready = NULL;
@@ -830,8 +904,16 @@ int vs_daemon_run(VsDaemon *d)
 	/* Clean stop: every CPU setting vsched changed goes back (invariant 4). */
 	if (acting(d)) {
 		g_autoptr(GPtrArray) events = vs_act_events_new();
-		guint n = d->applied->entries->len;
-		guint restored = vs_act_restore_all(d->act, events);
+		guint n, restored;
+
+		/* Nice boosts and core-scheduling cookies first: they are not
+		 * counted with the CPU settings below. */
+		restored = vs_cosched_act_restore_all(d->cosched_act, events);
+		if (restored > 0)
+			vs_log_notice("restored %u nice value(s) and core-scheduling cookie(s) of "
+				      "co-scheduling", restored);
+		n = d->applied->entries->len;
+		restored = vs_act_restore_all(d->act, events);
 
 		log_events(events);
 		vs_log_notice("restored %u of %u CPU setting(s) vsched had changed%s", restored, n,
@@ -862,6 +944,10 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_pointer(&d->policy, vs_policy_state_free);
 	g_clear_pointer(&d->cpu_plan, vs_cpu_plan_free);
 	g_clear_pointer(&d->act, vs_act_free);
+	g_clear_pointer(&d->cosched_plan, vs_cosched_plan_free);
+	g_clear_pointer(&d->cosched_act, vs_cosched_act_free);
+	g_clear_pointer(&d->cosched, vs_cosched_free);
+	g_clear_pointer(&d->cosched_would, g_hash_table_unref);
 	g_clear_pointer(&d->applied, vs_applied_free);
 	g_clear_pointer(&d->would, g_hash_table_unref);
 	g_free(d->cpu_fingerprint);

@@ -66,12 +66,15 @@ const VsPolicyKey vs_policy_keys[] = {
 	    "runtime no longer than period. Unset: no reservation. Used by the CPU planner, which "
 	    "admits a reservation only when the CPUs have the bandwidth."),
 	ENUM("CPU", "CoSchedule", coschedules, "none",
-	     "Run the guest's vCPUs together: none; gang (all at once, which needs aligned periods "
-	     "from Reservation= or Limit=); relaxed (bounded skew, see SkewThreshold=). Used by the "
-	     "CPU planner."),
+	     "Run the guest's vCPUs together: none; gang (the same windows: one reservation period "
+	     "from Reservation=, or the guest's cgroup v2 cpu.max window from Limit=); relaxed "
+	     "(skew evened out past SkewThreshold= by boosting the vCPUs behind). gang and relaxed "
+	     "also give the guest one core-scheduling cookie where the kernel has PR_SCHED_CORE. "
+	     "Used by the co-scheduling planner."),
 	KEY("CPU", "SkewThreshold", VS_PTYPE_DURATION, 1 * MS, 1 * SEC, "5ms",
-	    "With CoSchedule=relaxed, how far one vCPU may run ahead of its slowest sibling before "
-	    "it is held back. Used by the CPU planner."),
+	    "With CoSchedule=relaxed, how much more CPU wait one vCPU may have than its least "
+	    "delayed sibling over one second before it is boosted (nice); the boost ends under "
+	    "half of it. Used by the co-scheduling planner."),
 	ENUM("CPU", "EmulatorPlacement", emulator_placements, "housekeeping",
 	     "Where QEMU's emulator and I/O threads run: housekeeping (the host's housekeeping "
 	     "CPUs), shared (the shared pool) or vcpus (on the guest's own vCPU CPUs). Used by the "

@@ -67,14 +67,21 @@ static void add_event(GPtrArray *events, int priority, const char *domain, const
 static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
 		      ...)
 {
-	VsActEvent *e = g_new0(VsActEvent, 1);
 	va_list ap;
+
+	va_start(ap, format);
+	vs_act_event_addv(events, priority, domain, format, ap);
+	va_end(ap);
+}
+
+void vs_act_event_addv(GPtrArray *events, int priority, const char *domain, const char *format,
+		       va_list ap)
+{
+	VsActEvent *e = g_new0(VsActEvent, 1);
 
 	e->priority = priority;
 	e->domain = g_strdup(domain);
-	va_start(ap, format);
 	e->message = g_strdup_vprintf(format, ap);
-	va_end(ap);
 	g_ptr_array_add(events, e);
 }
 

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "host/sys.h"
@@ -41,6 +42,9 @@ typedef struct VsActEvent {
 
 /* A new array for events (frees its VsActEvent). */
 GPtrArray *vs_act_events_new(void);
+/* Adds an event (the message formatted from @format and @ap) to @events. */
+void vs_act_event_addv(GPtrArray *events, int priority, const char *domain, const char *format,
+		       va_list ap) G_GNUC_PRINTF(4, 0);
 
 typedef struct VsAct VsAct;
 

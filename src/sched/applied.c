@@ -26,6 +26,7 @@ static const char *const kind_names[] = {
 	[VS_APPLIED_AFFINITY] = "affinity",
 	[VS_APPLIED_DEADLINE] = "deadline",
 	[VS_APPLIED_CGROUP] = "cgroup",
+	[VS_APPLIED_NICE] = "nice",
 };
 
 /* The cgroup files vsched writes; a record naming another is refused. */
@@ -190,6 +191,19 @@ VsAppliedEntry *vs_applied_set_cgroup(VsApplied *a, const char *uuid, const char
 	return e;
 }
 
+VsAppliedEntry *vs_applied_set_nice(VsApplied *a, const char *uuid, const char *domain,
+				    const char *what, const VsThread *t, int orig_nice, int nice)
+{
+	VsAppliedEntry *e = vs_applied_find(a, VS_APPLIED_NICE, t);
+
+	if (!e) {
+		e = entry_add(a, VS_APPLIED_NICE, uuid, domain, what, t);
+		e->orig_nice = orig_nice;
+	}
+	e->cur_nice = nice;
+	return e;
+}
+
 void vs_applied_remove(VsApplied *a, const VsAppliedEntry *e)
 {
 	g_autofree char *key = entry_key(e);
@@ -322,6 +336,11 @@ char *vs_applied_to_json(const VsApplied *a)
 			json_builder_add_string_value(b, e->orig_value);
 			json_builder_set_member_name(b, "current");
 			json_builder_add_string_value(b, e->cur_value);
+		} else if (e->kind == VS_APPLIED_NICE) {
+			json_builder_set_member_name(b, "original_nice");
+			json_builder_add_int_value(b, e->orig_nice);
+			json_builder_set_member_name(b, "current_nice");
+			json_builder_add_int_value(b, e->cur_nice);
 		} else {
 			json_builder_set_member_name(b, "original_policy");
 			json_builder_add_int_value(b, e->orig_policy);
@@ -437,7 +456,7 @@ static bool parse_entry(VsApplied *a, JsonObject *o, char **ret_why)
 		if (strcmp(kind_text, kind_names[i]) == 0)
 			kind = i;
 	if (kind < 0) {
-		*ret_why = g_strdup("no kind (affinity, deadline or cgroup)");
+		*ret_why = g_strdup("no kind (affinity, deadline, cgroup or nice)");
 		return false;
 	}
 	if (!uuid || !g_uuid_string_is_valid(uuid)) {
@@ -487,6 +506,15 @@ static bool parse_entry(VsApplied *a, JsonObject *o, char **ret_why)
 			return false;
 		}
 		vs_applied_set_affinity(a, uuid, domain, what, &t, orig, cur);
+	} else if (kind == VS_APPLIED_NICE) {
+		gint64 orig, cur;
+
+		if (!get_int(o, "original_nice", -20, 19, &orig) ||
+		    !get_int(o, "current_nice", -20, 19, &cur)) {
+			*ret_why = g_strdup("no original or current nice in -20..19");
+			return false;
+		}
+		vs_applied_set_nice(a, uuid, domain, what, &t, (int)orig, (int)cur);
 	} else {
 		gint64 policy, nice, prio, runtime, period;
 		VsSchedAttr orig = { 0 };

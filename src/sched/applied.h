@@ -2,11 +2,12 @@
  * before, per thread (identified by TID and start time, with PID and comm
  * for the identity check) and per kind of setting: the CPU affinity, the
  * scheduling policy (vsched only ever sets SCHED_DEADLINE, so an entry of
- * that kind means "this thread runs a reservation vsched gave it"), and a
- * cgroup v2 file of a guest (cpu.weight, cpu.max, cpu.max.burst,
- * cpuset.cpus, cpuset.mems), identified by directory and file and owned by
- * the guest's QEMU main thread: when that thread is gone, libvirt has
- * removed the cgroup and there is nothing to restore.
+ * that kind means "this thread runs a reservation vsched gave it"), the
+ * nice value (a boost of relaxed co-scheduling, cosched.h), and a cgroup
+ * v2 file of a guest (cpu.weight, cpu.max, cpu.max.burst, cpuset.cpus,
+ * cpuset.mems), identified by directory and file and owned by the guest's
+ * QEMU main thread: when that thread is gone, libvirt has removed the
+ * cgroup and there is nothing to restore.
  *
  * The actuator records the original value before its first change of a
  * setting and the current value after every change; the daemon persists the
@@ -33,6 +34,7 @@ typedef enum {
 	VS_APPLIED_AFFINITY,
 	VS_APPLIED_DEADLINE,
 	VS_APPLIED_CGROUP,
+	VS_APPLIED_NICE,        /* a nice boost of relaxed co-scheduling (cosched.h) */
 } VsAppliedKind;
 
 typedef struct VsAppliedEntry {
@@ -57,6 +59,8 @@ typedef struct VsAppliedEntry {
 	char *file;             /* "cpu.weight", ... (vs_applied_cgroup_file_ok()) */
 	char *orig_value;
 	char *cur_value;
+	/* VS_APPLIED_NICE: the nice found before (orig_nice) and the one set. */
+	int cur_nice;
 } VsAppliedEntry;
 
 typedef struct VsApplied {
@@ -99,6 +103,10 @@ bool vs_applied_cgroup_file_ok(const char *file);
 VsAppliedEntry *vs_applied_set_cgroup(VsApplied *a, const char *uuid, const char *domain,
 				      const char *what, const VsThread *owner, const char *dir,
 				      const char *file, const char *orig, const char *value);
+/* Records that vsched set the nice value of @t to @nice, it having been
+ * @orig_nice before; same rules as vs_applied_set_affinity(). */
+VsAppliedEntry *vs_applied_set_nice(VsApplied *a, const char *uuid, const char *domain,
+				    const char *what, const VsThread *t, int orig_nice, int nice);
 /* Forgets @e (an entry of @a), e.g. once its original is back. */
 void vs_applied_remove(VsApplied *a, const VsAppliedEntry *e);
 /* Forgets every entry whose thread is not among the threads (vCPU,

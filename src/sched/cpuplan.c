@@ -532,6 +532,8 @@ static char *entry_key(const VsAppliedEntry *e)
 		return g_strdup_printf("c|%s/%s", e->dir, e->file);
 	case VS_APPLIED_AFFINITY:
 		return g_strdup_printf("a|%s", tk);
+	case VS_APPLIED_NICE:
+		return g_strdup_printf("n|%s", tk);
 	case VS_APPLIED_DEADLINE:
 		break;
 	}
@@ -556,7 +558,9 @@ static void plan_restores(const VsCpuPlanInput *in, GPtrArray *actions, GHashTab
 		g_autofree char *orig = NULL;
 		VsCpuAction *a;
 
-		if (!g || g_hash_table_contains(planned, key))
+		/* Nice boosts are co-scheduling's (cosched.h): it releases
+		 * them itself. */
+		if (!g || e->kind == VS_APPLIED_NICE || g_hash_table_contains(planned, key))
 			continue;
 		switch (e->kind) {
 		case VS_APPLIED_CGROUP:

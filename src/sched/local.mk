@@ -10,3 +10,10 @@ src_libvsched_a_SOURCES += \
 	%reldir%/cgplan.c %reldir%/cgplan.h \
 	%reldir%/applied.c %reldir%/applied.h \
 	%reldir%/act.c %reldir%/act.h
+# Co-scheduling: progress skew (pure), the planner (pure, with hysteresis
+# state) and its actuator (nice boosts, core-scheduling cookies).
+src_libvsched_a_SOURCES += \
+	%reldir%/skew.c %reldir%/skew.h \
+	%reldir%/cosched.c %reldir%/cosched.h \
+	%reldir%/cosched-act.c %reldir%/cosched-act.h
+EXTRA_DIST += doc/coschedule.md

@@ -145,6 +145,15 @@ const VsStealReport *vs_steal_collector_report(const VsStealCollector *c)
 	return c->report;
 }
 
+const VsStealSeries *vs_steal_collector_vcpu_series(const VsStealCollector *c, const char *uuid,
+						    guint index)
+{
+	const Guest *g = g_hash_table_lookup(c->guests, uuid);
+	const Vcpu *v = g ? g_hash_table_lookup(g->vcpus, GUINT_TO_POINTER(index)) : NULL;
+
+	return v ? v->acct->series : NULL;
+}
+
 void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, guint index,
 					double cpus)
 {

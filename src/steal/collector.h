@@ -55,6 +55,13 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap);
  * the collector, valid until the next tick or free. */
 const VsStealReport *vs_steal_collector_report(const VsStealCollector *c);
 
+/* The intervals of vCPU @index of guest @uuid as of the last tick
+ * (borrowed, valid until the next tick or free), or NULL when the
+ * collector has none: for other planners (sched/skew.h) to read the same
+ * samples instead of reading the counters again. */
+const VsStealSeries *vs_steal_collector_vcpu_series(const VsStealCollector *c, const char *uuid,
+						    guint index);
+
 /* Sets the CPU that vCPU @index of guest @uuid is entitled to, in CPUs
  * (as the CPU planner computes it); a negative value forgets it. Used from
  * the next tick on. */

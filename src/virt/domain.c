@@ -65,6 +65,13 @@ void vs_thread_clear(VsThread *t)
 	g_clear_pointer(&t->affinity, vs_cpuset_free);
 }
 
+void vs_thread_copy(VsThread *dst, const VsThread *src)
+{
+	*dst = *src;
+	dst->comm = g_strdup(src->comm);
+	dst->affinity = src->affinity ? vs_cpuset_copy(src->affinity) : NULL;
+}
+
 const char *vs_domain_state_name(int state)
 {
 	switch (state) {

@@ -102,5 +102,8 @@ void vs_domain_free(VsDomain *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomain, vs_domain_free)
 /* Frees what @t owns (for GArray clear funcs). */
 void vs_thread_clear(VsThread *t);
+/* Copies @src into @dst (which owns nothing yet): comm and affinity are
+ * duplicated. */
+void vs_thread_copy(VsThread *dst, const VsThread *src);
 /* The state as virsh prints it ("running", "shut off", ...); static string. */
 const char *vs_domain_state_name(int state);

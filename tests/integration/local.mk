@@ -18,3 +18,6 @@ EXTRA_DIST += %reldir%/test-cpu.sh
 # Steal accounting on burning guests (issue 5).
 TESTS += %reldir%/test-steal.sh
 EXTRA_DIST += %reldir%/test-steal.sh
+# Co-scheduling: skew measured, relaxed nice boosts, restore (issue 4).
+TESTS += %reldir%/test-cosched.sh
+EXTRA_DIST += %reldir%/test-cosched.sh

@@ -20,3 +20,10 @@ tests_lab_lab_act_SOURCES = %reldir%/lab-act.c
 tests_lab_lab_act_LDADD = src/libvsched.a $(VS_LIBS)
 TESTS += %reldir%/run-lab-act.sh
 EXTRA_DIST += %reldir%/run-lab-act.sh
+# The gang proof: two vCPU-like processes under separate cpu.max windows and
+# under one guest-level window; run-lab-cosched.sh boots it.
+check_PROGRAMS += tests/lab/lab-cosched
+tests_lab_lab_cosched_SOURCES = %reldir%/lab-cosched.c
+tests_lab_lab_cosched_LDADD = src/libvsched.a $(VS_LIBS)
+TESTS += %reldir%/run-lab-cosched.sh
+EXTRA_DIST += %reldir%/run-lab-cosched.sh

@@ -88,3 +88,20 @@ tests_unit_test_sched_act_SOURCES = \
 	tests/unit/test-sched-topo.c tests/unit/test-sched-topo.h $(TEMP_ROOT_SOURCES)
 tests_unit_test_sched_act_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_sched_act_LDADD = $(TEST_LDADD)
+# Co-scheduling: skew arithmetic, the planner with its hysteresis, the
+# nice kind of Applied, and the actuator on a fake ops table.
+check_PROGRAMS += tests/unit/test-sched-cosched
+TESTS += tests/unit/test-sched-cosched
+tests_unit_test_sched_cosched_SOURCES = \
+	tests/unit/test-sched-cosched.c $(TEMP_ROOT_SOURCES) \
+	tests/unit/test-sched-topo.c tests/unit/test-sched-topo.h
+tests_unit_test_sched_cosched_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_sched_cosched_LDADD = $(TEST_LDADD) -lpthread
+# The co-scheduling report in the control API (Show, Steal, Explain).
+check_PROGRAMS += tests/unit/test-sched-cosched-ctl
+TESTS += tests/unit/test-sched-cosched-ctl
+tests_unit_test_sched_cosched_ctl_SOURCES = \
+	tests/unit/test-sched-cosched-ctl.c \
+	tests/unit/test-ctl-fixture.c tests/unit/test-ctl-fixture.h
+tests_unit_test_sched_cosched_ctl_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_sched_cosched_ctl_LDADD = $(TEST_LDADD)
