@@ -13,3 +13,4 @@ include tests/unit/steal.mk
 include tests/component/local.mk
 include tests/integration/local.mk
 include tests/lab/local.mk
+include tests/bench/local.mk

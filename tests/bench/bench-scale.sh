@@ -1,0 +1,118 @@
+#!/bin/bash
+# Scale benchmark (issue 8): the real vschedd with 1000 guests of 8 vCPUs.
+#
+# Generates the fixture (tests/bench/scale-fixture.py: a libvirt test driver
+# node and a sysroot with every guest's QEMU threads) in a temporary
+# directory, starts vschedd on it with the shipped policies, runs
+# VSCHED_SCALE_TICKS ticks (one after the other, through `vschedctl tick`),
+# and prints the CPU time of each tick phase as the daemon measured it
+# (`vschedctl status --json`: tick_cost), per tick and per vCPU, and the
+# daemon's resident memory (VmRSS, VmHWM) after the ticks, beside the
+# floors of the issue: 2 µs per vCPU per tick for everything but libvirt's
+# own calls, 30 MiB resident. Exits 1 when a floor is missed.
+#
+# Run it from an optimised build without sanitizers: `make bench-scale`.
+# VSCHED_SCALE_GUESTS, VSCHED_SCALE_VCPUS change the size. Figures are
+# recorded in doc/benchmarks.md.
+set -eu
+
+src=${top_srcdir:?top_srcdir must be set (run through make bench-scale)}
+build=${top_builddir:?top_builddir must be set (run through make bench-scale)}
+VSCHEDD="$build/src/daemon/vschedd"
+VSCHEDCTL="$build/src/ctl/vschedctl"
+guests=${VSCHED_SCALE_GUESTS:-1000}
+vcpus=${VSCHED_SCALE_VCPUS:-8}
+ticks=${VSCHED_SCALE_TICKS:-30}
+floor_us_per_vcpu=2
+floor_rss_kib=$((30 * 1024))
+
+tmp=$(mktemp -d /tmp/vsched-scale-XXXXXX)
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+die() {
+	echo "bench-scale: $*" >&2
+	[ -f "$tmp/daemon.log" ] && tail -20 "$tmp/daemon.log" >&2
+	exit 1
+}
+
+# status_field EXPR: a Python expression over `vschedctl status --json` (j).
+status_field() {
+	"$VSCHEDCTL" status --json > "$tmp/status.json" || return 1
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"$tmp/status.json" "$1"
+}
+
+# wait_ticks N: until the daemon has run N ticks (at most 120 s).
+wait_ticks() {
+	local deadline=$(($(date +%s) + 120)) n
+	while :; do
+		n=$(status_field 'j["ticks"]' 2>/dev/null) || n=0
+		[ "$n" -ge "$1" ] && return 0
+		[ "$(date +%s)" -lt "$deadline" ] || die "only $n of $1 ticks after 120 s"
+		sleep 0.05
+	done
+}
+
+echo "bench-scale: generating $guests guests x $vcpus vCPUs in $tmp"
+python3 "$src/tests/bench/scale-fixture.py" "$src" "$tmp/fx" "$guests" "$vcpus" ||
+	die "the fixture could not be generated"
+cat > "$tmp/vschedd.conf" <<EOF
+[Daemon]
+TickInterval=60s
+LibvirtURI=test://$tmp/fx/testdrv.xml
+LibvirtStatusDir=/run/libvirt/qemu
+ControlSocket=$tmp/vschedd.sock
+ControlGroup=
+OverridesFile=$tmp/overrides.json
+PolicyDirectory=$src/conf/policy.d
+SysRoot=$tmp/fx/root
+LogLevel=notice
+EOF
+export VSCHED_SOCKET="$tmp/vschedd.sock"
+
+"$VSCHEDD" --foreground --config "$tmp/vschedd.conf" > "$tmp/daemon.log" 2>&1 &
+pid=$!
+wait_ticks 1
+n_vcpus=$("$VSCHEDCTL" list --json |
+	python3 -c 'import json,sys; print(sum(d["vcpus"]["current"] for d in json.load(sys.stdin)["domains"]))')
+[ "$n_vcpus" -eq $((guests * vcpus)) ] ||
+	die "the daemon sees $n_vcpus vCPUs, not $((guests * vcpus))"
+for i in $(seq 2 "$ticks"); do
+	"$VSCHEDCTL" tick > /dev/null || die "vschedctl tick failed"
+	wait_ticks "$i"
+done
+kill -0 "$pid" 2>/dev/null || die "vschedd died"
+rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+status_field 'j["tick_cost"]' > /dev/null || die "no tick_cost in the status"
+
+python3 - "$tmp/status.json" "$n_vcpus" "$rss" "$hwm" "$floor_us_per_vcpu" "$floor_rss_kib" <<'EOF'
+import json, sys
+
+j = json.load(open(sys.argv[1]))
+n_vcpus, rss, hwm = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+floor_us, floor_rss = float(sys.argv[5]), int(sys.argv[6])
+cost = j["tick_cost"]
+print("scale: %d vCPUs, %d ticks (the first one at start), CPU time of vschedd's main "
+      "thread per tick phase" % (n_vcpus, cost["ticks"]))
+print("%-10s %10s %10s %12s" % ("phase", "mean us", "max us", "mean us/vCPU"))
+ours = 0
+for name, p in cost["phases"].items():
+    print("%-10s %10d %10d %12.3f" % (name, p["mean_us"], p["max_us"], p["mean_us"] / n_vcpus))
+    if name != "libvirt":
+        ours += p["mean_us"]
+per_vcpu = ours / n_vcpus
+ok_cpu = per_vcpu <= floor_us
+ok_rss = hwm <= floor_rss
+print("all but libvirt: %d us per tick, %.3f us per vCPU: %s the %.0f us floor"
+      % (ours, per_vcpu, "within" if ok_cpu else "ABOVE", floor_us))
+print("memory after %d ticks: VmRSS %.1f MiB, VmHWM %.1f MiB: %s the %d MiB floor"
+      % (cost["ticks"], rss / 1024, hwm / 1024, "within" if ok_rss else "ABOVE",
+         floor_rss // 1024))
+sys.exit(0 if ok_cpu and ok_rss else 1)
+EOF
