@@ -99,7 +99,9 @@ int vs_sys_read(const VsSys *sys, const char *path, char **ret_contents)
 
 	if (fd < 0)
 		return fd;
-	buf = g_byte_array_sized_new(4096);
+	/* Grown as needed: callers keep what they read (a thread's comm in
+	 * every snapshot), and most files are a few bytes. */
+	buf = g_byte_array_new();
 	for (;;) {
 		guint8 chunk[4096];
 		ssize_t n = read(fd, chunk, sizeof(chunk));
