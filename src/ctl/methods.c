@@ -159,8 +159,8 @@ static JsonObject *render_policy_status(const VsCtlBackend *backend)
 	return obj;
 }
 
-/* The CPU time of each tick phase: the last tick's, the mean and the
- * largest, µs; null before the first tick. */
+/* The CPU time of each tick phase: the last tick's, the mean, the largest
+ * and the sum, µs; null before the first tick. */
 static JsonNode *render_tick_cost(const VsTickCost *cost)
 {
 	JsonObject *obj, *phases;
@@ -176,6 +176,7 @@ static JsonNode *render_tick_cost(const VsTickCost *cost)
 		set_int(p, "last_us", cost->last_us[i]);
 		set_int(p, "mean_us", cost->total_us[i] / (int64_t)cost->ticks);
 		set_int(p, "max_us", cost->max_us[i]);
+		set_int(p, "total_us", cost->total_us[i]);
 		json_object_set_object_member(phases, vs_tick_phase_name(i), p);
 	}
 	json_object_set_object_member(obj, "phases", phases);

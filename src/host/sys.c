@@ -173,6 +173,17 @@ int vs_sys_write(const VsSys *sys, const char *path, const char *value)
 	return r;
 }
 
+int vs_sys_stat(const VsSys *sys, const char *path, struct stat *ret_stat)
+{
+	g_autofree char *full = vs_sys_path(sys, path);
+	struct stat st;
+
+	if (stat(full, &st) < 0)
+		return -errno;
+	*ret_stat = st;
+	return 0;
+}
+
 bool vs_sys_exists(const VsSys *sys, const char *path)
 {
 	g_autofree char *full = vs_sys_path(sys, path);

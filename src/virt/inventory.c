@@ -135,15 +135,20 @@ fail:
 	return vs_conn_fail(virt, error);
 }
 
-/* Finds the QEMU threads of the running domains of @domains. */
+/* Finds the QEMU threads of the running domains of @domains (through the
+ * cache, which re-reads only what changed). */
 static void collect_threads(VsVirt *virt, GPtrArray *domains)
 {
+	VsThreadsCache *cache = vs_conn_threads_cache(virt);
+
 	for (guint i = 0; i < domains->len; i++) {
 		VsDomain *dom = g_ptr_array_index(domains, i);
 
 		if (dom->id >= 0)
-			vs_threads_collect(vs_conn_sys(virt), vs_conn_status_dir(virt), dom);
+			vs_threads_cache_collect(cache, vs_conn_sys(virt), vs_conn_status_dir(virt),
+						 dom);
 	}
+	vs_threads_cache_sweep(cache);
 }
 
 /* Applies one bulk statistics call to @domains; @ret_parse_us gets the CPU
