@@ -125,13 +125,19 @@ n_vcpus, rss, hwm = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 floor_us, floor_rss = float(sys.argv[6]), int(sys.argv[7])
 driver = int(sys.argv[8])
 n = cost["ticks"] - first["ticks"]
+
+def total(c, name):
+    # Daemons before total_us (for before/after runs): the mean times the ticks.
+    p = c["phases"][name]
+    return p["total_us"] if "total_us" in p else p["mean_us"] * c["ticks"]
+
 print("scale: %d vCPUs; CPU time of vschedd's main thread per tick phase: the first tick "
       "(at start), then the mean and the largest of the %d ticks after it" % (n_vcpus, n))
 print("%-10s %10s %10s %10s %12s" % ("phase", "first us", "mean us", "max us", "mean us/vCPU"))
 ours = 0
 for name, p in cost["phases"].items():
-    mean = (p["total_us"] - first["phases"][name]["total_us"]) / n
-    print("%-10s %10d %10d %10d %12.3f" % (name, first["phases"][name]["total_us"], mean,
+    mean = (total(cost, name) - total(first, name)) / n
+    print("%-10s %10d %10d %10d %12.3f" % (name, total(first, name), mean,
                                            p["max_us"], mean / n_vcpus))
     if name != "libvirt":
         ours += mean
