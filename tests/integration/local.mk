@@ -18,3 +18,7 @@ EXTRA_DIST += %reldir%/test-cpu.sh
 # Steal accounting on burning guests (issue 5).
 TESTS += %reldir%/test-steal.sh
 EXTRA_DIST += %reldir%/test-steal.sh
+# Fault and soak test (issue 8): random faults for VSCHED_SOAK_SECONDS
+# (default 240), reproducible with VSCHED_SOAK_SEED.
+TESTS += %reldir%/test-soak.sh
+EXTRA_DIST += %reldir%/test-soak.sh
