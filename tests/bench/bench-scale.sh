@@ -38,7 +38,10 @@ floor_rss_kib=$((30 * 1024))
 tmp=$(mktemp -d /dev/shm/vsched-scale-XXXXXX 2>/dev/null || mktemp -d /tmp/vsched-scale-XXXXXX)
 pid=""
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	if [ -n "$pid" ]; then
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
