@@ -15,3 +15,4 @@ include tests/unit/metrics.mk
 include tests/component/local.mk
 include tests/integration/local.mk
 include tests/lab/local.mk
+include tests/bench/local.mk

@@ -4,8 +4,6 @@
 #include "core/changes.h"
 #include "util/units.h"
 
-#include <string.h>
-
 static void change_free(VsChange *c)
 {
 	g_free(c->domain);
@@ -23,16 +21,17 @@ static void add(GPtrArray *out, const VsDomain *d, bool warning, char *message)
 	g_ptr_array_add(out, c);
 }
 
-static const VsDomain *find_uuid(const VsSnapshot *snap, const char *uuid)
+/* The domains of @snap by UUID (borrowed); empty for no snapshot. A
+ * thousand guests make a linear search per guest the costliest part. */
+static GHashTable *by_uuid(const VsSnapshot *snap)
 {
-	if (!snap)
-		return NULL;
-	for (guint i = 0; i < snap->domains->len; i++) {
-		const VsDomain *d = g_ptr_array_index(snap->domains, i);
-		if (strcmp(d->uuid, uuid) == 0)
-			return d;
+	GHashTable *table = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; snap && i < snap->domains->len; i++) {
+		VsDomain *d = g_ptr_array_index(snap->domains, i);
+		g_hash_table_insert(table, d->uuid, d);
 	}
-	return NULL;
+	return table;
 }
 
 static guint threads_found(const VsDomain *d)
@@ -66,10 +65,12 @@ static void compare(GPtrArray *out, const VsDomain *o, const VsDomain *n)
 GPtrArray *vs_changes_between(const VsSnapshot *old, const VsSnapshot *new)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)change_free);
+	g_autoptr(GHashTable) old_domains = by_uuid(old);
+	g_autoptr(GHashTable) new_domains = by_uuid(new);
 
 	for (guint i = 0; i < new->domains->len; i++) {
 		const VsDomain *n = g_ptr_array_index(new->domains, i);
-		const VsDomain *o = find_uuid(old, n->uuid);
+		const VsDomain *o = g_hash_table_lookup(old_domains, n->uuid);
 		g_autofree char *mem = NULL;
 
 		if (o) {
@@ -91,7 +92,7 @@ GPtrArray *vs_changes_between(const VsSnapshot *old, const VsSnapshot *new)
 	}
 	for (guint i = 0; old && i < old->domains->len; i++) {
 		const VsDomain *o = g_ptr_array_index(old->domains, i);
-		if (!find_uuid(new, o->uuid))
+		if (!g_hash_table_contains(new_domains, o->uuid))
 			add(out, o, false, g_strdup("vanished: libvirt no longer knows it"));
 	}
 	return out;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/tick-cost.h"
 #include "host/host.h"
 #include "virt/domain.h"
 
@@ -36,6 +37,7 @@ typedef struct VsDaemonStatus {
 	uint64_t ticks;
 	int64_t last_tick_us;      /* cost of the last tick (collect + plan + act) */
 	int64_t last_collect_us;
+	const VsTickCost *cost;    /* CPU time per tick phase; NULL when not measured */
 	int64_t tick_interval_us;
 	bool dry_run;
 	const char *libvirt_uri;

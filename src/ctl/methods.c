@@ -159,6 +159,30 @@ static JsonObject *render_policy_status(const VsCtlBackend *backend)
 	return obj;
 }
 
+/* The CPU time of each tick phase: the last tick's, the mean, the largest
+ * and the sum, µs; null before the first tick. */
+static JsonNode *render_tick_cost(const VsTickCost *cost)
+{
+	JsonObject *obj, *phases;
+
+	if (!cost || cost->ticks == 0)
+		return json_node_new(JSON_NODE_NULL);
+	obj = json_object_new();
+	phases = json_object_new();
+	set_u64(obj, "ticks", cost->ticks);
+	for (int i = 0; i < VS_TICK_N_PHASES; i++) {
+		JsonObject *p = json_object_new();
+
+		set_int(p, "last_us", cost->last_us[i]);
+		set_int(p, "mean_us", cost->total_us[i] / (int64_t)cost->ticks);
+		set_int(p, "max_us", cost->max_us[i]);
+		set_int(p, "total_us", cost->total_us[i]);
+		json_object_set_object_member(phases, vs_tick_phase_name(i), p);
+	}
+	json_object_set_object_member(obj, "phases", phases);
+	return json_node_init_object(json_node_alloc(), obj);
+}
+
 static JsonObject *render_status(const VsDaemonStatus *st, const VsSnapshot *snap,
 				 JsonObject *policy)
 {
@@ -172,6 +196,7 @@ static JsonObject *render_status(const VsDaemonStatus *st, const VsSnapshot *sna
 	set_int(obj, "last_tick_us", st->last_tick_us);
 	set_int(obj, "last_collect_us", st->last_collect_us);
 	set_int(obj, "tick_interval_us", st->tick_interval_us);
+	json_object_set_member(obj, "tick_cost", render_tick_cost(st->cost));
 	json_object_set_boolean_member(obj, "dry_run", st->dry_run);
 	set_str(obj, "config", st->config_path);
 	set_str(obj, "last_error", st->last_error);

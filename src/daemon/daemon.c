@@ -23,6 +23,7 @@
 #include "daemon/privileges.h"
 #include "core/changes.h"
 #include "core/snapshot.h"
+#include "core/tick-cost.h"
 #include "ctl/server.h"
 #include "host/cgroup-write.h"
 #include "host/host.h"
@@ -36,6 +37,7 @@
 #include "sched/cpuplan.h"
 #include "steal/collector.h"
 #include "steal/entitlement.h"
+#include "util/cputime.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/units.h"
@@ -100,6 +102,7 @@ struct VsDaemon {
 	int64_t started_us;
 	int64_t last_tick_us;
 	int64_t last_collect_us;
+	VsTickCost cost;            /* CPU time per phase of the ticks */
 	guint reconnects;
 	bool was_connected;
 	char *last_error;
@@ -136,13 +139,15 @@ static void log_changes(const VsSnapshot *old, const VsSnapshot *new)
 	}
 }
 
-/* Collects a new snapshot. While libvirt is away the inventory of the last
- * snapshot is carried over, marked disconnected. */
-static VsSnapshot *collect(VsDaemon *d)
+/* Collects a new snapshot, adding the CPU time of its phases to @phase_us.
+ * While libvirt is away the inventory of the last snapshot is carried over,
+ * marked disconnected. */
+static VsSnapshot *collect(VsDaemon *d, int64_t *phase_us)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) domains = NULL;
 	int64_t now = g_get_monotonic_time();
+	int64_t cpu = vs_thread_cpu_us();
 	bool connected = false;
 
 	if (vs_host_refresh(d->host, d->sys, &error) < 0) {
@@ -150,8 +155,16 @@ static VsSnapshot *collect(VsDaemon *d)
 		set_last_error(d, g_strdup_printf("host: %s", error->message));
 		g_clear_error(&error);
 	}
+	phase_us[VS_TICK_HOST] = vs_thread_cpu_us() - cpu;
 	if (vs_virt_is_connected(d->virt)) {
-		int r = vs_virt_collect(d->virt, &domains, &error);
+		VsVirtCost cost = { 0 };
+		int r;
+
+		cpu = vs_thread_cpu_us();
+		r = vs_virt_collect_costed(d->virt, &domains, &cost, &error);
+		phase_us[VS_TICK_THREADS] = cost.threads_us;
+		phase_us[VS_TICK_STATS] = cost.stats_us;
+		phase_us[VS_TICK_LIBVIRT] = vs_thread_cpu_us() - cpu - cost.threads_us - cost.stats_us;
 		if (r == 0) {
 			connected = true;
 		} else if (r != -ENOTCONN) {
@@ -444,8 +457,10 @@ static void cosched_step(VsDaemon *d, const VsSnapshot *snap)
 static void tick(VsDaemon *d)
 {
 	int64_t t0 = g_get_monotonic_time();
-	g_autoptr(VsSnapshot) snap = collect(d);
+	int64_t phase_us[VS_TICK_N_PHASES] = { 0 };
+	g_autoptr(VsSnapshot) snap = collect(d, phase_us);
 	g_autofree char *status = NULL;
+	int64_t cpu = vs_thread_cpu_us();
 
 	d->last_collect_us = g_get_monotonic_time() - t0;
 	vs_steal_collector_tick(d->steal, snap);
@@ -458,14 +473,20 @@ static void tick(VsDaemon *d)
 		for (guint i = 0; i < alerts->len; i++)
 			vs_log_warn("%s", (char *)g_ptr_array_index(alerts, i));
 	}
+	phase_us[VS_TICK_STEAL] = vs_thread_cpu_us() - cpu;
+	cpu = vs_thread_cpu_us();
 	if (snap->virt_connected)
 		log_changes(d->snapshot && d->snapshot->virt_connected ? d->snapshot : NULL, snap);
+	phase_us[VS_TICK_CHANGES] = vs_thread_cpu_us() - cpu;
 
+	cpu = vs_thread_cpu_us();
 	if (vs_policy_state_expire(d->policy, snap->wall_us))
 		d->cpu_replan = true;
 	cpu_step(d, snap);
 	steal_entitlements(d, snap);
 	cosched_step(d, snap);
+	phase_us[VS_TICK_CPU] = vs_thread_cpu_us() - cpu;
+	vs_tick_cost_add(&d->cost, phase_us);
 
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
 	d->snapshot = g_steal_pointer(&snap);
@@ -639,6 +660,7 @@ static void backend_status(gpointer data, VsDaemonStatus *ret)
 		.ticks = d->ticks,
 		.last_tick_us = d->last_tick_us,
 		.last_collect_us = d->last_collect_us,
+		.cost = &d->cost,
 		.tick_interval_us = d->conf->tick_interval_us,
 		.dry_run = d->dry_run,
 		.libvirt_uri = vs_virt_uri(d->virt),

@@ -99,7 +99,9 @@ int vs_sys_read(const VsSys *sys, const char *path, char **ret_contents)
 
 	if (fd < 0)
 		return fd;
-	buf = g_byte_array_sized_new(4096);
+	/* Grown as needed: callers keep what they read (a thread's comm in
+	 * every snapshot), and most files are a few bytes. */
+	buf = g_byte_array_new();
 	for (;;) {
 		guint8 chunk[4096];
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -169,6 +171,17 @@ int vs_sys_write(const VsSys *sys, const char *path, const char *value)
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	return r;
+}
+
+int vs_sys_stat(const VsSys *sys, const char *path, struct stat *ret_stat)
+{
+	g_autofree char *full = vs_sys_path(sys, path);
+	struct stat st;
+
+	if (stat(full, &st) < 0)
+		return -errno;
+	*ret_stat = st;
+	return 0;
 }
 
 bool vs_sys_exists(const VsSys *sys, const char *path)

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* struct sched_attr of sched_setattr(2), under our own name because glibc
@@ -72,6 +73,8 @@ int vs_sys_read_u64(const VsSys *sys, const char *path, uint64_t *ret_value);
 int vs_sys_write(const VsSys *sys, const char *path, const char *value);
 /* open(2) of the prefixed path with O_CLOEXEC added; returns fd or -errno. */
 int vs_sys_open(const VsSys *sys, const char *path, int flags);
+/* stat(2) of the prefixed path. */
+int vs_sys_stat(const VsSys *sys, const char *path, struct stat *ret_stat);
 /* True when the prefixed path exists. */
 bool vs_sys_exists(const VsSys *sys, const char *path);
 /* The entry names of a directory (without . and ..), sorted; caller frees

@@ -79,6 +79,7 @@ struct VsVirt {
 	GSource *reconnect;
 	guint attempt;         /* failed connection attempts in a row */
 	bool down_announced;   /* DISCONNECTED emitted since the last CONNECTED */
+	VsThreadsCache *threads_cache;
 };
 
 guint vs_virt_backoff_ms(guint attempt)
@@ -491,6 +492,7 @@ VsVirt *vs_virt_new(const VsSys *sys, const char *uri, const char *status_dir,
 	virt->status_dir = g_strdup(status_dir ? status_dir : DEFAULT_STATUS_DIR);
 	virt->event_cb = event_cb;
 	virt->user_data = user_data;
+	virt->threads_cache = vs_threads_cache_new();
 	virt->link = g_atomic_rc_box_new0(Link);
 	virt->link->virt = virt;
 	for (int i = 0; i < N_EVENTS; i++)
@@ -529,6 +531,7 @@ void vs_virt_free(VsVirt *virt)
 		g_main_context_unref(virt->context);
 	g_free(virt->uri);
 	g_free(virt->status_dir);
+	vs_threads_cache_free(virt->threads_cache);
 	g_free(virt);
 }
 
@@ -545,6 +548,11 @@ const VsSys *vs_conn_sys(VsVirt *virt)
 const char *vs_conn_status_dir(VsVirt *virt)
 {
 	return virt->status_dir;
+}
+
+VsThreadsCache *vs_conn_threads_cache(VsVirt *virt)
+{
+	return virt->threads_cache;
 }
 
 int vs_conn_fail(VsVirt *virt, GError **error)

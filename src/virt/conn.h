@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "virt/threads-cache.h"
 #include "virt/virt.h"
 
 /* The open connection (borrowed; valid until the next main-loop iteration
@@ -15,6 +16,8 @@
 virConnectPtr vs_conn_get(VsVirt *virt);
 const VsSys *vs_conn_sys(VsVirt *virt);
 const char *vs_conn_status_dir(VsVirt *virt);
+/* The thread discovery cache of the inventory (borrowed). */
+VsThreadsCache *vs_conn_threads_cache(VsVirt *virt);
 
 /* Call right after a libvirt call on @virt failed: sets @error to
  * "libvirt: <message>" (VS_ERROR_UNAVAILABLE when the connection is gone,

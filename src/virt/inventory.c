@@ -1,7 +1,7 @@
 /* The inventory: one VsDomain per libvirt domain, collected each tick.
  *
- * Per domain: identity, state, vCPU and memory sizes, the vsched metadata,
- * and for running domains the QEMU process and threads (threads.c); then
+ * Per domain: identity, state, vCPU and memory sizes, the vsched metadata;
+ * then for running domains the QEMU process and threads (threads.c); then
  * one bulk statistics call for all domains (stats.c), matched by UUID.
  * libvirt's list is fetched fresh every time, so nothing from a previous
  * connection survives a reconnect. */
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cputime.h"
 #include "util/error.h"
 #include "virt/conn.h"
 #include "virt/stats.h"
@@ -123,8 +124,6 @@ static int collect_one(VsVirt *virt, virDomainPtr d, VsDomain **ret_dom, GError 
 		goto fail;
 	}
 
-	if (active)
-		vs_threads_collect(vs_conn_sys(virt), vs_conn_status_dir(virt), dom);
 	*ret_dom = g_steal_pointer(&dom);
 	return 0;
 
@@ -136,9 +135,28 @@ fail:
 	return vs_conn_fail(virt, error);
 }
 
-/* Applies one bulk statistics call to @domains. */
-static int collect_stats(VsVirt *virt, GPtrArray *domains, GError **error)
+/* Finds the QEMU threads of the running domains of @domains (through the
+ * cache, which re-reads only what changed). */
+static void collect_threads(VsVirt *virt, GPtrArray *domains)
 {
+	VsThreadsCache *cache = vs_conn_threads_cache(virt);
+
+	for (guint i = 0; i < domains->len; i++) {
+		VsDomain *dom = g_ptr_array_index(domains, i);
+
+		if (dom->id >= 0)
+			vs_threads_cache_collect(cache, vs_conn_sys(virt), vs_conn_status_dir(virt),
+						 dom);
+	}
+	vs_threads_cache_sweep(cache);
+}
+
+/* Applies one bulk statistics call to @domains; @ret_parse_us gets the CPU
+ * time spent parsing it. */
+static int collect_stats(VsVirt *virt, GPtrArray *domains, int64_t *ret_parse_us,
+			 GError **error)
+{
+	int64_t t0;
 	g_autoptr(GHashTable) by_uuid = g_hash_table_new(g_str_hash, g_str_equal);
 	virDomainStatsRecordPtr *records = NULL;
 	int n;
@@ -151,6 +169,7 @@ static int collect_stats(VsVirt *virt, GPtrArray *domains, GError **error)
 		}
 		return vs_conn_fail(virt, error);
 	}
+	t0 = vs_thread_cpu_us();
 	for (guint i = 0; i < domains->len; i++) {
 		VsDomain *dom = g_ptr_array_index(domains, i);
 		g_hash_table_insert(by_uuid, dom->uuid, dom);
@@ -166,6 +185,7 @@ static int collect_stats(VsVirt *virt, GPtrArray *domains, GError **error)
 			vs_stats_parse(dom, records[i]->params, records[i]->nparams);
 	}
 	virDomainStatsRecordListFree(records);
+	*ret_parse_us = vs_thread_cpu_us() - t0;
 	return 0;
 }
 
@@ -178,9 +198,17 @@ static gint compare_names(gconstpointer a, gconstpointer b)
 
 int vs_virt_collect(VsVirt *virt, GPtrArray **ret_domains, GError **error)
 {
+	return vs_virt_collect_costed(virt, ret_domains, NULL, error);
+}
+
+int vs_virt_collect_costed(VsVirt *virt, GPtrArray **ret_domains, VsVirtCost *ret_cost,
+			   GError **error)
+{
 	g_autoptr(GPtrArray) domains = NULL;
 	virConnectPtr conn = vs_conn_get(virt);
 	virDomainPtr *list = NULL;
+	VsVirtCost cost = { 0 };
+	int64_t t0;
 	int n, r = 0;
 
 	if (!conn) {
@@ -206,10 +234,18 @@ int vs_virt_collect(VsVirt *virt, GPtrArray **ret_domains, GError **error)
 	free(list);
 	if (r < 0)
 		return r;
-	r = collect_stats(virt, domains, error);
+	/* After every libvirt call of the listing, so that the cost of each
+	 * side can be told apart; a guest stopping in between is found gone
+	 * in /proc, as it would be in the middle of the listing. */
+	t0 = vs_thread_cpu_us();
+	collect_threads(virt, domains);
+	cost.threads_us = vs_thread_cpu_us() - t0;
+	r = collect_stats(virt, domains, &cost.stats_us, error);
 	if (r < 0)
 		return r;
 	g_ptr_array_sort(domains, compare_names);
 	*ret_domains = g_steal_pointer(&domains);
+	if (ret_cost)
+		*ret_cost = cost;
 	return 0;
 }

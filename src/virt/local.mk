@@ -6,4 +6,5 @@ src_libvsched_a_SOURCES += \
 	%reldir%/inventory.c \
 	%reldir%/stats.c %reldir%/stats.h \
 	%reldir%/threads.c %reldir%/threads.h \
-	%reldir%/agent.c %reldir%/agent.h
+	%reldir%/agent.c %reldir%/agent.h \
+	%reldir%/threads-cache.c %reldir%/threads-cache.h

@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "host/sys.h"
 #include "virt/domain.h"
@@ -51,6 +52,18 @@ const char *vs_virt_uri(VsVirt *virt);
  * set on every failure. A domain that vanishes during collection is left
  * out, never half-filled. */
 int vs_virt_collect(VsVirt *virt, GPtrArray **ret_domains, GError **error);
+
+/* CPU time (µs, of the calling thread) one collection spent outside
+ * libvirt: finding each running guest's QEMU threads (status XML, /proc,
+ * cross-check) and parsing the bulk statistics. */
+typedef struct VsVirtCost {
+	int64_t threads_us;
+	int64_t stats_us;
+} VsVirtCost;
+
+/* vs_virt_collect(), also filling @ret_cost (which may be NULL) on success. */
+int vs_virt_collect_costed(VsVirt *virt, GPtrArray **ret_domains, VsVirtCost *ret_cost,
+			   GError **error);
 void vs_virt_free(VsVirt *virt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsVirt, vs_virt_free)
 

@@ -387,3 +387,25 @@ libvirtd_start() {
 	"$VST_SRCDIR/tools/libvirtd-setup.sh" {VST_LOCK_FD}>&- || vst_fail "could not start libvirtd"
 	VST_LIBVIRTD_STOPPED=0
 }
+
+# thread_cpus TID: the thread's allowed CPUs as the kernel lists them
+# (Cpus_allowed_list of /proc/TID/status, e.g. "0-1").
+thread_cpus() {
+	sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null
+}
+
+# thread_policy TID: the scheduling policy name as chrt prints it
+# ("SCHED_OTHER", "SCHED_DEADLINE").
+thread_policy() {
+	chrt -p "$1" 2>/dev/null | sed -n 's/.*current scheduling policy: \([A-Z_]*\).*/\1/p'
+}
+
+# daemon_fd_count: open file descriptors of the running vschedd.
+daemon_fd_count() {
+	ls "/proc/$VST_DAEMON_PID/fd" 2>/dev/null | wc -l
+}
+
+# daemon_rss_kib: resident memory of the running vschedd (VmRSS, KiB).
+daemon_rss_kib() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$VST_DAEMON_PID/status" 2>/dev/null
+}

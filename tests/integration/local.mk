@@ -21,3 +21,7 @@ EXTRA_DIST += %reldir%/test-steal.sh
 # Co-scheduling: skew measured, relaxed nice boosts, restore (issue 4).
 TESTS += %reldir%/test-cosched.sh
 EXTRA_DIST += %reldir%/test-cosched.sh
+# Fault and soak test (issue 8): random faults for VSCHED_SOAK_SECONDS
+# (default 240), reproducible with VSCHED_SOAK_SEED.
+TESTS += %reldir%/test-soak.sh
+EXTRA_DIST += %reldir%/test-soak.sh

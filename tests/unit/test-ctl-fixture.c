@@ -205,12 +205,21 @@ static const VsSnapshot *fake_snapshot(gpointer data)
 
 static void fake_status(gpointer data, VsDaemonStatus *ret)
 {
+	/* Six ticks: one planning tick (cpu 400 µs) and five cheap ones. */
+	static const VsTickCost cost = {
+		.ticks = 6,
+		.last_us = { 10, 300, 200, 40, 60, 5, 20 },
+		.total_us = { 60, 1800, 1200, 240, 360, 30, 500 },
+		.max_us = { 12, 320, 230, 45, 70, 9, 400 },
+	};
+
 	*ret = (VsDaemonStatus){
 		.version = "0.1.0",
 		.uptime_us = 5230000,
 		.ticks = 6,
 		.last_tick_us = 812,
 		.last_collect_us = 790,
+		.cost = &cost,
 		.tick_interval_us = 1000000,
 		.libvirt_uri = "test:///default",
 		.libvirt_connected = true,
