@@ -10,6 +10,7 @@ void vs_metrics_cpu_write(const VsMetricsInput *in, GString *out)
 {
 	static const char *const kinds[] = {
 		[VS_CPU_ACTION_DEADLINE_CLEAR] = "deadline_clear",
+		[VS_CPU_ACTION_CGROUP] = "cgroup",
 		[VS_CPU_ACTION_AFFINITY] = "affinity",
 		[VS_CPU_ACTION_DEADLINE] = "deadline",
 	};
