@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #define MEASURE_US (3 * G_USEC_PER_SEC)
+#define MEASURE_TRIES 3
 
 static char *cgroup_dir;   /* host path of the test's cgroup */
 static bool v2;
@@ -141,15 +142,29 @@ static void test_cap_is_steal(void **state)
 	assert_int_equal(write_file(cgroup_dir, "cgroup.procs", pid_text), 0);
 	g_usleep(300 * 1000);
 
-	a = read_sample(ss, cs);
-	assert_true(a.has_throttled);
-	g_usleep(MEASURE_US);
-	b = read_sample(ss, cs);
-	assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
-	printf("# %s: run %.1f%%, steal %.1f%% (cap %.1f%%, contention %.1f%%), throttled %.1f%%\n",
-	       cgroup_dir, vs_steal_pct(p.run_ns, &p), vs_steal_pct(p.steal_ns, &p),
-	       vs_steal_pct(p.cap_ns, &p), vs_steal_pct(p.contention_ns, &p),
-	       100.0 * (double)(b.vcpu_throttled_ns - a.vcpu_throttled_ns) / (double)p.wall_ns);
+	/* The scene needs the CPU mostly to ourselves: a busy host (other
+	 * builds, guests) keeps the process below its quota, so the limit
+	 * hardly throttles. Measure again then, at most MEASURE_TRIES times;
+	 * the assertions below hold for the measurement that saw the limit
+	 * act. */
+	for (int attempt = 1;; attempt++) {
+		a = read_sample(ss, cs);
+		assert_true(a.has_throttled);
+		g_usleep(MEASURE_US);
+		b = read_sample(ss, cs);
+		assert_int_equal(vs_steal_delta(&a, &b, &p), VS_STEAL_DELTA);
+		printf("# %s: run %.1f%%, steal %.1f%% (cap %.1f%%, contention %.1f%%), "
+		       "throttled %.1f%%\n",
+		       cgroup_dir, vs_steal_pct(p.run_ns, &p), vs_steal_pct(p.steal_ns, &p),
+		       vs_steal_pct(p.cap_ns, &p), vs_steal_pct(p.contention_ns, &p),
+		       100.0 * (double)(b.vcpu_throttled_ns - a.vcpu_throttled_ns) /
+			       (double)p.wall_ns);
+		if (b.vcpu_throttled_ns - a.vcpu_throttled_ns >= p.wall_ns / 2 ||
+		    attempt == MEASURE_TRIES)
+			break;
+		printf("# attempt %d: the limit throttled under half the time (a busy CPU); "
+		       "measuring again\n", attempt);
+	}
 	/* The limit keeps it at 20 % at most, and the process stays
 	 * runnable: all the rest of the time is run delay. */
 	assert_true(vs_steal_pct(p.run_ns, &p) < 25.0);
