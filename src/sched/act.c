@@ -43,18 +43,25 @@ GPtrArray *vs_act_events_new(void)
 static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
 		      ...) G_GNUC_PRINTF(4, 5);
 
-static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
-		      ...)
+void vs_act_events_addv(GPtrArray *events, int priority, const char *domain, const char *format,
+			va_list ap)
 {
 	VsActEvent *e = g_new0(VsActEvent, 1);
-	va_list ap;
 
 	e->priority = priority;
 	e->domain = g_strdup(domain);
-	va_start(ap, format);
 	e->message = g_strdup_vprintf(format, ap);
-	va_end(ap);
 	g_ptr_array_add(events, e);
+}
+
+static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
+		      ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vs_act_events_addv(events, priority, domain, format, ap);
+	va_end(ap);
 }
 
 VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path)

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "host/sys.h"
@@ -33,6 +34,10 @@ typedef struct VsActEvent {
 
 /* A new array for events (frees its VsActEvent). */
 GPtrArray *vs_act_events_new(void);
+/* Adds a message to @events (other actuators, such as the balloon's, share
+ * the event type so the daemon logs them all alike). */
+void vs_act_events_addv(GPtrArray *events, int priority, const char *domain, const char *format,
+			va_list ap) G_GNUC_PRINTF(4, 0);
 
 typedef struct VsAct VsAct;
 
