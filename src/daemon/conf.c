@@ -11,6 +11,10 @@
 #include <string.h>
 #include <syslog.h>
 
+#define MB (INT64_C(1) << 20)
+#define GB (INT64_C(1) << 30)
+#define TB (INT64_C(1) << 40)
+
 #define KEY(sec, nm, ty, def, mn, mx, field, empty, restart, hl) \
 	{ sec, nm, ty, def, mn, mx, offsetof(VsConf, field), empty, restart, hl }
 
@@ -66,6 +70,71 @@ const VsConfKey vs_conf_keys[] = {
 	KEY("Daemon", "Act", VS_CONF_BOOL, "yes", 0, 0, act, false, false,
 	    "Whether vschedd changes CPU settings. no: it plans every tick and logs what it "
 	    "would set, as vschedd --dry-run does."),
+	KEY("Daemon", "MemoryBudget", VS_CONF_SIZE, "", 64 * MB, 1024 * TB, mem.budget, true, false,
+	    "The most memory all running guests together may hold, as balloon targets; vsched "
+	    "shrinks them to fit even when the host is not short. Empty: no budget."),
+	KEY("Daemon", "MemorySoftAvailable", VS_CONF_PERCENT, "20%", 1, 90,
+	    mem.available_pct[VS_MEM_SOFT], false, false,
+	    "MemAvailable below this share of MemTotal puts the host in the soft memory state: "
+	    "no memory is given back and guests are shrunk until it is above the line again."),
+	KEY("Daemon", "MemoryHardAvailable", VS_CONF_PERCENT, "10%", 1, 90,
+	    mem.available_pct[VS_MEM_HARD], false, false,
+	    "MemAvailable below this share of MemTotal puts the host in the hard memory state: "
+	    "guests are shrunk continuously at the host rate."),
+	KEY("Daemon", "MemoryCriticalAvailable", VS_CONF_PERCENT, "5%", 1, 90,
+	    mem.available_pct[VS_MEM_CRITICAL], false, false,
+	    "MemAvailable below this share of MemTotal puts the host in the critical memory "
+	    "state: guests are shrunk at MemoryCriticalStepFactor times the rates."),
+	KEY("Daemon", "MemorySoftPressure", VS_CONF_PERCENT, "5%", 0, 100, mem.soft_psi_some, false,
+	    false,
+	    "PSI memory pressure (some, avg10) at or above this enters the soft memory state. "
+	    "100%: PSI averages never do."),
+	KEY("Daemon", "MemoryHardPressure", VS_CONF_PERCENT, "20%", 0, 100, mem.hard_psi_some, false,
+	    false,
+	    "PSI memory pressure (some, avg10) at or above this enters the hard memory state. "
+	    "100%: PSI averages never do."),
+	KEY("Daemon", "MemoryCriticalPressure", VS_CONF_PERCENT, "10%", 0, 100, mem.critical_psi_full,
+	    false, false,
+	    "PSI memory pressure (full, avg10: every task stalled) at or above this enters the "
+	    "critical memory state. 100%: PSI averages never do."),
+	KEY("Daemon", "MemorySoftSwap", VS_CONF_PERCENT, "50%", 0, 100, mem.soft_swap_pct, false,
+	    false,
+	    "Swap in use at or above this share of SwapTotal enters the soft memory state. 0%: "
+	    "swap use is not looked at."),
+	KEY("Daemon", "MemoryHysteresis", VS_CONF_PERCENT, "5%", 0, 50, mem.hysteresis_pct, false,
+	    false,
+	    "A memory state is left only when MemAvailable is this many points of MemTotal above "
+	    "its line (swap use this many points below), and PSI under half its threshold."),
+	KEY("Daemon", "MemoryMinDwell", VS_CONF_DURATION, "10s", 0, 600000000, mem.min_dwell_us,
+	    false, false,
+	    "The least time the host stays in a memory state before it may step down to a lower "
+	    "one (stepping up is immediate)."),
+	KEY("Daemon", "MemoryTriggerWindow", VS_CONF_DURATION, "2s", 500000, 10000000,
+	    mem.trigger_window_us, false, false,
+	    "The window of the PSI memory triggers, rounded up to what the kernel allows vschedd "
+	    "(whole 2s without CAP_SYS_RESOURCE)."),
+	KEY("Daemon", "MemoryTriggerSome", VS_CONF_DURATION, "150ms", 0, 10000000, mem.trigger_some_us,
+	    false, false,
+	    "A PSI trigger wakes vschedd when some tasks stall this long on memory within the "
+	    "window; it then enters at least the soft memory state. 0: not armed."),
+	KEY("Daemon", "MemoryTriggerFull", VS_CONF_DURATION, "100ms", 0, 10000000, mem.trigger_full_us,
+	    false, false,
+	    "A PSI trigger wakes vschedd when all tasks stall this long on memory within the "
+	    "window; it then enters at least the hard memory state. 0: not armed."),
+	KEY("Daemon", "MemoryHostStepPerSecond", VS_CONF_SIZE, "1G", 1 * MB, 1024 * TB,
+	    mem.host_step_per_s, false, false,
+	    "How much all balloon targets together may change per second, in either direction."),
+	KEY("Daemon", "MemoryCriticalStepFactor", VS_CONF_NUMBER, "4", 1, 100,
+	    mem.critical_step_factor, false, false,
+	    "In the critical memory state the host rate and each guest's MaxStepPerSecond= are "
+	    "multiplied by this."),
+	KEY("Daemon", "MemoryMinChange", VS_CONF_SIZE, "16M", 0, 16 * GB, mem.min_change, false, false,
+	    "Balloon target changes smaller than this are skipped, unless they reach a floor or "
+	    "the maximum."),
+	KEY("Daemon", "MemoryStatsPeriod", VS_CONF_DURATION, "1s", 1000000, 60000000,
+	    mem.stats_period_us, false, false,
+	    "The balloon statistics period vschedd sets on each guest (whole seconds); statistics "
+	    "older than three periods are stale."),
 	{ NULL },
 };
 
@@ -158,6 +227,36 @@ static bool set_value(VsConf *conf, const VsConfKey *key, const char *value, cha
 		}
 		*ret_why = g_strdup("must be yes or no");
 		return false;
+	case VS_CONF_SIZE: {
+		uint64_t bytes = 0;
+
+		if (value[0] != '\0' && vs_parse_size(value, &bytes, &error) < 0) {
+			*ret_why = g_strdup(error->message);
+			return false;
+		}
+		if (value[0] != '\0' && (bytes < (uint64_t)key->min || bytes > (uint64_t)key->max)) {
+			g_autofree char *lo = vs_format_size((uint64_t)key->min);
+			g_autofree char *hi = vs_format_size((uint64_t)key->max);
+			*ret_why = g_strdup_printf("out of range %s..%s", lo, hi);
+			return false;
+		}
+		*(uint64_t *)field = bytes;
+		return true;
+	}
+	case VS_CONF_PERCENT: {
+		char *end = NULL;
+		double v = g_ascii_strtod(value, &end);
+
+		if (end != value && *end == '%')
+			end++;
+		if (end == value || *end != '\0' || !(v >= (double)key->min && v <= (double)key->max)) {
+			*ret_why = g_strdup_printf("must be a percentage from %" G_GINT64_FORMAT "%% to %"
+						   G_GINT64_FORMAT "%%", key->min, key->max);
+			return false;
+		}
+		*(double *)field = v;
+		return true;
+	}
 	}
 	g_assert_not_reached();
 }
@@ -196,6 +295,31 @@ static void report_unknown(const VsIni *ini, const VsIniEntry *e, GPtrArray *err
 						e->line, e->key, e->section,
 						hint ? " (did you mean " : "", hint ? hint : "",
 						hint ? "=?)" : ""));
+}
+
+/* The Memory*= keys that must agree with each other; adds each problem to
+ * @errors and returns false when there is any. */
+static bool mem_conf_check(const VsMemConf *m, const char *path, GPtrArray *errors)
+{
+	guint n = errors->len;
+
+	if (!(m->available_pct[VS_MEM_SOFT] > m->available_pct[VS_MEM_HARD] &&
+	      m->available_pct[VS_MEM_HARD] > m->available_pct[VS_MEM_CRITICAL]))
+		g_ptr_array_add(errors, g_strdup_printf("%s: MemorySoftAvailable=%g%% > MemoryHardAvailable=%g%% > "
+							"MemoryCriticalAvailable=%g%% must hold", path,
+							m->available_pct[VS_MEM_SOFT],
+							m->available_pct[VS_MEM_HARD],
+							m->available_pct[VS_MEM_CRITICAL]));
+	if (m->available_pct[VS_MEM_SOFT] + m->hysteresis_pct > 100)
+		g_ptr_array_add(errors, g_strdup_printf("%s: MemorySoftAvailable= plus MemoryHysteresis= exceeds "
+							"100%%: the soft state could never be left", path));
+	if (m->trigger_some_us > m->trigger_window_us || m->trigger_full_us > m->trigger_window_us)
+		g_ptr_array_add(errors, g_strdup_printf("%s: MemoryTriggerSome= and MemoryTriggerFull= must not "
+							"exceed MemoryTriggerWindow=", path));
+	if (m->stats_period_us % G_USEC_PER_SEC != 0)
+		g_ptr_array_add(errors, g_strdup_printf("%s: MemoryStatsPeriod= must be whole seconds "
+							"(libvirt sets the period in seconds)", path));
+	return errors->len == n;
 }
 
 VsConf *vs_conf_load(const char *path, bool must_exist, GPtrArray *errors, GPtrArray *warnings)
@@ -248,6 +372,8 @@ VsConf *vs_conf_load(const char *path, bool must_exist, GPtrArray *errors, GPtrA
 							"CPU but the housekeeping ones)", path));
 		return NULL;
 	}
+	if (!mem_conf_check(&conf->mem, path, errors))
+		return NULL;
 	if (conf->event_debounce_us >= conf->tick_interval_us)
 		g_ptr_array_add(warnings, g_strdup_printf("%s: EventDebounce is not shorter than TickInterval: "
 							  "events will not make ticks come sooner", path));

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mem/mem.h"
 #include "util/cpuset.h"
 
 typedef struct VsConf {
@@ -25,6 +26,7 @@ typedef struct VsConf {
 	double overcommit_limit; /* vCPUs per CPU of the shared pool */
 	char *applied_file;
 	bool act;               /* false: plan and log only, as --dry-run */
+	VsMemConf mem;          /* the Memory*= keys (mem/mem.h) */
 } VsConf;
 
 typedef enum {
@@ -35,6 +37,9 @@ typedef enum {
 	VS_CONF_CPULIST,        /* a CPU list; empty: NULL (automatic); "none": the empty set */
 	VS_CONF_NUMBER,         /* a decimal number in [min, max] (a double) */
 	VS_CONF_BOOL,           /* yes/no/true/false/on/off/1/0 */
+	VS_CONF_SIZE,           /* bytes ("512M", util/units.h) in [min, max] (a uint64_t);
+				 * empty (where allowed): 0 */
+	VS_CONF_PERCENT,        /* "20%" or "20", in [min, max] percent (a double) */
 } VsConfType;
 
 typedef struct VsConfKey {
@@ -42,7 +47,7 @@ typedef struct VsConfKey {
 	const char *name;
 	VsConfType type;
 	const char *default_value;
-	int64_t min, max;       /* for durations, µs; for numbers, the bounds */
+	int64_t min, max;       /* for durations, µs; for numbers, percentages and sizes, the bounds */
 	size_t offset;          /* in VsConf */
 	bool allow_empty;
 	bool needs_restart;     /* a SIGHUP reload cannot apply a change */

@@ -1,0 +1,8 @@
+# Memory (issue 6): the host pressure state machine, PSI trigger fds, the
+# guest statistics sanitizer and the balloon target planner.
+src_libvsched_a_SOURCES += \
+	%reldir%/mem.c %reldir%/mem.h \
+	%reldir%/pressure.h \
+	%reldir%/psi-trigger.h \
+	%reldir%/stats-sanitize.h \
+	%reldir%/plan.h
