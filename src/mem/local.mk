@@ -6,3 +6,7 @@ src_libvsched_a_SOURCES += \
 	%reldir%/psi-trigger.h \
 	%reldir%/stats-sanitize.h \
 	%reldir%/plan.h
+# The balloon actuator and its convergence tracking (act.c, follow.c).
+src_libvsched_a_SOURCES += \
+	%reldir%/follow.c %reldir%/follow.h \
+	%reldir%/act.c %reldir%/act.h

@@ -4,3 +4,4 @@ TESTS += tests/component/test-daemon.sh tests/component/test-policy.sh
 EXTRA_DIST += tests/component/lib.sh tests/component/test-daemon.sh tests/component/test-policy.sh
 include tests/component/ctl.mk
 include tests/component/virt.mk
+include tests/component/mem.mk
