@@ -2,6 +2,7 @@
 # guest statistics sanitizer and the balloon target planner.
 src_libvsched_a_SOURCES += \
 	%reldir%/mem.c %reldir%/mem.h \
+	%reldir%/guest.h \
 	%reldir%/pressure.h \
 	%reldir%/psi-trigger.h \
 	%reldir%/stats-sanitize.h \

@@ -98,9 +98,10 @@ typedef struct VsMemGuest {
 	uint64_t margin;             /* Margin= */
 	double idle_tax;             /* IdleTax= as a fraction, 0 .. 0.99 */
 	uint64_t max_step_per_s;     /* MaxStepPerSecond= */
-	/* `vschedctl setmem`: a target the operator asked for. */
+	/* [Memory] Target= (normally an override from `vschedctl setmem`). */
 	bool has_override;
 	uint64_t override_target;
+	char override_origin[128];   /* "override ov-3" or "FILE:LINE", for reasons */
 	/* From the actuator. */
 	uint64_t last_target;        /* last target set; 0 never */
 	int64_t last_target_us;      /* when (monotonic); 0 never */
@@ -121,10 +122,13 @@ const char *vs_mem_action_name(VsMemAction action);
 typedef struct VsMemDecision {
 	char uuid[37];
 	char *name;
-	VsMemAction action;
+	VsMemAction action;          /* HOLD: nothing to do (skipped small changes included) */
 	uint64_t current;
 	uint64_t target;             /* bytes; == current when HOLD */
 	uint64_t low, high;          /* the bounds in force: low = max(Floor, used + Margin, ...), high = maximum */
+	uint64_t floor;              /* Floor= (0 unset) */
+	bool trusted;                /* the guest's statistics were trustworthy this tick */
+	uint64_t used;               /* sanitized use (valid when trusted; else the last trusted one or 0) */
 	double shares_per_page;      /* shares per MiB, idle memory counted with the idle tax (ESX's rho) */
 	bool short_of_memory;        /* low usable memory, major faults or swap-in rising */
 	char *reason;                /* one or more sentences: bounds, tax, rates, budget, state */

@@ -54,6 +54,16 @@ typedef struct VsMemPlan {
  * without an array); @ret_plan is untouched then. */
 int vs_mem_plan(const VsMemPlanInput *in, VsMemPlan **ret_plan);
 
+/* The bounds of @g's target: @ret_low the least target (for @for_override:
+ * used + Margin when the use is known, else Floor=, else 0; otherwise also
+ * at least Floor=, and without trustworthy statistics the last trusted
+ * used + Margin, or the current size when none is known and Floor= is
+ * unset), @ret_high the maximum. Writes a sentence on what sets the lower
+ * bound to @why (at least 128 bytes). For the planner and for checking
+ * `vschedctl setmem` before accepting it. */
+void vs_mem_plan_bounds(const VsMemGuest *g, bool for_override, uint64_t *ret_low,
+			uint64_t *ret_high, char *why, size_t why_size);
+
 /* The decision for the guest @uuid in @plan, or NULL. */
 const VsMemDecision *vs_mem_plan_find(const VsMemPlan *plan, const char *uuid);
 

@@ -105,6 +105,11 @@ const VsPolicyKey vs_policy_keys[] = {
 	KEY("Memory", "MaxStepPerSecond", VS_PTYPE_SIZE, 1 * MB, 1 * TB, "256M",
 	    "How fast the balloon target may change, in either direction, per second. Used by the "
 	    "memory planner."),
+	KEY("Memory", "Target", VS_PTYPE_SIZE, 16 * MB, 16 * TB, NULL,
+	    "A fixed balloon target, normally set by vschedctl setmem as an override. Host "
+	    "pressure and the budget do not move it; it may go below Floor= but never below what "
+	    "the guest uses plus Margin=, nor above the maximum, and MaxStepPerSecond= still "
+	    "limits how fast the balloon gets there. Used by the memory planner."),
 
 	KEY("Hotplug", "Enable", VS_PTYPE_BOOL, 0, 0, "no",
 	    "Whether vsched changes the number of online vCPUs of this guest. no: the other "
