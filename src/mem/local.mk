@@ -2,11 +2,13 @@
 # guest statistics sanitizer and the balloon target planner.
 src_libvsched_a_SOURCES += \
 	%reldir%/mem.c %reldir%/mem.h \
-	%reldir%/guest.h \
-	%reldir%/pressure.h \
-	%reldir%/psi-trigger.h \
-	%reldir%/stats-sanitize.h \
-	%reldir%/plan.h
+	%reldir%/guest.c %reldir%/guest.h \
+	%reldir%/pressure.c %reldir%/pressure.h \
+	%reldir%/psi-trigger.c %reldir%/psi-trigger.h \
+	%reldir%/stats-sanitize.c %reldir%/stats-sanitize.h \
+	%reldir%/plan.c %reldir%/plan.h
+# The method, documented.
+EXTRA_DIST += doc/memory.md
 # The balloon actuator and its convergence tracking (act.c, follow.c).
 src_libvsched_a_SOURCES += \
 	%reldir%/follow.c %reldir%/follow.h \
