@@ -12,6 +12,7 @@
 
 #include "core/snapshot.h"
 #include "ctl/proto.h"
+#include "mem/view.h"
 #include "policy/policy.h"
 #include "sched/cpuplan.h"
 #include "steal/report.h"
@@ -48,6 +49,10 @@ typedef struct VsCtlBackend {
 	 * accounting does not run; org.vsched.Steal then answers NotReady. A
 	 * backend without this member (NULL) has no steal accounting either. */
 	const VsStealReport *(*steal)(gpointer data);
+	/* The memory step's view of the last tick (borrowed), or NULL before
+	 * the first; org.vsched.Memory then answers NotReady. A backend without
+	 * this member (NULL) has no memory step either. */
+	const VsMemView *(*mem)(gpointer data);
 } VsCtlBackend;
 
 typedef VsCtlReply *(*VsCtlHandler)(const VsCtlBackend *backend, const VsCtlRequest *req);

@@ -2,7 +2,8 @@ src_libvsched_a_SOURCES += \
 	%reldir%/conf.c %reldir%/conf.h \
 	%reldir%/daemon.c %reldir%/daemon.h \
 	%reldir%/notify.c %reldir%/notify.h \
-	%reldir%/policy-state.c %reldir%/policy-state.h
+	%reldir%/policy-state.c %reldir%/policy-state.h \
+	%reldir%/mem-step.c %reldir%/mem-step.h
 
 sbin_PROGRAMS += src/daemon/vschedd
 src_daemon_vschedd_SOURCES = %reldir%/main.c

@@ -6,3 +6,5 @@ TESTS += tests/component/test-mem-act
 tests_component_test_mem_act_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DVS_TEST_DATA=\"$(abs_top_srcdir)/tests/data/virt\"
 tests_component_test_mem_act_LDADD = $(TEST_LDADD)
+TESTS += tests/component/test-mem.sh
+EXTRA_DIST += tests/component/test-mem.sh
