@@ -41,6 +41,12 @@ typedef struct Work {
 	GString *why;
 } Work;
 
+/* @a + @b, saturated: sizes from policies and guests may be anything. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 static char *size_text(uint64_t bytes)
 {
 	return vs_format_size(bytes);
@@ -66,7 +72,7 @@ void vs_mem_plan_bounds(const VsMemGuest *g, bool for_override, uint64_t *ret_lo
 	f = size_text(g->floor);
 	if (for_override) {
 		if (used_from) {
-			low = used + g->margin;
+			low = sat_add(used, g->margin);
 			g_snprintf(why, why_size, "uses %s by %s, plus Margin=%s", u, used_from, m);
 		} else if (g->floor) {
 			low = g->floor;
@@ -76,8 +82,8 @@ void vs_mem_plan_bounds(const VsMemGuest *g, bool for_override, uint64_t *ret_lo
 			g_snprintf(why, why_size, "use unknown and no Floor=: the operator's value as is");
 		}
 	} else if (used_from) {
-		low = MAX(g->floor, used + g->margin);
-		if (g->floor > used + g->margin)
+		low = MAX(g->floor, sat_add(used, g->margin));
+		if (g->floor > sat_add(used, g->margin))
 			g_snprintf(why, why_size, "Floor=%s (uses %s by %s, plus Margin=%s is less)", f,
 				   u, used_from, m);
 		else
@@ -230,7 +236,7 @@ static uint64_t sum_targets(Work *ws, guint n)
 	uint64_t sum = 0;
 
 	for (guint i = 0; i < n; i++)
-		sum += ws[i].target;
+		sum = sat_add(sum, ws[i].target);
 	return sum;
 }
 
@@ -405,8 +411,10 @@ int vs_mem_plan(const VsMemPlanInput *in, VsMemPlan **ret_plan)
 		g_string_append_printf(summary, "Guests hold %s, over the budget %s.", s, b);
 	}
 	if (in->mem_total) {
-		exit_line = (uint64_t)((conf->available_pct[VS_MEM_SOFT] + conf->hysteresis_pct) / 100.0 *
-				       (double)in->mem_total);
+		double line = (conf->available_pct[VS_MEM_SOFT] + conf->hysteresis_pct) / 100.0 *
+			      (double)in->mem_total;
+
+		exit_line = line >= 1.8e19 ? UINT64_MAX : line <= 0 ? 0 : (uint64_t)line;
 		if (in->mem_available < exit_line)
 			shortfall = exit_line - in->mem_available;
 	}

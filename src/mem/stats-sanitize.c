@@ -81,12 +81,12 @@ static void freshness(VsMemStats *s, const VsBalloonStats *raw, const VsMemStats
 		 * make an advancing report stale forever. */
 		if (!prev || prev->last_update == 0) {
 			int64_t age_s = now_wall_s - lu;
-			if (age_s > 0 && age_s * G_USEC_PER_SEC > limit_us)
+			if (age_s > limit_us / G_USEC_PER_SEC)
 				problem(s, VS_MEM_STATS_STALE, "Statistics are %" G_GINT64_FORMAT
 					"s old by the guest's clock (more than 3 periods).", age_s);
 		}
 	}
-	if ((lu - now_wall_s) * G_USEC_PER_SEC > limit_us)
+	if (lu - now_wall_s > limit_us / G_USEC_PER_SEC)
 		problem(s, VS_MEM_STATS_CLOCK_AHEAD, "The guest's clock is %" G_GINT64_FORMAT
 			"s ahead of the host's.", lu - now_wall_s);
 }

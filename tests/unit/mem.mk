@@ -17,3 +17,19 @@ tests_unit_test_mem_plan_LDADD = $(TEST_LDADD)
 tests_unit_test_mem_psi_trigger_SOURCES = tests/unit/test-mem-psi-trigger.c $(TEMP_ROOT_SOURCES)
 tests_unit_test_mem_psi_trigger_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_mem_psi_trigger_LDADD = $(TEST_LDADD)
+
+# The libFuzzer target of guest statistics through the sanitizer and the
+# planner; tests/fuzz/run-fuzz.sh (registered in policy.mk) runs it.
+EXTRA_DIST += \
+	tests/fuzz/fuzz-mem-stats.c \
+	tests/fuzz/corpus-mem
+
+# The memory planner benchmark: built by make check, run by `make bench`
+# (figures in doc/benchmarks.md).
+check_PROGRAMS += tests/bench/bench-mem-plan
+tests_bench_bench_mem_plan_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_bench_bench_mem_plan_LDADD = src/libvsched.a $(VS_LIBS)
+.PHONY: bench-mem-plan
+bench: bench-mem-plan
+bench-mem-plan: tests/bench/bench-mem-plan$(EXEEXT)
+	$(AM_V_at)tests/bench/bench-mem-plan$(EXEEXT)

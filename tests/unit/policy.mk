@@ -1,7 +1,8 @@
 # Unit tests of src/policy/: values, files and diagnostics, matching and
 # merging with provenance, sets from tests/data/policy/, overrides and their
 # JSON form; the man page against its generator; and a short libFuzzer run
-# of the policy parser over tests/fuzz/corpus-policy/.
+# of the policy parser over tests/fuzz/corpus-policy/ (and of the memory
+# planner, see mem.mk).
 POLICY_UNIT_TESTS = \
 	tests/unit/test-policy-value \
 	tests/unit/test-policy-file \

@@ -228,6 +228,47 @@ static void test_cpu_keys(void **state)
 	assert_non_null(strstr(error_at(f, 0), ": ManagedCPUs=none: vsched needs at least one CPU"));
 }
 
+/* The Memory*= keys: sizes, percentages, their defaults and the checks
+ * between them. */
+static void test_memory_keys(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsConf) conf = NULL;
+
+	conf = load(f, "[Daemon]\nMemoryBudget=1536M\nMemorySoftAvailable=30%\n"
+		       "MemoryHardAvailable=15\nMemoryHysteresis=2.5%\nMemoryMinChange=0\n");
+	assert_non_null(conf);
+	assert_int_equal(conf->mem.budget, UINT64_C(1536) << 20);
+	assert_true(conf->mem.available_pct[VS_MEM_SOFT] == 30);
+	assert_true(conf->mem.available_pct[VS_MEM_HARD] == 15);
+	assert_true(conf->mem.available_pct[VS_MEM_CRITICAL] == 5);
+	assert_true(conf->mem.hysteresis_pct == 2.5);
+	assert_int_equal(conf->mem.min_change, 0);
+	assert_int_equal(conf->mem.host_step_per_s, UINT64_C(1) << 30);
+	assert_int_equal(conf->mem.trigger_window_us, 2000000);
+	assert_int_equal(conf->mem.stats_period_us, 1000000);
+	g_clear_pointer(&conf, vs_conf_free);
+
+	conf = load(f, "[Daemon]\nMemoryBudget=lots\nMemorySoftPressure=150%\n"
+		       "MemoryBudget=1M\nMemoryMinChange=20G\n");
+	assert_null(conf);
+	assert_int_equal(f->errors->len, 4);
+	assert_non_null(strstr(error_at(f, 0), ":2: MemoryBudget=lots: "));
+	assert_string_equal(error_at(f, 1), ":3: MemorySoftPressure=150%: must be a percentage "
+			    "from 0% to 100%");
+	assert_string_equal(error_at(f, 2), ":4: MemoryBudget=1M: out of range 64.0 MiB..1.0 PiB");
+	assert_string_equal(error_at(f, 3), ":5: MemoryMinChange=20G: out of range 0 B..16.0 GiB");
+	g_ptr_array_set_size(f->errors, 0);
+
+	conf = load(f, "[Daemon]\nMemoryHardAvailable=25%\nMemoryTriggerSome=3s\n"
+		       "MemoryStatsPeriod=1500ms\n");
+	assert_null(conf);
+	assert_int_equal(f->errors->len, 3);
+	assert_non_null(strstr(error_at(f, 0), "MemorySoftAvailable=20% > MemoryHardAvailable=25%"));
+	assert_non_null(strstr(error_at(f, 1), "must not exceed MemoryTriggerWindow="));
+	assert_non_null(strstr(error_at(f, 2), "MemoryStatsPeriod= must be whole seconds"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),
 		cmocka_unit_test(test_keep_restart_keys),
 		cmocka_unit_test_setup_teardown(test_cpu_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
