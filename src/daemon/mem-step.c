@@ -309,6 +309,11 @@ void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet 
 		vs_log_info("memory: no balloon command was needed after %s", step->event_what);
 		g_clear_pointer(&step->event_what, g_free);
 	}
+	/* Acting may have dropped the record of a guest that vanished: the
+	 * view must not point at it. */
+	for (guint i = 0; i < step->guests->len; i++)
+		step->follow->pdata[i] = (gpointer)vs_mem_act_follow(
+			step->act, g_array_index(step->guests, VsMemGuest, i).uuid);
 
 	step->view = (VsMemView){
 		.acting = acting,
