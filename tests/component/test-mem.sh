@@ -12,7 +12,8 @@
 # statistics, so Floor= is what bounds it); web1 is reported and left
 # alone; the fixture PSI file cannot be polled, so the log says why no
 # trigger is armed.
-# `vschedctl setmem` refuses sizes above the maximum and bad sizes, sets a
+# `vschedctl setmem` refuses sizes above the maximum, below the bound the
+# planner gives an override, and bad sizes, sets a
 # target that the planner and the balloon follow, `explain` shows the
 # memory lines, and a clean stop leaves the balloons as they are.
 set -euo pipefail
@@ -88,6 +89,12 @@ if "$VSCHEDCTL" setmem db1 3G 2> "$tmp/setmem.err"; then
 fi
 grep -q "error: db1: 3.0 GiB is above the guest's maximum memory 2.0 GiB" "$tmp/setmem.err" ||
 	fail "setmem error: $(cat "$tmp/setmem.err")"
+# The test driver reports no statistics: with the use unknown, Floor= bounds it.
+if "$VSCHEDCTL" setmem db1 300M 2> "$tmp/setmem.err"; then
+	fail "setmem below the bound was accepted"
+fi
+grep -q "error: db1: 300.0 MiB is below the least it may get, 512.0 MiB: " "$tmp/setmem.err" ||
+	fail "setmem low error: $(cat "$tmp/setmem.err")"
 if "$VSCHEDCTL" setmem db1 lots 2> "$tmp/setmem.err"; then
 	fail "setmem with a bad size was accepted"
 fi
