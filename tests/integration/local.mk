@@ -18,3 +18,6 @@ EXTRA_DIST += %reldir%/test-cpu.sh
 # Steal accounting on burning guests (issue 5).
 TESTS += %reldir%/test-steal.sh
 EXTRA_DIST += %reldir%/test-steal.sh
+# Balloon targets from a guest memory budget and real PSI pressure (issue 6).
+TESTS += %reldir%/test-mem.sh
+EXTRA_DIST += %reldir%/test-mem.sh
