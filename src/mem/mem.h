@@ -64,10 +64,12 @@ typedef enum {
  * @prev next tick. */
 typedef struct VsMemStats {
 	guint flags;                 /* VsMemStatsFlag */
-	bool trusted;                /* @used is fresh and consistent: the planner may reclaim down to used + Margin */
+	bool trusted;                /* @used is fresh and consistent: the planner may
+				      * reclaim down to used + Margin */
 	uint64_t current;            /* the balloon size, clamped to [0, maximum] */
 	uint64_t maximum;
-	uint64_t used;               /* what the guest cannot give without swapping: current - usable; valid when trusted */
+	uint64_t used;               /* what the guest cannot give without swapping:
+				      * current - usable; valid when trusted */
 	uint64_t usable;             /* guest's MemAvailable (or the estimate); valid when trusted */
 	bool have_deltas;            /* the two deltas below are valid (counters advanced normally) */
 	uint64_t major_faults_delta; /* since the previous statistics */

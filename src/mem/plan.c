@@ -141,8 +141,11 @@ static void setup_guest(Work *w, const VsMemPlanInput *in, double factor)
 		bool swap = st->have_deltas && st->swap_in_delta > 0;
 
 		w->is_short = low_avail || faults || swap;
-		w->short_score = (swap ? 4.0 : 0) + (faults ? 2.0 : 0) +
-				 (low_avail ? 1.0 + 1.0 - (double)st->usable / MAX((double)g->margin, 1.0) : 0);
+		/* Swap-in first, then major faults, then how far MemAvailable
+		 * is under the Margin (1..2). */
+		w->short_score = (swap ? 4.0 : 0) + (faults ? 2.0 : 0);
+		if (low_avail)
+			w->short_score += 2.0 - (double)st->usable / MAX((double)g->margin, 1.0);
 	}
 	w->movable = g->balloon && !g->not_following && !g->has_override;
 }

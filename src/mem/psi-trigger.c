@@ -71,8 +71,11 @@ static gboolean on_ready(int fd, GIOCondition cond, gpointer data)
 
 	(void)fd;
 	if (cond & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) {
-		/* GLib destroys the source; the reference goes in one_close(). */
-		close(o->fd);
+		/* GLib destroys the source; the reference goes in one_close().
+		 * POLLNVAL: the fd is no longer open, and its number may be
+		 * someone else's by now: not closed again. */
+		if (!(cond & G_IO_NVAL))
+			close(o->fd);
 		o->fd = -1;
 		if (t->func)
 			t->func(o->full, true, t->user_data);

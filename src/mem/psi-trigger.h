@@ -17,8 +17,9 @@
 typedef struct VsPsiTrigger VsPsiTrigger;
 
 /* Called from the main loop when a trigger fires (@full: the "full"
- * trigger) or fails (@failed: the kernel reported an error on the fd, the
- * source is removed; the caller falls back to polling). */
+ * trigger) or fails (@failed: the kernel reported an error on the fd, or
+ * the fd is no longer valid; that trigger's source is removed and the
+ * caller falls back to polling). The callback may free the trigger set. */
 typedef void (*VsPsiTriggerFunc)(bool full, bool failed, gpointer user_data);
 
 /* The window vsched asks for: @want_us rounded up to a multiple of

@@ -3,7 +3,8 @@
  * regular file cannot signal events, left unchanged); and on the real
  * kernel, when /proc/pressure/memory is writable, triggers armed with the
  * window this host allows, valid fds that poll() without error, a GSource
- * in the thread-default main context, and counters that start at zero. A
+ * in the thread-default main context, counters that start at zero, and an
+ * fd that fails removing its source and telling the caller. A
  * trigger firing needs real memory pressure, which the integration test
  * provokes; here only arming and polling are proved. */
 #include "config.h"
@@ -92,6 +93,12 @@ static void on_event(bool full, bool failed, gpointer data)
 	(*(int *)data)++;
 }
 
+static void on_failure(bool full, bool failed, gpointer data)
+{
+	if (failed)
+		*(int *)data = full ? 2 : 1;
+}
+
 static void test_real(void **state)
 {
 	g_autoptr(VsConf) conf = vs_conf_new_default();
@@ -135,6 +142,34 @@ static void test_real(void **state)
 	g_main_context_pop_thread_default(ctx);
 }
 
+/* An fd that stops being pollable (here: closed behind the source's back,
+ * which poll() reports as POLLNVAL) removes its source and tells the
+ * caller, who falls back to polling; the other trigger stays. */
+static void test_real_failure(void **state)
+{
+	g_autoptr(VsConf) conf = vs_conf_new_default();
+	g_autoptr(VsSys) sys = vs_sys_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsPsiTrigger) t = NULL;
+	g_autoptr(GMainContext) ctx = g_main_context_new();
+	int failed = 0;
+
+	if (access("/proc/pressure/memory", W_OK) != 0)
+		skip();
+	conf->mem.trigger_window_us = 2 * SEC;
+	g_main_context_push_thread_default(ctx);
+	assert_int_equal(vs_mem_psi_trigger_new(sys, &conf->mem, 2 * SEC, on_failure, &failed, &t,
+						&error), 0);
+	assert_int_equal(close(vs_mem_psi_trigger_fd(t, false)), 0);
+	for (int i = 0; i < 100 && !failed; i++)
+		g_main_context_iteration(ctx, FALSE);
+	assert_int_equal(failed, 1);
+	assert_int_equal(vs_mem_psi_trigger_fd(t, false), -1);
+	assert_true(vs_mem_psi_trigger_fd(t, true) >= 0);
+	g_clear_pointer(&t, vs_mem_psi_trigger_free);
+	g_main_context_pop_thread_default(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_none_armed),
 		cmocka_unit_test(test_real),
+		cmocka_unit_test(test_real_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
