@@ -13,6 +13,7 @@ static const char *const names[VS_TICK_N_PHASES] = {
 	[VS_TICK_STEAL] = "steal",
 	[VS_TICK_CHANGES] = "changes",
 	[VS_TICK_CPU] = "cpu",
+	[VS_TICK_MEM] = "mem",
 };
 
 const char *vs_tick_phase_name(VsTickPhase phase)

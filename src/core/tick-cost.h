@@ -14,7 +14,9 @@ typedef enum {
 	VS_TICK_STATS,     /* parsing the bulk statistics */
 	VS_TICK_STEAL,     /* steal collection and alerts */
 	VS_TICK_CHANGES,   /* the inventory diff and its log lines */
-	VS_TICK_CPU,       /* CPU fingerprint, plan and actuation */
+	VS_TICK_CPU,       /* CPU fingerprint, plan and actuation, entitlements,
+			    * co-scheduling */
+	VS_TICK_MEM,       /* memory pressure, balloon targets and their commands */
 	VS_TICK_N_PHASES
 } VsTickPhase;
 

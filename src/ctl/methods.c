@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "util/units.h"
+
 /* Sets a string member, null for NULL. Strings from the system (thread
  * names, libvirt metadata) are made valid UTF-8 so the reply stays JSON. */
 static void set_str(JsonObject *obj, const char *key, const char *value)
@@ -555,6 +557,8 @@ static JsonObject *render_entry(const VsEffectiveEntry *e, int64_t now_us)
 	return obj;
 }
 
+static void add_mem_reasons(const VsCtlBackend *backend, const char *uuid, JsonArray *reasons);
+
 static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlRequest *req)
 {
 	static const char *const known[] = { "domain", NULL };
@@ -596,6 +600,7 @@ static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlReques
 	set_str(params, "class", dom->vsched_class);
 	json_object_set_array_member(params, "files", files);
 	json_object_set_array_member(params, "keys", keys);
+	add_mem_reasons(backend, dom->uuid, reason_arr);
 	json_object_set_array_member(params, "reasons", reason_arr);
 	return vs_ctl_reply_new(params);
 }
@@ -1045,6 +1050,247 @@ static VsCtlReply *method_metrics(const VsCtlBackend *backend, const VsCtlReques
 	return vs_ctl_reply_new(params);
 }
 
+/* The memory view's guest @uuid, or -1 (not running, or no view). */
+static int mem_guest_index(const VsMemView *view, const char *uuid)
+{
+	for (guint i = 0; view && i < view->n_guests; i++)
+		if (strcmp(view->guests[i].uuid, uuid) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void set_size_or_null(JsonObject *obj, const char *key, bool known, uint64_t bytes)
+{
+	if (known)
+		set_u64(obj, key, bytes);
+	else
+		json_object_set_null_member(obj, key);
+}
+
+/* One guest of the memory view (doc/control-protocol.md, Memory). */
+static JsonObject *render_mem_guest(const VsMemView *view, guint i)
+{
+	const VsMemGuest *g = &view->guests[i];
+	const VsMemDecision *d = view->plan ? vs_mem_plan_find(view->plan, g->uuid) : NULL;
+	const VsMemFollow *f = view->follow ? view->follow[i] : NULL;
+	JsonObject *obj = json_object_new();
+
+	set_str(obj, "name", g->name);
+	set_str(obj, "uuid", g->uuid);
+	json_object_set_boolean_member(obj, "managed", g->balloon);
+	set_u64(obj, "current", g->current);
+	set_u64(obj, "maximum", g->maximum);
+	set_size_or_null(obj, "target", d != NULL, d ? d->target : 0);
+	set_str(obj, "action", d ? vs_mem_action_name(d->action) : NULL);
+	set_size_or_null(obj, "low", d != NULL, d ? d->low : 0);
+	set_size_or_null(obj, "high", d != NULL, d ? d->high : 0);
+	set_size_or_null(obj, "floor", g->floor > 0, g->floor);
+	set_u64(obj, "margin", g->margin);
+	set_int(obj, "shares", g->shares);
+	json_object_set_boolean_member(obj, "stats_trusted", g->stats.trusted);
+	set_size_or_null(obj, "used", g->stats.trusted, g->stats.used);
+	set_size_or_null(obj, "last_used", g->stats.have_last_used, g->stats.last_used);
+	set_size_or_null(obj, "usable", g->stats.trusted, g->stats.usable);
+	set_str(obj, "stats_problem", g->stats.problem[0] ? g->stats.problem : NULL);
+	json_object_set_boolean_member(obj, "short_of_memory", d && d->short_of_memory);
+	set_size_or_null(obj, "override_target", g->has_override, g->override_target);
+	set_str(obj, "override_origin", g->has_override ? g->override_origin : NULL);
+	set_str(obj, "following", vs_mem_follow_state_name(f ? f->state : VS_MEM_FOLLOW_IDLE));
+	set_str(obj, "following_problem", f ? f->why : NULL);
+	set_size_or_null(obj, "last_target", f && f->target, f ? f->target : 0);
+	set_str(obj, "reason", d ? d->reason : NULL);
+	return obj;
+}
+
+static JsonObject *render_mem_host(const VsMemView *view)
+{
+	JsonObject *obj = json_object_new();
+
+	set_str(obj, "state", vs_mem_state_name(view->pressure->state));
+	set_str(obj, "state_reason", view->pressure->reason);
+	set_int(obj, "state_for_us", view->pressure->since_us ? view->now_us - view->pressure->since_us : 0);
+	set_size_or_null(obj, "budget", view->conf->budget > 0, view->conf->budget);
+	set_u64(obj, "guests_current", view->guests_current);
+	set_size_or_null(obj, "targets_sum", view->plan != NULL,
+			 view->plan ? view->plan->targets_sum : 0);
+	set_str(obj, "summary", view->plan ? view->plan->summary : NULL);
+	json_object_set_boolean_member(obj, "acting", view->acting);
+	if (view->trigger_lines)
+		json_object_set_array_member(obj, "psi_triggers",
+					     strv_array((char *const *)view->trigger_lines));
+	else
+		json_object_set_null_member(obj, "psi_triggers");
+	set_str(obj, "psi_trigger_problem", view->trigger_problem);
+	return obj;
+}
+
+/* The memory view, or NULL with *ret_error set (NotReady). */
+static const VsMemView *mem_view(const VsCtlBackend *backend, VsCtlReply **ret_error)
+{
+	const VsMemView *view = backend->mem ? backend->mem(backend->data) : NULL;
+
+	if (!view)
+		*ret_error = vs_ctl_reply_new_error_string(
+			VS_CTL_ERROR_NOT_READY, "reason",
+			backend->mem ? "the memory step has not run yet"
+				     : "the memory step does not run in this daemon");
+	return view;
+}
+
+static VsCtlReply *method_memory(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	static const char *const known[] = { "domain", NULL };
+	const VsMemView *view;
+	VsCtlReply *error = NULL;
+	JsonArray *guests;
+	JsonObject *params;
+	const char *ref;
+
+	if (!vs_ctl_param_check_known(req, known, &error) ||
+	    !vs_ctl_param_string_opt(req, "domain", &ref, &error))
+		return error;
+	view = mem_view(backend, &error);
+	if (!view)
+		return error;
+	guests = json_array_new();
+	if (ref) {
+		/* A domain that is not running has no memory line. */
+		const VsDomain *dom = find_domain(backend, ref, &error);
+		int i;
+
+		if (!dom) {
+			json_array_unref(guests);
+			return error;
+		}
+		i = mem_guest_index(view, dom->uuid);
+		if (i >= 0)
+			json_array_add_object_element(guests, render_mem_guest(view, (guint)i));
+	} else {
+		for (guint i = 0; i < view->n_guests; i++)
+			json_array_add_object_element(guests, render_mem_guest(view, i));
+	}
+	params = json_object_new();
+	json_object_set_object_member(params, "host", render_mem_host(view));
+	json_object_set_array_member(params, "guests", guests);
+	return vs_ctl_reply_new(params);
+}
+
+/* An InvalidOverride reply with one error sentence. */
+static VsCtlReply *invalid_override(char *message)
+{
+	JsonObject *params = json_object_new();
+	JsonArray *errors = json_array_new();
+
+	json_array_add_string_element(errors, message);
+	g_free(message);
+	json_object_set_array_member(params, "errors", errors);
+	return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
+}
+
+/* `vschedctl setmem`: an override of Memory.Target, checked against the
+ * bounds the planner gives an override (vs_mem_plan_bounds) before it is
+ * accepted. */
+static VsCtlReply *method_set_memory(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	static const char *const known[] = { "domain", "size", "for_us", NULL };
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	g_autoptr(GError) parse_error = NULL;
+	g_autofree char *assignment = NULL;
+	VsOverrides *overrides = backend->overrides(backend->data);
+	int64_t now_us = g_get_real_time();
+	const VsMemView *view;
+	const VsMemGuest *g;
+	const VsDomain *dom;
+	VsCtlReply *error = NULL;
+	JsonObject *params;
+	const char *ref, *size;
+	uint64_t bytes, low, high;
+	char why[256];
+	gint64 for_us;
+	int i;
+
+	if (!vs_ctl_param_check_known(req, known, &error) ||
+	    !vs_ctl_param_string(req, "domain", &ref, &error) ||
+	    !vs_ctl_param_string(req, "size", &size, &error) ||
+	    !vs_ctl_param_uint_opt(req, "for_us", 0, &for_us, &error))
+		return error;
+	if (vs_parse_size(size, &bytes, &parse_error) < 0)
+		return invalid_override(g_strdup_printf("size %s: %s", size, parse_error->message));
+	dom = find_domain(backend, ref, &error);
+	if (!dom)
+		return error;
+	view = mem_view(backend, &error);
+	if (!view)
+		return error;
+	i = mem_guest_index(view, dom->uuid);
+	if (i < 0)
+		return invalid_override(g_strdup_printf("%s is not running: its balloon cannot "
+							"be set", dom->name));
+	g = &view->guests[i];
+	vs_mem_plan_bounds(g, true, &low, &high, why, sizeof(why));
+	if (bytes > high) {
+		g_autofree char *want = vs_format_size(bytes);
+		g_autofree char *max = vs_format_size(high);
+
+		return invalid_override(g_strdup_printf("%s: %s is above the guest's maximum memory "
+							"%s", dom->name, want, max));
+	}
+	if (bytes < low) {
+		g_autofree char *want = vs_format_size(bytes);
+		g_autofree char *min = vs_format_size(low);
+
+		return invalid_override(g_strdup_printf("%s: %s is below the least it may get, %s: "
+							"%s", dom->name, want, min, why));
+	}
+	assignment = g_strdup_printf("Memory.Target=%s", size);
+	{
+		const char *assignments[] = { assignment, NULL };
+
+		if (vs_overrides_set(overrides, dom->uuid, dom->name, assignments, now_us, for_us,
+				     diags) < 0 || vs_policy_diags_errors(diags) > 0) {
+			params = json_object_new();
+			json_object_set_array_member(params, "errors", diag_messages(diags, false));
+			return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
+		}
+	}
+	backend->overrides_changed(backend->data);
+	params = json_object_new();
+	json_object_set_array_member(params, "overrides",
+				     render_overrides(overrides, dom->uuid, now_us));
+	json_object_set_array_member(params, "warnings", diag_messages(diags, true));
+	return vs_ctl_reply_new(params);
+}
+
+/* The memory lines of `explain` for the running guest @uuid: the target and
+ * its reason, and whether the guest follows. */
+static void add_mem_reasons(const VsCtlBackend *backend, const char *uuid, JsonArray *reasons)
+{
+	const VsMemView *view = backend->mem ? backend->mem(backend->data) : NULL;
+	int i = mem_guest_index(view, uuid);
+	const VsMemDecision *d;
+	const VsMemFollow *f;
+
+	if (i < 0)
+		return;
+	d = view->plan ? vs_mem_plan_find(view->plan, uuid) : NULL;
+	f = view->follow ? view->follow[i] : NULL;
+	if (d) {
+		g_autofree char *target = vs_format_size(d->target);
+		g_autofree char *current = vs_format_size(d->current);
+		g_autofree char *line = g_strdup_printf("memory (host %s): target %s, balloon at %s: %s",
+							vs_mem_state_name(view->pressure->state),
+							target, current, d->reason);
+
+		json_array_add_string_element(reasons, line);
+	}
+	if (f && f->why) {
+		g_autofree char *line = g_strdup_printf("memory: the balloon is %s: %s",
+							vs_mem_follow_state_name(f->state), f->why);
+
+		json_array_add_string_element(reasons, line);
+	}
+}
+
 static const VsCtlMethod methods[] = {
 	{ "org.vsched.Status", false, method_status },
 	{ "org.vsched.List", false, method_list },
@@ -1052,6 +1298,8 @@ static const VsCtlMethod methods[] = {
 	{ "org.vsched.Explain", false, method_explain },
 	{ "org.vsched.Steal", false, method_steal },
 	{ "org.vsched.Metrics", false, method_metrics },
+	{ "org.vsched.Memory", false, method_memory },
+	{ "org.vsched.SetMemory", true, method_set_memory },
 	{ "org.vsched.ListOverrides", false, method_list_overrides },
 	{ "org.vsched.SetOverride", true, method_set_override },
 	{ "org.vsched.ClearOverride", true, method_clear_override },

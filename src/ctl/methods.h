@@ -12,6 +12,7 @@
 
 #include "core/snapshot.h"
 #include "ctl/proto.h"
+#include "mem/view.h"
 #include "policy/policy.h"
 #include "sched/cosched.h"
 #include "sched/cpuplan.h"
@@ -57,6 +58,10 @@ typedef struct VsCtlBackend {
 	 * (skew, boosts, reasons; borrowed), or NULL; a backend without this
 	 * member (NULL) reports no skew. */
 	const VsCoschedGuestReport *(*cosched)(gpointer data, const char *uuid);
+	/* The memory step's view of the last tick (borrowed), or NULL before
+	 * the first; org.vsched.Memory then answers NotReady. A backend without
+	 * this member (NULL) has no memory step either. */
+	const VsMemView *(*mem)(gpointer data);
 } VsCtlBackend;
 
 typedef VsCtlReply *(*VsCtlHandler)(const VsCtlBackend *backend, const VsCtlRequest *req);

@@ -1198,6 +1198,171 @@ static int run_top(const Ctl *ctl, char **args)
 	return 0;
 }
 
+/* A size member as "512.0 MiB", or "-" when it is null or absent. */
+static char *format_size_member(JsonObject *obj, const char *key)
+{
+	JsonNode *n = obj && json_object_has_member(obj, key) ? json_object_get_member(obj, key)
+							      : NULL;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n))
+		return g_strdup("-");
+	return vs_format_size((uint64_t)MAX(json_node_get_int(n), 0));
+}
+
+/* The lines of one guest of `mem DOMAIN`. */
+static void print_mem_guest(JsonObject *g)
+{
+	g_autofree char *current = format_size_member(g, "current");
+	g_autofree char *target = format_size_member(g, "target");
+	g_autofree char *maximum = format_size_member(g, "maximum");
+	g_autofree char *low = format_size_member(g, "low");
+	g_autofree char *floor = format_size_member(g, "floor");
+	g_autofree char *used = format_size_member(g, "used");
+	g_autofree char *last_used = format_size_member(g, "last_used");
+	g_autofree char *usable = format_size_member(g, "usable");
+	g_autofree char *override = format_size_member(g, "override_target");
+	g_autofree char *bounds = g_strdup_printf("%s .. %s", low, maximum);
+	g_autofree char *use = NULL;
+	g_autofree char *follow = NULL;
+
+	if (jbool(g, "stats_trusted"))
+		use = g_strdup_printf("%s (usable %s)", used, usable);
+	else
+		use = g_strdup_printf("untrusted (last trusted: %s)%s%s", last_used,
+				      jstr(g, "stats_problem") ? ": " : "",
+				      jstr(g, "stats_problem") ? jstr(g, "stats_problem") : "");
+	follow = jstr(g, "following_problem")
+		? g_strdup_printf("%s: %s", or_dash(jstr(g, "following")), jstr(g, "following_problem"))
+		: g_strdup(or_dash(jstr(g, "following")));
+	print_field("Domain", or_dash(jstr(g, "name")));
+	print_field("Managed", jbool(g, "managed") ? "yes" : "no (Balloon=no)");
+	print_field("Balloon", current);
+	print_field("Target", target);
+	print_field("Action", or_dash(jstr(g, "action")));
+	print_field("Allowed", bounds);
+	print_field("Floor", floor);
+	print_field("Used", use);
+	if (jstr(g, "override_origin")) {
+		g_autofree char *text = g_strdup_printf("%s (%s)", override, jstr(g, "override_origin"));
+		print_field("Set to", text);
+	}
+	print_field("Following", follow);
+	print_field("Reason", or_dash(jstr(g, "reason")));
+}
+
+static int run_mem(const Ctl *ctl, char **args)
+{
+	static const char method[] = "org.vsched.Memory";
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(VsCtlReply) reply = NULL;
+	g_autoptr(Table) t = NULL;
+	g_autofree char *state = NULL;
+	g_autofree char *budget = NULL;
+	g_autofree char *current = NULL;
+	g_autofree char *held = NULL;
+	JsonObject *p, *host;
+	JsonArray *guests, *triggers;
+
+	if (args[0])
+		json_object_set_string_member(params, "domain", args[0]);
+	reply = args[0] ? call_domain(ctl, method, args[0], params) : call(ctl, method, params);
+	if (!reply)
+		return 1;
+	p = reply->parameters;
+	if (ctl->json) {
+		print_json(p);
+		return 0;
+	}
+	host = jobj(p, "host");
+	guests = jarr(p, "guests");
+	if (args[0]) {
+		if (!guests || json_array_get_length(guests) == 0) {
+			fprintf(stderr, "error: domain '%s' is not running: no balloon\n", args[0]);
+			return 1;
+		}
+		print_mem_guest(json_array_get_object_element(guests, 0));
+		return 0;
+	}
+	state = g_strdup_printf("%s for %" G_GINT64_FORMAT " s: %s", or_dash(jstr(host, "state")),
+				jint(host, "state_for_us", 0) / G_USEC_PER_SEC,
+				or_dash(jstr(host, "state_reason")));
+	print_field("Host memory", state);
+	budget = format_size_member(host, "budget");
+	print_field("Budget", strcmp(budget, "-") == 0 ? "none" : budget);
+	current = format_size_member(host, "guests_current");
+	held = g_strdup_printf("%s%s", current,
+			       jbool(host, "acting") ? "" : " (not acting: targets are only logged)");
+	print_field("Guests hold", held);
+	triggers = jarr(host, "psi_triggers");
+	if (triggers && json_array_get_length(triggers) > 0) {
+		g_autoptr(GString) text = g_string_new(NULL);
+
+		for (guint i = 0; i < json_array_get_length(triggers); i++)
+			g_string_append_printf(text, "%s%s", i ? ", " : "",
+					       json_array_get_string_element(triggers, i));
+		print_field("PSI triggers", text->str);
+	} else {
+		g_autofree char *text = g_strdup_printf("not armed: %s",
+							or_dash(jstr(host, "psi_trigger_problem")));
+		print_field("PSI triggers", text);
+	}
+	print_field("Plan", or_dash(jstr(host, "summary")));
+	printf("\n");
+	t = table_new(8, "Name", "Balloon", "Target", "Maximum", "Floor", "Used", "Action",
+		      "Following");
+	for (guint i = 0; guests && i < json_array_get_length(guests); i++) {
+		JsonObject *g = json_array_get_object_element(guests, i);
+
+		table_add(t, g_strdup(or_dash(jstr(g, "name"))));
+		table_add(t, format_size_member(g, "current"));
+		table_add(t, format_size_member(g, "target"));
+		table_add(t, format_size_member(g, "maximum"));
+		table_add(t, format_size_member(g, "floor"));
+		table_add(t, jbool(g, "stats_trusted") ? format_size_member(g, "used")
+						      : g_strdup("untrusted"));
+		table_add(t, g_strdup(jbool(g, "managed") ? or_dash(jstr(g, "action")) : "unmanaged"));
+		table_add(t, g_strdup(or_dash(jstr(g, "following"))));
+	}
+	table_print(t);
+	return 0;
+}
+
+/* setmem DOMAIN SIZE: an override of Memory.Target, checked by the daemon
+ * against the guest's maximum and what it uses plus Margin=. */
+static int run_setmem(const Ctl *ctl, char **args)
+{
+	static const char method[] = "org.vsched.SetMemory";
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(VsCtlReply) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	uint64_t bytes;
+
+	if (vs_parse_size(args[1], &bytes, &error) < 0) {
+		fprintf(stderr, "error: size '%s': %s\n", args[1], error->message);
+		return 1;
+	}
+	json_object_set_string_member(params, "domain", args[0]);
+	json_object_set_string_member(params, "size", args[1]);
+	if (ctl->for_us > 0)
+		json_object_set_int_member(params, "for_us", ctl->for_us);
+	reply = request(ctl, method, params);
+	if (!reply)
+		return 1;
+	if (g_strcmp0(reply->error, VS_CTL_ERROR_INVALID_OVERRIDE) == 0) {
+		print_messages(reply->parameters, "errors", "error");
+		fprintf(stderr, "error: the balloon target was not set\n");
+		return 1;
+	}
+	if (!domain_reply_ok(method, args[0], reply))
+		return 1;
+	print_messages(reply->parameters, "warnings", "warning");
+	if (ctl->json)
+		print_json(reply->parameters);
+	else
+		print_overrides(jarr(reply->parameters, "overrides"));
+	return 0;
+}
+
 static const Verb verbs[] = {
 	{ "status", "", "daemon, host, capability and policy status", 0, 0, OPT_JSON, run_status },
 	{ "list", "[--all]", "list domains (running ones unless --all)", 0, 0, OPT_JSON | OPT_ALL,
@@ -1211,6 +1376,11 @@ static const Verb verbs[] = {
 	  run_steal },
 	{ "top", "[--interval 1s] [--iterations N]", "a live view of guests by steal and CPU", 0, 0,
 	  OPT_WINDOW | OPT_INTERVAL | OPT_ITERATIONS, run_top },
+	{ "mem", "[DOMAIN]", "host memory state and each guest's balloon target, and why", 0, 1,
+	  OPT_JSON, run_mem },
+	{ "setmem", "DOMAIN SIZE [--for DURATION]",
+	  "set a guest's balloon target (an override of Memory.Target; root)", 2, 2,
+	  OPT_JSON | OPT_FOR, run_setmem },
 	{ "override", "DOMAIN KEY=VALUE... [--for DURATION]",
 	  "override policy keys of a domain, until cleared or for a while (root)", 2, G_MAXUINT,
 	  OPT_JSON | OPT_FOR, run_override_set },

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "daemon/daemon.h"
+#include "daemon/mem-step.h"
 #include "daemon/notify.h"
 #include "daemon/policy-state.h"
 #include "daemon/privileges.h"
@@ -67,6 +68,7 @@ struct VsDaemon {
 	VsPolicyState *policy;
 	VsStealCollector *steal;
 	VsAgent *agent;             /* guest agent commands, off the main loop */
+	VsMemStep *mem;             /* balloon targets (daemon/mem-step.h) */
 
 	/* CPU plan and actuator */
 	VsApplied *applied;
@@ -185,6 +187,15 @@ static VsSnapshot *collect(VsDaemon *d, int64_t *phase_us)
 static bool acting(const VsDaemon *d)
 {
 	return !d->dry_run && d->conf->act && vs_sys_is_real(d->sys);
+}
+
+/* True when vschedd sets balloon targets: not --dry-run and Act=yes. The
+ * balloon is reached through libvirt, not the sys layer, so a fixture
+ * SysRoot with the libvirt test driver still acts (on the test driver's
+ * guests). */
+static bool mem_acting(const VsDaemon *d)
+{
+	return !d->dry_run && d->conf->act;
 }
 
 static void log_events(GPtrArray *events)
@@ -486,6 +497,11 @@ static void tick(VsDaemon *d)
 	steal_entitlements(d, snap);
 	cosched_step(d, snap);
 	phase_us[VS_TICK_CPU] = vs_thread_cpu_us() - cpu;
+
+	cpu = vs_thread_cpu_us();
+	vs_mem_step_run(d->mem, snap, vs_policy_state_set(d->policy),
+			vs_policy_state_overrides(d->policy), d->conf, mem_acting(d));
+	phase_us[VS_TICK_MEM] = vs_thread_cpu_us() - cpu;
 	vs_tick_cost_add(&d->cost, phase_us);
 
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
@@ -524,6 +540,16 @@ static void tick_soon(VsDaemon *d)
 	if (d->event_timer)
 		return;
 	d->event_timer = g_timeout_add((guint)(d->conf->event_debounce_us / 1000), on_event_timer, d);
+}
+
+/* Runs a tick as soon as the main loop is idle, without the debounce: a
+ * PSI trigger must reach the balloons within a second. */
+static void tick_now(gpointer data)
+{
+	VsDaemon *d = data;
+
+	g_clear_handle_id(&d->event_timer, g_source_remove);
+	d->event_timer = g_idle_add(on_event_timer, d);
 }
 
 static void start_tick_timer(VsDaemon *d)
@@ -615,6 +641,8 @@ static void reload(VsDaemon *d)
 	d->cpu_replan = true;
 	vs_log_set_level(d->conf->log_level);
 	start_tick_timer(d);
+	vs_mem_step_configure(d->mem, d->conf, d->host);
+	vs_mem_step_note_event(d->mem, "the configuration reload");
 	vs_log_notice("configuration reloaded from %s", d->config_path);
 	reload_policies(d);
 	vs_notify_ready("configuration reloaded");
@@ -699,7 +727,15 @@ static void backend_overrides_changed(gpointer data)
 
 	vs_policy_state_save_overrides(d->policy);
 	d->cpu_replan = true;
+	vs_mem_step_note_event(d->mem, "the override");
 	tick_soon(d);
+}
+
+static const VsMemView *backend_mem(gpointer data)
+{
+	VsDaemon *d = data;
+
+	return vs_mem_step_view(d->mem);
 }
 
 static const char *const *backend_reasons(gpointer data, const char *uuid)
@@ -868,6 +904,7 @@ int vs_daemon_run(VsDaemon *d)
 		.steal = backend_steal,
 		.metrics = backend_metrics,
 		.cosched = backend_cosched,
+		.mem = backend_mem,
 	};
 	uint64_t watchdog_usec = vs_notify_watchdog_usec();
 	g_autofree char *ready = NULL;
@@ -897,6 +934,8 @@ int vs_daemon_run(VsDaemon *d)
 	d->virt = vs_virt_new(d->sys, d->conf->libvirt_uri, d->conf->libvirt_status_dir, on_virt_event, d);
 	vs_virt_start(d->virt);
 	d->agent = vs_agent_new(d->conf->libvirt_uri);
+	d->mem = vs_mem_step_new(d->sys, d->virt, tick_now, d);
+	vs_mem_step_configure(d->mem, d->conf, d->host);
 	if (!vs_virt_is_connected(d->virt))
 		vs_log_warn("libvirt: %s is not reachable yet; retrying in the background", d->conf->libvirt_uri);
 
@@ -945,6 +984,8 @@ int vs_daemon_run(VsDaemon *d)
 		vs_log_notice("%u CPU setting(s) applied earlier stay in place and recorded in %s "
 			      "(not acting)", d->applied->entries->len, d->applied_path);
 	}
+	/* Balloon targets stay (invariant 4); say how far below their maximum. */
+	vs_mem_step_stop(d->mem);
 	vs_log_notice("stopped after %" G_GUINT64_FORMAT " ticks", d->ticks);
 	return 0;
 }
@@ -960,6 +1001,7 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_handle_id(&d->watchdog_timer, g_source_remove);
 	g_clear_pointer(&d->ctl, vs_ctl_server_free);
 	g_clear_pointer(&d->agent, vs_agent_free);
+	g_clear_pointer(&d->mem, vs_mem_step_free);
 	g_clear_pointer(&d->virt, vs_virt_free);
 	g_clear_pointer(&d->steal, vs_steal_collector_free);
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);

@@ -3,7 +3,8 @@ src_libvsched_a_SOURCES += \
 	%reldir%/daemon.c %reldir%/daemon.h \
 	%reldir%/notify.c %reldir%/notify.h \
 	%reldir%/policy-state.c %reldir%/policy-state.h \
-	%reldir%/privileges.c %reldir%/privileges.h
+	%reldir%/privileges.c %reldir%/privileges.h \
+	%reldir%/mem-step.c %reldir%/mem-step.h
 
 sbin_PROGRAMS += src/daemon/vschedd
 src_daemon_vschedd_SOURCES = %reldir%/main.c

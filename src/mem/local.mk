@@ -9,3 +9,9 @@ src_libvsched_a_SOURCES += \
 	%reldir%/plan.c %reldir%/plan.h
 # The method, documented.
 EXTRA_DIST += doc/memory.md
+# The balloon actuator, its convergence tracking, and the view the control
+# server reads (act.c, follow.c, view.h).
+src_libvsched_a_SOURCES += \
+	%reldir%/follow.c %reldir%/follow.h \
+	%reldir%/act.c %reldir%/act.h \
+	%reldir%/view.h

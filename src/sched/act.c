@@ -64,16 +64,6 @@ GPtrArray *vs_act_events_new(void)
 static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
 		      ...) G_GNUC_PRINTF(4, 5);
 
-static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
-		      ...)
-{
-	va_list ap;
-
-	va_start(ap, format);
-	vs_act_event_addv(events, priority, domain, format, ap);
-	va_end(ap);
-}
-
 void vs_act_event_addv(GPtrArray *events, int priority, const char *domain, const char *format,
 		       va_list ap)
 {
@@ -83,6 +73,16 @@ void vs_act_event_addv(GPtrArray *events, int priority, const char *domain, cons
 	e->domain = g_strdup(domain);
 	e->message = g_strdup_vprintf(format, ap);
 	g_ptr_array_add(events, e);
+}
+
+static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
+		      ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vs_act_event_addv(events, priority, domain, format, ap);
+	va_end(ap);
 }
 
 VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path)

@@ -7,4 +7,5 @@ src_libvsched_a_SOURCES += \
 	%reldir%/stats.c %reldir%/stats.h \
 	%reldir%/threads.c %reldir%/threads.h \
 	%reldir%/agent.c %reldir%/agent.h \
-	%reldir%/threads-cache.c %reldir%/threads-cache.h
+	%reldir%/threads-cache.c %reldir%/threads-cache.h \
+	%reldir%/balloon.c %reldir%/balloon.h

@@ -14,3 +14,4 @@ TESTS += tests/component/test-unit.sh tests/component/test-man.sh \
 	tests/component/test-completion.sh
 EXTRA_DIST += tests/component/test-unit.sh tests/component/test-man.sh \
 	tests/component/test-completion.sh
+include tests/component/mem.mk

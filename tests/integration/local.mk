@@ -25,3 +25,6 @@ EXTRA_DIST += %reldir%/test-cosched.sh
 # (default 240), reproducible with VSCHED_SOAK_SEED.
 TESTS += %reldir%/test-soak.sh
 EXTRA_DIST += %reldir%/test-soak.sh
+# Balloon targets from a guest memory budget and real PSI pressure (issue 6).
+TESTS += %reldir%/test-mem.sh
+EXTRA_DIST += %reldir%/test-mem.sh
