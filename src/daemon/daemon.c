@@ -784,6 +784,7 @@ static char *metrics_text(VsDaemon *d)
 		.policy_reload_failed = vs_policy_state_error(d->policy) != NULL,
 		.overrides = overrides ? overrides->items->len : 0,
 		.applied_settings = d->applied->entries->len,
+		.mem = vs_mem_step_view(d->mem),
 	};
 	return vs_metrics_format(&in);
 }

@@ -9,4 +9,5 @@ src_libvsched_a_SOURCES += \
 	%reldir%/guests.c \
 	%reldir%/steal.c \
 	%reldir%/cpu.c \
+	%reldir%/mem.c \
 	%reldir%/textfile.c

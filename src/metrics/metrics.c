@@ -9,6 +9,7 @@ static const VsMetricsWriterFunc writers[] = {
 	vs_metrics_guests_write,
 	vs_metrics_steal_write,
 	vs_metrics_cpu_write,
+	vs_metrics_mem_write,
 };
 
 char *vs_metrics_format(const VsMetricsInput *in)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "core/snapshot.h"
+#include "mem/view.h"
 #include "metrics/histogram.h"
 #include "sched/cpuplan.h"
 #include "steal/report.h"
@@ -29,6 +30,7 @@ typedef struct VsMetricsInput {
 	bool policy_reload_failed;             /* the last policy reload was refused */
 	guint overrides;                       /* overrides in force */
 	guint applied_settings;                /* CPU settings vsched changed and will restore */
+	const VsMemView *mem;                  /* NULL: no memory step (yet) */
 } VsMetricsInput;
 
 /* One family writer: appends its families for @in to @out. */
@@ -43,6 +45,7 @@ void vs_metrics_daemon_write(const VsMetricsInput *in, GString *out);
 void vs_metrics_guests_write(const VsMetricsInput *in, GString *out);
 void vs_metrics_steal_write(const VsMetricsInput *in, GString *out);
 void vs_metrics_cpu_write(const VsMetricsInput *in, GString *out);
+void vs_metrics_mem_write(const VsMetricsInput *in, GString *out);
 
 /* Writes @text to DIR/vsched.prom atomically (a temporary file in @dir,
  * which node_exporter ignores because its name does not end in .prom,

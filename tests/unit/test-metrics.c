@@ -19,8 +19,13 @@
 
 #include "metrics/metrics.h"
 #include "metrics/writer.h"
+#include "daemon/conf.h"
+#include "mem/guest.h"
+#include "mem/plan.h"
+#include "mem/pressure.h"
 
 #define NS_SEC (UINT64_C(1000000000))
+#define MIB (UINT64_C(1) << 20)
 
 static char *value_text(double v)
 {
@@ -222,6 +227,62 @@ static void test_textfile(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* The memory families, from a view like the daemon's memory step gives:
+ * the host hard-pressed, one guest of 1 GiB using 256 MiB shrunk by the
+ * planner. */
+static void test_memory(void **state)
+{
+	g_autoptr(VsConf) conf = vs_conf_new_default();
+	g_autoptr(VsMemPlan) plan = NULL;
+	VsMemPressure pressure;
+	VsMemGuest g = { 0 };
+	VsDomain dom = { .name = (char *)"db1", .mem_current = 1024 * MIB, .mem_max = 1024 * MIB };
+	VsDaemonStatus status = { .version = "0.1" };
+	VsMetricsInput in = { .status = &status };
+	VsMemView view = { 0 };
+	g_autofree char *text = NULL;
+	g_autofree char *target_line = NULL;
+	const VsMemDecision *d;
+
+	g_strlcpy(dom.uuid, "11111111-2222-3333-4444-555555555555", sizeof(dom.uuid));
+	vs_mem_guest_init(&g, &dom, NULL, NULL);
+	g.stats.trusted = true;
+	g.stats.used = 256 * MIB;
+	g.stats.usable = 768 * MIB;
+	vs_mem_pressure_init(&pressure);
+	pressure.state = VS_MEM_HARD;
+	{
+		const VsMemPlanInput pin = { .now_us = 10 * G_USEC_PER_SEC,
+					     .last_plan_us = 9 * G_USEC_PER_SEC,
+					     .state = VS_MEM_HARD, .mem_total = 16384 * MIB,
+					     .mem_available = 1024 * MIB, .conf = &conf->mem,
+					     .guests = &g, .n_guests = 1 };
+
+		assert_int_equal(vs_mem_plan(&pin, &plan), 0);
+	}
+	d = vs_mem_plan_find(plan, dom.uuid);
+	assert_non_null(d);
+	assert_true(d->target < g.current);
+	view = (VsMemView){ .conf = &conf->mem, .pressure = &pressure, .plan = plan,
+			    .guests = &g, .n_guests = 1 };
+	in.mem = &view;
+	text = vs_metrics_format(&in);
+	assert_non_null(strstr(text, "vsched_memory_pressure_state{state=\"hard\"} 1\n"));
+	assert_non_null(strstr(text, "vsched_memory_pressure_state{state=\"normal\"} 0\n"));
+	assert_non_null(strstr(text, "vsched_balloon_current_bytes{domain=\"db1\"} 1073741824\n"));
+	target_line = g_strdup_printf("vsched_balloon_target_bytes{domain=\"db1\"} %" G_GUINT64_FORMAT
+				      "\n", d->target);
+	assert_non_null(strstr(text, target_line));
+	assert_non_null(strstr(text, "# TYPE vsched_balloon_low_bytes gauge\n"));
+
+	/* No memory step: no memory family at all. */
+	in.mem = NULL;
+	g_free(text);
+	text = vs_metrics_format(&in);
+	assert_null(strstr(text, "vsched_balloon"));
+	assert_null(strstr(text, "vsched_memory_pressure_state"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_textfile),
+		cmocka_unit_test(test_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
