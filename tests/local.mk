@@ -10,6 +10,7 @@ include tests/unit/ctl.mk
 include tests/unit/policy.mk
 include tests/unit/sched.mk
 include tests/unit/steal.mk
+include tests/unit/hotplug.mk
 include tests/component/local.mk
 include tests/integration/local.mk
 include tests/lab/local.mk

@@ -5,4 +5,5 @@ src_libvsched_a_SOURCES += \
 	%reldir%/conn.c %reldir%/conn.h \
 	%reldir%/inventory.c \
 	%reldir%/stats.c %reldir%/stats.h \
-	%reldir%/threads.c %reldir%/threads.h
+	%reldir%/threads.c %reldir%/threads.h \
+	%reldir%/vcpus.c %reldir%/vcpus.h
