@@ -8,7 +8,9 @@
  * the policies, the overrides or the configuration changed, or every
  * REPLAN_TICKS ticks (which also puts back what someone else changed); a
  * new vCPU thread changes the threads, so hotplugged vCPUs are placed in
- * the tick that first sees them. What vsched changed is recorded in
+ * the tick that first sees them. After the CPU step the hotplug step
+ * (hotplug/act.h) plans every guest's vCPU count and starts, or verifies,
+ * its changes off the main loop. What vsched changed is recorded in
  * AppliedFile, loaded at start, and restored at a clean stop. Ticks run
  * every TickInterval and, after EventDebounce, on libvirt events, control
  * requests and reconnections. */
@@ -22,6 +24,7 @@
 #include "ctl/server.h"
 #include "host/host.h"
 #include "host/sys.h"
+#include "hotplug/act.h"
 #include "sched/act.h"
 #include "sched/applied.h"
 #include "sched/cpuplan.h"
@@ -53,6 +56,7 @@ struct VsDaemon {
 	VsSnapshot *snapshot;
 	VsPolicyState *policy;
 	VsStealCollector *steal;
+	VsHotplugAct *hotplug;
 
 	/* CPU plan and actuator */
 	VsApplied *applied;
@@ -285,6 +289,34 @@ static void cpu_step(VsDaemon *d, const VsSnapshot *snap)
 	d->cpu_replan = false;
 }
 
+static const VsStealSeries *hotplug_series(gpointer data, const char *uuid)
+{
+	VsDaemon *d = data;
+
+	return vs_steal_collector_series(d->steal, uuid);
+}
+
+/* The hotplug step of a tick: verify the vCPU count changes in flight,
+ * plan each guest's count and start the changes (in a dry run or with
+ * Act=no, only say what would change). */
+static void hotplug_step(VsDaemon *d, const VsSnapshot *snap)
+{
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	const VsHotplugTickInput in = {
+		.snapshot = snap,
+		.policies = vs_policy_state_set(d->policy),
+		.overrides = vs_policy_state_overrides(d->policy),
+		.series = hotplug_series,
+		.series_data = d,
+		.acting = !d->dry_run && d->conf->act,
+	};
+
+	if (!d->hotplug)
+		return;
+	vs_hotplug_act_tick(d->hotplug, &in, events);
+	log_events(events);
+}
+
 static void tick(VsDaemon *d)
 {
 	int64_t t0 = g_get_monotonic_time();
@@ -307,6 +339,7 @@ static void tick(VsDaemon *d)
 	if (vs_policy_state_expire(d->policy, snap->wall_us))
 		d->cpu_replan = true;
 	cpu_step(d, snap);
+	hotplug_step(d, snap);
 
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
 	d->snapshot = g_steal_pointer(&snap);
@@ -540,6 +573,18 @@ static const VsStealReport *backend_steal(gpointer data)
 	return vs_steal_collector_report(d->steal);
 }
 
+static const VsHotplugStatus *backend_hotplug(gpointer data, const char *uuid)
+{
+	VsDaemon *d = data;
+
+	return d->hotplug ? vs_hotplug_act_status(d->hotplug, uuid) : NULL;
+}
+
+static void on_hotplug_wake(gpointer data)
+{
+	tick_soon(data);
+}
+
 static void backend_tick(gpointer data)
 {
 	tick_soon(data);
@@ -645,6 +690,7 @@ int vs_daemon_run(VsDaemon *d)
 		.vcpu_plan = backend_vcpu_plan,
 		.data = d,
 		.steal = backend_steal,
+		.hotplug = backend_hotplug,
 	};
 	uint64_t watchdog_usec = vs_notify_watchdog_usec();
 	g_autofree char *ready = NULL;
@@ -661,6 +707,7 @@ int vs_daemon_run(VsDaemon *d)
 		vs_log_warn("control socket %s: %s", d->conf->control_socket, vs_ctl_server_warning(d->ctl));
 
 	d->virt = vs_virt_new(d->sys, d->conf->libvirt_uri, d->conf->libvirt_status_dir, on_virt_event, d);
+	d->hotplug = vs_hotplug_act_new(d->virt, on_hotplug_wake, d);
 	vs_virt_start(d->virt);
 	if (!vs_virt_is_connected(d->virt))
 		vs_log_warn("libvirt: %s is not reachable yet; retrying in the background", d->conf->libvirt_uri);
@@ -714,6 +761,7 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_handle_id(&d->event_timer, g_source_remove);
 	g_clear_handle_id(&d->watchdog_timer, g_source_remove);
 	g_clear_pointer(&d->ctl, vs_ctl_server_free);
+	g_clear_pointer(&d->hotplug, vs_hotplug_act_free);
 	g_clear_pointer(&d->virt, vs_virt_free);
 	g_clear_pointer(&d->steal, vs_steal_collector_free);
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);

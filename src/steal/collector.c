@@ -128,6 +128,13 @@ const VsStealReport *vs_steal_collector_report(const VsStealCollector *c)
 	return c->report;
 }
 
+const VsStealSeries *vs_steal_collector_series(const VsStealCollector *c, const char *uuid)
+{
+	const Guest *g = g_hash_table_lookup(c->guests, uuid);
+
+	return g ? g->series : NULL;
+}
+
 void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, guint index,
 					double cpus)
 {
