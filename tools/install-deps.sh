@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs what vsched needs to build and to run every test tier on Debian 12,
 # as root. Idempotent: packages already present are left as they are.
+# (libnuma1, libudev1 and liburing2: the guest agent that tests/guest/
+# build-guest.sh copies into the test guest links them.)
 set -eu
 
 PACKAGES="
@@ -9,6 +11,7 @@ PACKAGES="
 	libcgroup-dev libsystemd-dev libcmocka-dev libcap-ng-dev
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 	busybox-static cpio gzip xz-utils zstd kmod
+	libnuma1 libudev1 liburing2
 	python3 util-linux procps groff-base clang libclang-rt-14-dev
 "
 

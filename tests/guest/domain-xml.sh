@@ -3,17 +3,40 @@
 # tests' lib.sh and by tools/demo.sh): a TCG (<domain type='qemu'>) qemu64
 # guest that boots the kernel and initramfs of build-guest.sh directly, with
 # VCPUS of MAXVCPUS vCPUs online, MEM_MIB of memory, a virtio balloon with
-# 2 s statistics, no disk and no network, its serial console written to
-# CONSOLE_LOG, and <vsched:policy class="CLASS"/> metadata unless CLASS is
-# empty or "-". MODE is the guest init's vsched.mode (idle or burn).
+# 2 s statistics (unless --no-balloon), no disk and no network, its serial
+# console written to CONSOLE_LOG, and <vsched:policy class="CLASS"/>
+# metadata unless CLASS is empty or "-". MODE is the guest init's
+# vsched.mode (idle or burn).
+# Options: --agent adds the guest agent's virtio-serial channel (the guest
+# init starts qemu-ga on it); --no-balloon gives the guest no balloon device;
+# --append ARGS adds kernel parameters (the guest init's vsched.burnfor=,
+# vsched.fill=, vsched.nomod=).
 #
-# Usage: domain-xml.sh NAME VCPUS MAXVCPUS MEM_MIB MODE CLASS CONSOLE_LOG [CACHE_DIR]
+# Usage: domain-xml.sh [--agent] [--no-balloon] [--append ARGS]
+#                      NAME VCPUS MAXVCPUS MEM_MIB MODE CLASS CONSOLE_LOG [CACHE_DIR]
 set -euo pipefail
 
-if [ $# -lt 7 ]; then
-	echo "usage: domain-xml.sh NAME VCPUS MAXVCPUS MEM_MIB MODE CLASS CONSOLE_LOG [CACHE_DIR]" >&2
+usage() {
+	echo "usage: domain-xml.sh [--agent] [--no-balloon] [--append ARGS]" \
+		"NAME VCPUS MAXVCPUS MEM_MIB MODE CLASS CONSOLE_LOG [CACHE_DIR]" >&2
 	exit 2
-fi
+}
+agent=0 balloon=1 append=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--agent) agent=1 ;;
+	--no-balloon) balloon=0 ;;
+	--append)
+		[ $# -ge 2 ] || usage
+		append=$2
+		shift
+		;;
+	--*) usage ;;
+	*) break ;;
+	esac
+	shift
+done
+[ $# -ge 7 ] || usage
 name=$1 vcpus=$2 maxvcpus=$3 mem=$4 mode=$5 class=$6 console=$7
 cache=${8:-/var/cache/vsched-test/guest}
 
@@ -29,7 +52,7 @@ if [ "$vcpus" -lt 1 ] || [ "$vcpus" -gt "$maxvcpus" ]; then
 	echo "domain-xml.sh: need 1 <= VCPUS ($vcpus) <= MAXVCPUS ($maxvcpus)" >&2
 	exit 2
 fi
-case "$name$mode$class$console$cache" in
+case "$name$mode$class$console$cache$append" in
 *[\<\>\&\'\"]*)
 	echo "domain-xml.sh: arguments must not contain XML special characters" >&2
 	exit 2
@@ -40,6 +63,15 @@ emulator=$(command -v qemu-system-x86_64) || {
 	exit 1
 }
 
+devices=
+if [ "$agent" = 1 ]; then
+	devices="<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+fi
+if [ "$balloon" = 1 ]; then
+	devices="$devices<memballoon model='virtio'><stats period='2'/></memballoon>"
+else
+	devices="$devices<memballoon model='none'/>"
+fi
 metadata=
 if [ -n "$class" ] && [ "$class" != - ]; then
 	metadata="<metadata><vsched:policy xmlns:vsched='https://vsched.dev/xmlns/domain/1' class='$class'/></metadata>"
@@ -56,7 +88,7 @@ cat <<EOF
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$cache/vmlinuz</kernel>
     <initrd>$cache/initrd.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 vsched.mode=$mode</cmdline>
+    <cmdline>console=ttyS0 panic=-1 vsched.mode=$mode${append:+ $append}</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>
@@ -74,7 +106,7 @@ cat <<EOF
       <source path='$console'/>
       <target type='serial' port='0'/>
     </console>
-    <memballoon model='virtio'><stats period='2'/></memballoon>
+    $devices
   </devices>
 </domain>
 EOF

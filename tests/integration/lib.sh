@@ -170,18 +170,29 @@ guest_console() {
 	echo "$VST_TMPDIR/$1.console.log"
 }
 
-# guest_define_start [--persistent] NAME [VCPUS] [MAXVCPUS] [MEM_MIB] [MODE] [CLASS]
+# guest_define_start [--persistent] [--agent] [--no-balloon] [--append ARGS]
+#                    NAME [VCPUS] [MAXVCPUS] [MEM_MIB] [MODE] [CLASS]
 # Starts a TCG guest (transient unless --persistent) that boots the test
 # guest kernel directly, with VCPUS of MAXVCPUS vCPUs online, MEM_MIB of
-# memory, a virtio balloon with 2 s stats, its serial console in a file, and
-# <vsched:policy class="CLASS"/> metadata when CLASS is given. NAME must
-# carry this run's prefix (vst_name).
+# memory, a virtio balloon with 2 s stats (none with --no-balloon), the guest
+# agent's channel with --agent, the guest init's extra kernel parameters
+# ARGS (tests/guest/init: vsched.burnfor=, vsched.fill=, vsched.nomod=), its
+# serial console in a file, and <vsched:policy class="CLASS"/> metadata
+# when CLASS is given. NAME must carry this run's prefix (vst_name).
 guest_define_start() {
-	local persistent=0
-	if [ "${1:-}" = --persistent ]; then
-		persistent=1
+	local persistent=0 opts=()
+	while :; do
+		case "${1:-}" in
+		--persistent) persistent=1 ;;
+		--agent | --no-balloon) opts+=("$1") ;;
+		--append)
+			opts+=("$1" "$2")
+			shift
+			;;
+		*) break ;;
+		esac
 		shift
-	fi
+	done
 	local name=$1 vcpus=${2:-1} maxvcpus=${3:-${2:-1}} mem=${4:-256} mode=${5:-idle} class=${6:-}
 	local xml="$VST_TMPDIR/$name.xml"
 	case "$name" in
@@ -189,7 +200,7 @@ guest_define_start() {
 	*) vst_fail "guest_define_start: $name lacks this run's prefix $VST_PREFIX" ;;
 	esac
 	[ -s "$VST_GUEST_CACHE/vmlinuz" ] || vst_fail "no test guest in $VST_GUEST_CACHE"
-	"$VST_SRCDIR/tests/guest/domain-xml.sh" "$name" "$vcpus" "$maxvcpus" "$mem" "$mode" \
+	"$VST_SRCDIR/tests/guest/domain-xml.sh" "${opts[@]}" "$name" "$vcpus" "$maxvcpus" "$mem" "$mode" \
 		"${class:--}" "$(guest_console "$name")" "$VST_GUEST_CACHE" >"$xml" ||
 		vst_fail "guest_define_start: bad arguments for $name"
 	VST_DOMAINS+=("$name")
@@ -199,7 +210,25 @@ guest_define_start() {
 	else
 		virsh_ create "$xml" >/dev/null || vst_fail "virsh create $name failed"
 	fi
-	vst_log "started guest $name ($vcpus of $maxvcpus vCPUs, $mem MiB, mode $mode${class:+, class $class})"
+	vst_log "started guest $name ($vcpus of $maxvcpus vCPUs, $mem MiB, mode $mode${class:+, class $class}${opts[*]:+, ${opts[*]}})"
+}
+
+# guest_agent_wait NAME TIMEOUT: waits until the guest agent of NAME answers
+# guest-ping through libvirt.
+guest_agent_wait() {
+	local name=$1 timeout=${2:-60} deadline
+	deadline=$((SECONDS + timeout))
+	until virsh_ qemu-agent-command "$name" '{"execute":"guest-ping"}' >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || vst_fail "guest agent of $name not answering within ${timeout}s"
+		sleep 1
+	done
+	vst_log "guest $name: agent answers"
+}
+
+# guest_last_state NAME: the guest's last "nproc=N memtotal=KB oom=N" line.
+guest_last_state() {
+	grep -a "VSCHED-GUEST .*nproc=" "$(guest_console "$1")" 2>/dev/null | tail -n 1 |
+		sed 's/^.*\(nproc=\)/\1/' | tr -d '\r'
 }
 
 # guest_wait_ready NAME TIMEOUT: waits for the guest's READY line.
