@@ -43,6 +43,8 @@
 #define POLICY_DEBOUNCE_MS 500
 /* Plan the CPUs at least this often even when nothing seems to change. */
 #define REPLAN_TICKS 10
+/* At a clean stop, wait this long for vCPU count changes in flight. */
+#define HOTPLUG_STOP_WAIT_US (INT64_C(10) * G_USEC_PER_SEC)
 
 struct VsDaemon {
 	char *config_path;
@@ -733,6 +735,17 @@ int vs_daemon_run(VsDaemon *d)
 
 	g_main_loop_run(d->loop);
 
+	/* vCPU count changes in flight: let libvirt answer (or time out)
+	 * before the restore below, with no more ticks. */
+	g_clear_handle_id(&d->tick_timer, g_source_remove);
+	g_clear_handle_id(&d->event_timer, g_source_remove);
+	if (d->hotplug) {
+		guint left = vs_hotplug_act_wait(d->hotplug, HOTPLUG_STOP_WAIT_US);
+
+		if (left > 0)
+			vs_log_warn("hotplug: %u vCPU count change(s) still waiting for libvirt at "
+				    "the stop; their outcome is not checked", left);
+	}
 	/* Clean stop: every CPU setting vsched changed goes back (invariant 4). */
 	if (acting(d)) {
 		g_autoptr(GPtrArray) events = vs_act_events_new();

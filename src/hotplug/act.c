@@ -87,6 +87,7 @@ struct VsHotplugAct {
 	gpointer wake_data;
 	Link *link;
 	GHashTable *guests;           /* uuid → Guest */
+	guint running;                /* workers that have not returned */
 };
 
 static void guest_free(gpointer data)
@@ -199,7 +200,10 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer data)
 
 	op->finished = true;
 	op->finished_us = g_get_monotonic_time();
-	if (link->act && link->act->wake)
+	if (!link->act)
+		return;
+	link->act->running--;
+	if (link->act->wake)
 		link->act->wake(link->act->wake_data);
 }
 
@@ -214,6 +218,7 @@ static void op_start(VsHotplugAct *a, Guest *g, Op *op)
 	g_task_set_task_data(task, op_ref(op), op_unref);
 	g_task_run_in_thread(task, op_run);
 	g_object_unref(task);
+	a->running++;
 	g_clear_pointer(&g->op, op_unref);
 	g->op = op;
 }
@@ -551,4 +556,15 @@ const VsHotplugStatus *vs_hotplug_act_status(const VsHotplugAct *a, const char *
 	const Guest *g = g_hash_table_lookup(a->guests, uuid);
 
 	return g ? &g->status : NULL;
+}
+
+guint vs_hotplug_act_wait(VsHotplugAct *a, int64_t timeout_us)
+{
+	int64_t deadline = g_get_monotonic_time() + timeout_us;
+
+	a->wake = NULL;
+	while (a->running > 0 && g_get_monotonic_time() < deadline)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(10 * 1000);
+	return a->running;
 }

@@ -65,6 +65,12 @@ typedef struct VsHotplugTickInput {
  * @events (VsActEvent). */
 void vs_hotplug_act_tick(VsHotplugAct *a, const VsHotplugTickInput *in, GPtrArray *events);
 
+/* For a clean stop: waits, running the thread-default main context, until
+ * no operation is in flight or @timeout_us passed, and calls the wake
+ * function no more. Returns how many are still running (their results
+ * will be dropped). */
+guint vs_hotplug_act_wait(VsHotplugAct *a, int64_t timeout_us);
+
 /* What the actuator knows of one guest, for `vschedctl show` and
  * `explain`. Strings are the actuator's, valid until the next tick. */
 typedef struct VsHotplugStatus {
