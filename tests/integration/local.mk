@@ -18,3 +18,6 @@ EXTRA_DIST += %reldir%/test-cpu.sh
 # Steal accounting on burning guests (issue 5).
 TESTS += %reldir%/test-steal.sh
 EXTRA_DIST += %reldir%/test-steal.sh
+# vCPU hotplug by policy, with its benchmark figures (issue 7).
+TESTS += %reldir%/test-hotplug.sh
+EXTRA_DIST += %reldir%/test-hotplug.sh %reldir%/hotplug-probe.py
