@@ -162,20 +162,43 @@ expect_vcpus "$AGENT" 4 || vst_fail "$AGENT's libvirt vCPU count changed under M
 grep -a "VSCHED-GUEST.*nproc" "$(guest_console "$AGENT")" | tr -d '\r' | sed 's/^/    console: /'
 show_has "$AGENT" "agent, 1 online, bounds 1..4" || vst_fail "show lacks the agent's count"
 
-vst_step "ACPI: the burn stops, $BUSY comes back down to 1 vCPU"
+vst_step "ACPI: the burn stops, $BUSY comes back down by ACPI unplug"
 vst_wait_until $((BURN_S + 30)) "$BUSY stopped burning" burn_stopped "$BUSY"
 t0=$SECONDS
-vst_wait_until 90 "$BUSY is down to 1 vCPU" expect_vcpus "$BUSY" 1
-vst_log "4 → 1 vCPUs in $((SECONDS - t0)) s after the burn stopped"
-vst_wait_until 20 "$BUSY's console shows nproc=1" expect_nproc "$BUSY" 1
-expect_threads "$BUSY" 1 || vst_fail "$BUSY still has unplugged vCPU threads"
+vst_wait_until 60 "vsched asks $BUSY to unplug a vCPU" \
+	grep -q "$BUSY: hotplug: 4 → 3 vCPUs (acpi): ScaleDown" "$VST_DAEMON_LOG"
+vst_wait_until 40 "$BUSY let go of a vCPU (QEMU removed its thread)" expect_threads "$BUSY" 3
+# libvirt (9.0) waits 5 s for the guest's answer to an unplug; a TCG guest
+# on a loaded host may answer later, and then libvirt's live count has been
+# seen to stay (status XML keeps the dead TID). vsched must say so and back
+# off, never retry every tick; when libvirt keeps up, the count reaches 1.
+down=0
+for ((i = 0; i < 120; i++)); do
+	expect_vcpus "$BUSY" 1 >/dev/null && { down=1; break; }
+	grep -q "$BUSY: hotplug: .*libvirt still counts them" "$VST_DAEMON_LOG" && break
+	sleep 1
+done
+if [ "$down" = 1 ]; then
+	vst_log "4 → 1 vCPUs in $((SECONDS - t0)) s after the burn stopped"
+	vst_wait_until 20 "$BUSY's console shows nproc=1" expect_nproc "$BUSY" 1
+	expect_threads "$BUSY" 1 || vst_fail "$BUSY still has unplugged vCPU threads"
+	[ "$(grep -c "$BUSY: hotplug: [0-9] → [0-9] vCPUs (acpi): " "$VST_DAEMON_LOG")" = 6 ] ||
+		vst_fail "expected 6 decisions for $BUSY (3 up, 3 down), one step each"
+else
+	grep -q "$BUSY: hotplug: .*libvirt still counts them" "$VST_DAEMON_LOG" ||
+		vst_fail "$BUSY neither came down nor was the libvirt lag reported"
+	vst_log "libvirt kept counting the unplugged vCPU (its unplug wait timed out): reported, backing off"
+	sleep 10
+	[ "$(grep -c "$BUSY: hotplug: 4 → 3 vCPUs (acpi): ScaleDown" "$VST_DAEMON_LOG")" = 1 ] ||
+		vst_fail "vsched retried the unplug during its back-off"
+	show_has "$BUSY" "Hotplug backoff:" || vst_fail "show does not report the back-off"
+fi
 grep -a "VSCHED-GUEST.*nproc" "$(guest_console "$BUSY")" | tr -d '\r' | sed 's/^/    console: /'
 grep "hotplug: " "$VST_DAEMON_LOG" | sed 's/^/    log: /'
-[ "$(grep -c "$BUSY: hotplug: [0-9] → [0-9] vCPUs (acpi): " "$VST_DAEMON_LOG")" = 6 ] ||
-	vst_fail "expected 6 decisions for $BUSY (3 up, 3 down), one step each"
 [ "$(grep -c "$AGENT: hotplug: [0-9] → [0-9] vCPUs (agent): ScaleDown" "$VST_DAEMON_LOG")" = 3 ] ||
 	vst_fail "expected 3 agent steps down for $AGENT"
-grep -q "warning: .*hotplug" "$VST_DAEMON_LOG" && vst_fail "a hotplug operation failed"
+grep "warning: .*hotplug" "$VST_DAEMON_LOG" | grep -v "libvirt still counts them" | grep -q . &&
+	vst_fail "a hotplug operation failed"
 
 vst_step "setvcpus: bounds are checked, the override holds the count, --for hands back"
 out=$(ctl setvcpus "$AGENT" 5 2>&1) && vst_fail "setvcpus 5 of a 4-vCPU domain succeeded"
