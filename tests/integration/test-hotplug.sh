@@ -207,7 +207,7 @@ out=$(ctl setvcpus "$AGENT" 0 2>&1) && vst_fail "setvcpus 0 succeeded"
 grep -q "not a number of vCPUs" <<<"$out" || vst_fail "unclear error: $out"
 ctl setvcpus "$AGENT" 3 --for 20s || vst_fail "vschedctl setvcpus failed"
 vst_wait_until 30 "$AGENT's console shows nproc=3" expect_nproc "$AGENT" 3
-explain_has "$AGENT" "VCPUs=3 (override" || vst_fail "explain does not name the override"
+vst_wait_until 10 "explain names the override" explain_has "$AGENT" "as VCPUs=3 says (override ov-"
 vst_wait_until 60 "$AGENT back at nproc=1 once the override expired" expect_nproc "$AGENT" 1
 
 daemon_stop || vst_fail "vschedd exited with an error"
