@@ -13,6 +13,7 @@ include tests/unit/steal.mk
 include tests/unit/mem.mk
 include tests/unit/metrics.mk
 include tests/unit/mem-act.mk
+include tests/unit/hotplug.mk
 include tests/component/local.mk
 include tests/integration/local.mk
 include tests/lab/local.mk

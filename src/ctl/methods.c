@@ -410,6 +410,40 @@ static void set_skew(JsonObject *obj, const VsCtlBackend *backend, const char *u
 		json_object_set_null_member(obj, "skew");
 }
 
+/* The hotplug actuator's view of the domain @uuid, or NULL when it has none. */
+static JsonNode *render_hotplug(const VsCtlBackend *backend, const char *uuid)
+{
+	const VsHotplugStatus *st = backend->hotplug ? backend->hotplug(backend->data, uuid) : NULL;
+	JsonObject *obj;
+	JsonNode *node;
+
+	if (!st)
+		return json_node_new(JSON_NODE_NULL);
+	obj = json_object_new();
+	json_object_set_boolean_member(obj, "enabled", st->enabled);
+	set_str(obj, "method", vs_hotplug_method_name(st->method));
+	if (st->current)
+		set_int(obj, "current", st->current);
+	else
+		json_object_set_null_member(obj, "current");
+	set_int(obj, "min", st->min);
+	set_int(obj, "max", st->max);
+	if (st->target)
+		set_int(obj, "target", st->target);
+	else
+		json_object_set_null_member(obj, "target");
+	set_str(obj, "reason", st->reason);
+	set_str(obj, "pending", st->pending);
+	set_str(obj, "last_action", st->last_action);
+	set_time_or_null(obj, "last_action_us", st->last_action_wall_us);
+	set_str(obj, "failure", st->failure);
+	set_int(obj, "failures", st->failures);
+	set_time_or_null(obj, "backoff_until_us", st->backoff_until_wall_us);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
 static JsonObject *render_detail(const VsDomain *dom, const VsPolicySet *set,
 				 const VsCtlBackend *backend)
 {
@@ -429,6 +463,7 @@ static JsonObject *render_detail(const VsDomain *dom, const VsPolicySet *set,
 	json_object_set_array_member(obj, "emulator", render_threads(dom->emulator_threads));
 	json_object_set_array_member(obj, "iothreads", render_threads(dom->io_threads));
 	json_object_set_object_member(obj, "balloon", render_balloon(&dom->balloon));
+	json_object_set_member(obj, "hotplug", render_hotplug(backend, dom->uuid));
 	set_skew(obj, backend, dom->uuid);
 	return obj;
 }
@@ -587,6 +622,7 @@ static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlReques
 	keys = json_array_new();
 	for (guint i = 0; i < eff->entries->len; i++)
 		json_array_add_object_element(
+	json_object_set_member(params, "hotplug", render_hotplug(backend, dom->uuid));
 			keys, render_entry(&g_array_index(eff->entries, VsEffectiveEntry, i), now_us));
 	reasons = backend->reasons(backend->data, dom->uuid);
 	reason_arr = strv_array((char *const *)reasons);
@@ -680,6 +716,88 @@ static VsCtlReply *method_set_override(const VsCtlBackend *backend, const VsCtlR
 		return error;
 	r = vs_overrides_set(overrides, dom->uuid, dom->name, (const char *const *)assignments,
 			     now_us, for_us, diags);
+	if (r < 0 || vs_policy_diags_errors(diags) > 0) {
+		params = json_object_new();
+		json_object_set_array_member(params, "errors", diag_messages(diags, false));
+		return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
+	}
+	backend->overrides_changed(backend->data);
+	params = json_object_new();
+	json_object_set_array_member(params, "overrides",
+				     render_overrides(overrides, dom->uuid, now_us));
+	json_object_set_array_member(params, "warnings", diag_messages(diags, true));
+	return vs_ctl_reply_new(params);
+}
+
+/* Why VCPUs=@n cannot be set for @dom under @eff, or NULL when it can. */
+static char *setvcpus_problem(const VsDomain *dom, const VsEffectivePolicy *eff, gint64 n)
+{
+	const VsEffectiveEntry *enable = vs_effective_get(eff, "Hotplug", "Enable");
+	const VsEffectiveEntry *min = vs_effective_get(eff, "Hotplug", "MinVCPUs");
+	const VsEffectiveEntry *max = vs_effective_get(eff, "Hotplug", "MaxVCPUs");
+
+	if (!enable || !enable->value || !enable->value->b)
+		return g_strdup_printf("%s: Hotplug.Enable=no%s%s: vsched does not change this "
+				       "guest's vCPU count (enable it in a policy or with "
+				       "'vschedctl override %s Hotplug.Enable=yes')",
+				       dom->name, enable && enable->file ? " in " : "",
+				       enable && enable->file ? enable->file : "", dom->name);
+	if (n < 1)
+		return g_strdup_printf("%s: %" G_GINT64_FORMAT " vCPUs: a guest needs at least 1",
+				       dom->name, n);
+	if (dom->vcpus_max == 0 || n > dom->vcpus_max)
+		return g_strdup_printf("%s: %" G_GINT64_FORMAT " vCPUs: more than the domain's "
+				       "maximum of %u", dom->name, n, dom->vcpus_max);
+	if (min && min->value && n < min->value->i)
+		return g_strdup_printf("%s: %" G_GINT64_FORMAT " vCPUs: fewer than MinVCPUs=%s",
+				       dom->name, n, min->value->text);
+	if (max && max->value && n > max->value->i)
+		return g_strdup_printf("%s: %" G_GINT64_FORMAT " vCPUs: more than MaxVCPUs=%s",
+				       dom->name, n, max->value->text);
+	return NULL;
+}
+
+/* SetVcpus: an override of Hotplug.VCPUs=N, checked against the domain's
+ * maximum and its MinVCPUs..MaxVCPUs first. */
+static VsCtlReply *method_set_vcpus(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	static const char *const known[] = { "domain", "vcpus", "for_us", NULL };
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	g_autoptr(VsEffectivePolicy) eff = NULL;
+	g_autofree char *problem = NULL;
+	g_autofree char *assignment = NULL;
+	VsOverrides *overrides = backend->overrides(backend->data);
+	int64_t now_us = g_get_real_time();
+	const char *assignments[2] = { NULL, NULL };
+	const VsDomain *dom;
+	VsCtlReply *error = NULL;
+	JsonObject *params;
+	const char *ref;
+	gint64 n, for_us;
+	int r;
+
+	if (!vs_ctl_param_check_known(req, known, &error) ||
+	    !vs_ctl_param_string(req, "domain", &ref, &error) ||
+	    !vs_ctl_param_uint_opt(req, "vcpus", 0, &n, &error) ||
+	    !vs_ctl_param_uint_opt(req, "for_us", 0, &for_us, &error))
+		return error;
+	dom = find_domain(backend, ref, &error);
+	if (!dom)
+		return error;
+	eff = vs_policy_effective(backend->policies(backend->data), overrides, dom->name, dom->uuid,
+				  dom->vsched_class, now_us);
+	problem = setvcpus_problem(dom, eff, n);
+	if (problem) {
+		JsonArray *errors = json_array_new();
+
+		json_array_add_string_element(errors, problem);
+		params = json_object_new();
+		json_object_set_array_member(params, "errors", errors);
+		return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
+	}
+	assignment = g_strdup_printf("Hotplug.VCPUs=%" G_GINT64_FORMAT, n);
+	assignments[0] = assignment;
+	r = vs_overrides_set(overrides, dom->uuid, dom->name, assignments, now_us, for_us, diags);
 	if (r < 0 || vs_policy_diags_errors(diags) > 0) {
 		params = json_object_new();
 		json_object_set_array_member(params, "errors", diag_messages(diags, false));
@@ -1303,6 +1421,7 @@ static const VsCtlMethod methods[] = {
 	{ "org.vsched.ListOverrides", false, method_list_overrides },
 	{ "org.vsched.SetOverride", true, method_set_override },
 	{ "org.vsched.ClearOverride", true, method_clear_override },
+	{ "org.vsched.SetVcpus", true, method_set_vcpus },
 	{ "org.vsched.Tick", true, method_tick },
 	{ "org.vsched.Reload", true, method_reload },
 };

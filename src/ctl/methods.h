@@ -12,6 +12,7 @@
 
 #include "core/snapshot.h"
 #include "ctl/proto.h"
+#include "hotplug/act.h"
 #include "mem/view.h"
 #include "policy/policy.h"
 #include "sched/cosched.h"
@@ -50,6 +51,9 @@ typedef struct VsCtlBackend {
 	 * accounting does not run; org.vsched.Steal then answers NotReady. A
 	 * backend without this member (NULL) has no steal accounting either. */
 	const VsStealReport *(*steal)(gpointer data);
+	/* What the hotplug actuator knows of the domain @uuid (borrowed), or
+	 * NULL (not planned yet, or no hotplug step: a NULL member). */
+	const VsHotplugStatus *(*hotplug)(gpointer data, const char *uuid);
 	/* The metrics of the daemon's state now, as Prometheus text
 	 * (metrics/metrics.h); caller frees. A backend without this member
 	 * (NULL) has none: org.vsched.Metrics then answers NotReady. */

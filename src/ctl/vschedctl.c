@@ -535,6 +535,51 @@ static void print_skew(JsonObject *s)
 	print_field("Skew", text->str);
 }
 
+static char *format_remaining(int64_t expires_us);
+
+/* The hotplug lines of show and explain: what vsched does with the vCPU
+ * count (nothing when the daemon has not planned the guest). */
+static void print_hotplug(JsonObject *h)
+{
+	g_autofree char *line = NULL;
+	g_autofree char *current = NULL;
+	gint64 target, backoff;
+
+	if (!h)
+		return;
+	if (!jbool(h, "enabled")) {
+		print_field("Hotplug", "off (Hotplug.Enable=no)");
+		return;
+	}
+	current = jint(h, "current", 0) ? g_strdup_printf("%" G_GINT64_FORMAT,
+							  jint(h, "current", 0))
+					: g_strdup("unknown");
+	line = g_strdup_printf("%s, %s online, bounds %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
+			       or_dash(jstr(h, "method")), current, jint(h, "min", 0),
+			       jint(h, "max", 0));
+	print_field("Hotplug", line);
+	target = jint(h, "target", 0);
+	if (target) {
+		g_free(line);
+		line = g_strdup_printf("%" G_GINT64_FORMAT " vCPUs", target);
+		print_field("Hotplug target", line);
+	}
+	print_field("Hotplug why", or_dash(jstr(h, "reason")));
+	if (jstr(h, "pending"))
+		print_field("Hotplug pending", jstr(h, "pending"));
+	if (jstr(h, "last_action"))
+		print_field("Hotplug last", jstr(h, "last_action"));
+	backoff = jint(h, "backoff_until_us", 0);
+	if (backoff > 0) {
+		g_autofree char *left = format_remaining(backoff);
+
+		g_free(line);
+		line = g_strdup_printf("%s left after %" G_GINT64_FORMAT " failure(s): %s", left,
+				       jint(h, "failures", 0), or_dash(jstr(h, "failure")));
+		print_field("Hotplug backoff", line);
+	}
+}
+
 static void print_domain(JsonObject *d)
 {
 	g_autofree char *line = NULL, *cur = NULL, *max = NULL;
@@ -574,6 +619,7 @@ static void print_domain(JsonObject *d)
 	print_balloon(jobj(d, "balloon"));
 	if (jstr(d, "threads_problem"))
 		print_field("Threads problem", jstr(d, "threads_problem"));
+	print_hotplug(jobj(d, "hotplug"));
 	if (jobj(d, "skew"))
 		print_skew(jobj(d, "skew"));
 
@@ -801,11 +847,15 @@ static int run_explain(const Ctl *ctl, char **args)
 	arr = jarr(p, "reasons");
 	if (!arr || json_array_get_length(arr) == 0) {
 		print_field("Reasons", "none yet (no planner has run for this guest)");
-		return 0;
+	} else {
+		printf("Reasons:\n");
+		for (guint i = 0; i < json_array_get_length(arr); i++)
+			printf("  %s\n", json_array_get_string_element(arr, i));
 	}
-	printf("Reasons:\n");
-	for (guint i = 0; i < json_array_get_length(arr); i++)
-		printf("  %s\n", json_array_get_string_element(arr, i));
+	if (jobj(p, "hotplug")) {
+		printf("\n");
+		print_hotplug(jobj(p, "hotplug"));
+	}
 	return 0;
 }
 
@@ -862,6 +912,41 @@ static int run_vcpupin(const Ctl *ctl, char **args)
 	char *override_args[] = { args[0], pin, NULL };
 
 	return run_override_set(ctl, override_args);
+}
+
+/* setvcpus DOMAIN N: an override of Hotplug.VCPUs=N, which the daemon
+ * checks against the domain's maximum and MinVCPUs..MaxVCPUs. */
+static int run_setvcpus(const Ctl *ctl, char **args)
+{
+	static const char method[] = "org.vsched.SetVcpus";
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(VsCtlReply) reply = NULL;
+	guint64 n;
+
+	if (!g_ascii_string_to_unsigned(args[1], 10, 1, 4096, &n, NULL)) {
+		fprintf(stderr, "error: VCPUS '%s': not a number of vCPUs (1..4096)\n", args[1]);
+		return 1;
+	}
+	json_object_set_string_member(params, "domain", args[0]);
+	json_object_set_int_member(params, "vcpus", (gint64)n);
+	if (ctl->for_us > 0)
+		json_object_set_int_member(params, "for_us", ctl->for_us);
+	reply = request(ctl, method, params);
+	if (!reply)
+		return 1;
+	if (g_strcmp0(reply->error, VS_CTL_ERROR_INVALID_OVERRIDE) == 0) {
+		print_messages(reply->parameters, "errors", "error");
+		fprintf(stderr, "error: the vCPU count was not changed\n");
+		return 1;
+	}
+	if (!domain_reply_ok(method, args[0], reply))
+		return 1;
+	print_messages(reply->parameters, "warnings", "warning");
+	if (ctl->json)
+		print_json(reply->parameters);
+	else
+		print_overrides(jarr(reply->parameters, "overrides"));
+	return 0;
 }
 
 static int run_override_list(const Ctl *ctl, char **args)
@@ -1390,6 +1475,9 @@ static const Verb verbs[] = {
 	{ "vcpupin", "DOMAIN VCPU CPULIST [--for DURATION]",
 	  "pin a vCPU to host CPUs (an override of Pin=VCPU:CPULIST) (root)", 3, 3,
 	  OPT_JSON | OPT_FOR, run_vcpupin },
+	{ "setvcpus", "DOMAIN VCPUS [--for DURATION]",
+	  "hold a domain at VCPUS online vCPUs (an override of Hotplug.VCPUs) (root)", 2, 2,
+	  OPT_JSON | OPT_FOR, run_setvcpus },
 	{ "policy check", "[--dir DIR | FILE...]",
 	  "check policy files without the daemon (default: " POLICY_DIR ")", 0, G_MAXUINT, OPT_DIR,
 	  run_policy_check },

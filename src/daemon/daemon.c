@@ -12,7 +12,9 @@
  * AppliedFile, loaded at start, and restored at a clean stop. After the CPU
  * step, co-scheduling (sched/cosched.h) is planned every tick from the
  * steal collector's intervals: skew, relaxed nice boosts (in AppliedFile
- * too), core-scheduling cookies. Ticks run
+ * too), core-scheduling cookies; then the hotplug step (hotplug/act.h)
+ * plans every guest's vCPU count and starts, or verifies, its changes off
+ * the main loop. Ticks run
  * every TickInterval and, after EventDebounce, on libvirt events, control
  * requests and reconnections. */
 #include "config.h"
@@ -22,6 +24,7 @@
 #include "daemon/notify.h"
 #include "daemon/policy-state.h"
 #include "daemon/privileges.h"
+#include "hotplug/act.h"
 #include "core/changes.h"
 #include "core/snapshot.h"
 #include "core/tick-cost.h"
@@ -54,6 +57,8 @@
 #define POLICY_DEBOUNCE_MS 500
 /* Plan the CPUs at least this often even when nothing seems to change. */
 #define REPLAN_TICKS 10
+/* At a clean stop, wait this long for vCPU count changes in flight. */
+#define HOTPLUG_STOP_WAIT_US (INT64_C(10) * G_USEC_PER_SEC)
 
 struct VsDaemon {
 	char *config_path;
@@ -67,6 +72,7 @@ struct VsDaemon {
 	VsSnapshot *snapshot;
 	VsPolicyState *policy;
 	VsStealCollector *steal;
+	VsHotplugAct *hotplug;
 	VsAgent *agent;             /* guest agent commands, off the main loop */
 	VsMemStep *mem;             /* balloon targets (daemon/mem-step.h) */
 
@@ -465,6 +471,34 @@ static void cosched_step(VsDaemon *d, const VsSnapshot *snap)
 	}
 }
 
+static const VsStealSeries *hotplug_series(gpointer data, const char *uuid)
+{
+	VsDaemon *d = data;
+
+	return vs_steal_collector_series(d->steal, uuid);
+}
+
+/* The hotplug step of a tick: verify the vCPU count changes in flight,
+ * plan each guest's count and start the changes (in a dry run or with
+ * Act=no, only say what would change). */
+static void hotplug_step(VsDaemon *d, const VsSnapshot *snap)
+{
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	const VsHotplugTickInput in = {
+		.snapshot = snap,
+		.policies = vs_policy_state_set(d->policy),
+		.overrides = vs_policy_state_overrides(d->policy),
+		.series = hotplug_series,
+		.series_data = d,
+		.acting = !d->dry_run && d->conf->act,
+	};
+
+	if (!d->hotplug)
+		return;
+	vs_hotplug_act_tick(d->hotplug, &in, events);
+	log_events(events);
+}
+
 static void tick(VsDaemon *d)
 {
 	int64_t t0 = g_get_monotonic_time();
@@ -496,6 +530,7 @@ static void tick(VsDaemon *d)
 	cpu_step(d, snap);
 	steal_entitlements(d, snap);
 	cosched_step(d, snap);
+	hotplug_step(d, snap);
 	phase_us[VS_TICK_CPU] = vs_thread_cpu_us() - cpu;
 
 	cpu = vs_thread_cpu_us();
@@ -794,6 +829,18 @@ static char *backend_metrics(gpointer data)
 	return metrics_text(data);
 }
 
+static const VsHotplugStatus *backend_hotplug(gpointer data, const char *uuid)
+{
+	VsDaemon *d = data;
+
+	return d->hotplug ? vs_hotplug_act_status(d->hotplug, uuid) : NULL;
+}
+
+static void on_hotplug_wake(gpointer data)
+{
+	tick_soon(data);
+}
+
 static void backend_tick(gpointer data)
 {
 	tick_soon(data);
@@ -899,6 +946,7 @@ int vs_daemon_run(VsDaemon *d)
 		.policy_status = backend_policy_status,
 		.overrides = backend_overrides,
 		.overrides_changed = backend_overrides_changed,
+		.hotplug = backend_hotplug,
 		.reasons = backend_reasons,
 		.vcpu_plan = backend_vcpu_plan,
 		.data = d,
@@ -933,6 +981,7 @@ int vs_daemon_run(VsDaemon *d)
 	}
 
 	d->virt = vs_virt_new(d->sys, d->conf->libvirt_uri, d->conf->libvirt_status_dir, on_virt_event, d);
+	d->hotplug = vs_hotplug_act_new(d->virt, on_hotplug_wake, d);
 	vs_virt_start(d->virt);
 	d->agent = vs_agent_new(d->conf->libvirt_uri);
 	d->mem = vs_mem_step_new(d->sys, d->virt, tick_now, d);
@@ -963,6 +1012,17 @@ int vs_daemon_run(VsDaemon *d)
 
 	g_main_loop_run(d->loop);
 
+	/* vCPU count changes in flight: let libvirt answer (or time out)
+	 * before the restore below, with no more ticks. */
+	g_clear_handle_id(&d->tick_timer, g_source_remove);
+	g_clear_handle_id(&d->event_timer, g_source_remove);
+	if (d->hotplug) {
+		guint left = vs_hotplug_act_wait(d->hotplug, HOTPLUG_STOP_WAIT_US);
+
+		if (left > 0)
+			vs_log_warn("hotplug: %u vCPU count change(s) still waiting for libvirt at "
+				    "the stop; their outcome is not checked", left);
+	}
 	/* Clean stop: every CPU setting vsched changed goes back (invariant 4). */
 	if (acting(d)) {
 		g_autoptr(GPtrArray) events = vs_act_events_new();
@@ -1001,6 +1061,7 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_handle_id(&d->event_timer, g_source_remove);
 	g_clear_handle_id(&d->watchdog_timer, g_source_remove);
 	g_clear_pointer(&d->ctl, vs_ctl_server_free);
+	g_clear_pointer(&d->hotplug, vs_hotplug_act_free);
 	g_clear_pointer(&d->agent, vs_agent_free);
 	g_clear_pointer(&d->mem, vs_mem_step_free);
 	g_clear_pointer(&d->virt, vs_virt_free);

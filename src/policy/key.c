@@ -136,6 +136,10 @@ const VsPolicyKey vs_policy_keys[] = {
 	    "Least time between two changes of the vCPU count. Used by the hotplug planner."),
 	KEY("Hotplug", "Step", VS_PTYPE_INT, 1, 64, "1",
 	    "How many vCPUs one change adds or removes. Used by the hotplug planner."),
+	KEY("Hotplug", "VCPUs", VS_PTYPE_INT, 1, 4096, NULL,
+	    "Hold the guest at this many online vCPUs whatever its load (clamped to the domain's "
+	    "maximum); the conditions are not consulted. Unset: the conditions decide. vschedctl "
+	    "setvcpus sets it as an override. Used by the hotplug planner."),
 
 	KEY("Steal", "Alert", VS_PTYPE_CONDITION, 0, 0, NULL,
 	    "Log a warning and mark the guest in vschedctl status while this condition holds. "

@@ -154,6 +154,13 @@ const VsStealSeries *vs_steal_collector_vcpu_series(const VsStealCollector *c, c
 	return v ? v->acct->series : NULL;
 }
 
+const VsStealSeries *vs_steal_collector_series(const VsStealCollector *c, const char *uuid)
+{
+	const Guest *g = g_hash_table_lookup(c->guests, uuid);
+
+	return g ? g->series : NULL;
+}
+
 void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, guint index,
 					double cpus)
 {

@@ -62,6 +62,11 @@ const VsStealReport *vs_steal_collector_report(const VsStealCollector *c);
 const VsStealSeries *vs_steal_collector_vcpu_series(const VsStealCollector *c, const char *uuid,
 						    guint index);
 
+/* The series of guest intervals (its vCPUs' sums per tick) of the guest
+ * @uuid, or NULL when it has none; owned by the collector, valid until the
+ * next tick or free. Read by the hotplug planner's conditions. */
+const VsStealSeries *vs_steal_collector_series(const VsStealCollector *c, const char *uuid);
+
 /* Sets the CPU that vCPU @index of guest @uuid is entitled to, in CPUs
  * (as the CPU planner computes it); a negative value forgets it. Used from
  * the next tick on. */

@@ -8,4 +8,5 @@ src_libvsched_a_SOURCES += \
 	%reldir%/threads.c %reldir%/threads.h \
 	%reldir%/agent.c %reldir%/agent.h \
 	%reldir%/threads-cache.c %reldir%/threads-cache.h \
-	%reldir%/balloon.c %reldir%/balloon.h
+	%reldir%/balloon.c %reldir%/balloon.h \
+	%reldir%/vcpus.c %reldir%/vcpus.h

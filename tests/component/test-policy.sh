@@ -71,6 +71,23 @@ grep -q "Weight=0: out of range 1..10000" "$tmp/ov.err" || fail "override error:
 wait_for 25 grep -q "Memory.Shares=5000 expired" "$tmp/daemon.log" || fail "the timed override did not expire"
 [ "$(explain_of db1 Memory.Shares | cut -d' ' -f2)" = default ] || fail "expired override still applies"
 
+echo "# setvcpus: checked against Enable, the domain's maximum and MinVCPUs; then an override"
+if "$VSCHEDCTL" setvcpus db1 3 2> "$tmp/sv.err"; then fail "setvcpus with Enable=no was accepted"; fi
+grep -q "db1: Hotplug.Enable=no" "$tmp/sv.err" || fail "setvcpus error: $(cat "$tmp/sv.err")"
+"$VSCHEDCTL" override db1 Hotplug.Enable=yes MinVCPUs=2 || fail "override Enable=yes refused"
+if "$VSCHEDCTL" setvcpus db1 5 2> "$tmp/sv.err"; then fail "setvcpus above the maximum was accepted"; fi
+grep -q "db1: 5 vCPUs: more than the domain's maximum of 4" "$tmp/sv.err" ||
+	fail "setvcpus error: $(cat "$tmp/sv.err")"
+if "$VSCHEDCTL" setvcpus db1 1 2> "$tmp/sv.err"; then fail "setvcpus below MinVCPUs was accepted"; fi
+grep -q "fewer than MinVCPUs=2" "$tmp/sv.err" || fail "setvcpus error: $(cat "$tmp/sv.err")"
+if "$VSCHEDCTL" setvcpus db1 two 2> "$tmp/sv.err"; then fail "setvcpus two was accepted"; fi
+grep -q "not a number of vCPUs" "$tmp/sv.err" || fail "setvcpus error: $(cat "$tmp/sv.err")"
+"$VSCHEDCTL" setvcpus db1 3 --for 1h || fail "setvcpus refused"
+[ "$(explain_of db1 Hotplug.VCPUs | cut -d' ' -f1-2)" = "3 override" ] || fail "setvcpus not in explain"
+for key in Hotplug.VCPUs Hotplug.Enable MinVCPUs; do
+	"$VSCHEDCTL" override clear db1 "$key" >/dev/null || fail "override clear db1 $key"
+done
+
 echo "# overrides survive a restart"
 stop_daemon
 [ -f "$tmp/state/overrides.json" ] || fail "no overrides file"

@@ -28,3 +28,6 @@ EXTRA_DIST += %reldir%/test-soak.sh
 # Balloon targets from a guest memory budget and real PSI pressure (issue 6).
 TESTS += %reldir%/test-mem.sh
 EXTRA_DIST += %reldir%/test-mem.sh
+# vCPU hotplug by policy, with its benchmark figures (issue 7).
+TESTS += %reldir%/test-hotplug.sh
+EXTRA_DIST += %reldir%/test-hotplug.sh %reldir%/hotplug-probe.py

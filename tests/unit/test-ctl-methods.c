@@ -177,7 +177,7 @@ static void test_show_running(void **state)
 			" \"iothreads\": [{\"tid\": 4260, \"start_time\": 42600,"
 			"   \"comm\": \"IO iothread1\", \"cpu\": 1, \"affinity\": \"1\"}],"
 			" \"balloon\": {\"current\": 536870912, \"available\": 500000000,"
-			"   \"last_update\": 1700000000}}");
+			"   \"last_update\": 1700000000}, \"hotplug\": null}");
 	}
 }
 
@@ -202,7 +202,7 @@ static void test_show_not_running(void **state)
 		" \"vcpu\": [{\"index\": 0, \"online\": false, \"tid\": 0, \"start_time\": 0,"
 		"   \"comm\": null, \"cpu\": -1, \"affinity\": null,"
 		"   \"time_ns\": null, \"delay_ns\": null, \"state\": null}],"
-		" \"emulator\": [], \"iothreads\": [], \"balloon\": {}}");
+		" \"emulator\": [], \"iothreads\": [], \"balloon\": {}, \"hotplug\": null}");
 }
 
 static void test_show_bad_requests(void **state)
@@ -397,7 +397,7 @@ static void test_explain(void **state)
 		    "{\"domain\": \"db1\", \"uuid\": \"" DB1_UUID "\", \"class\": \"db\","
 		    " \"files\": [\"10-all\", \"20-db\"],"
 		    " \"reasons\": [\"vcpu0 of db1 -> CPU 1: dedicated placement"
-		    " (policy 20-db.policy:6)\"]}");
+		    " (policy 20-db.policy:6)\"], \"hotplug\": null}");
 
 	/* web has no class and no planner reasons; 10-all decides its weight. */
 	assert_null(web->error);
@@ -409,7 +409,7 @@ static void test_explain(void **state)
 	json_object_remove_member(web->parameters, "keys");
 	assert_json(web->parameters,
 		    "{\"domain\": \"web\", \"uuid\": \"" WEB_UUID "\", \"class\": null,"
-		    " \"files\": [\"10-all\"], \"reasons\": []}");
+		    " \"files\": [\"10-all\"], \"reasons\": [], \"hotplug\": null}");
 }
 
 static void test_explain_bad_requests(void **state)
@@ -515,6 +515,92 @@ static void test_set_override_invalid(void **state)
 	assert_int_equal(fake->overrides->items->len, 1);
 	ov = g_ptr_array_index(fake->overrides->items, 0);
 	assert_string_equal(ov->value->text, "300");
+}
+
+static void test_set_vcpus(void **state)
+{
+	g_autoptr(CtlFake) fake = ctl_fake_new(true, 0);
+	g_autoptr(VsCtlReply) off = NULL, on = NULL, max = NULL, min = NULL, ok = NULL;
+	g_autoptr(VsCtlReply) db1 = NULL, bad = NULL;
+	JsonObject *ov;
+
+	/* Hotplug.Enable=no (the default): refused, and it says how to enable. */
+	off = call_with(fake, "org.vsched.SetVcpus", "{\"domain\": \"db1\", \"vcpus\": 3}", true);
+	assert_error(off, "org.vsched.InvalidOverride",
+		     "{\"errors\": [\"db1: Hotplug.Enable=no: vsched does not change this guest's "
+		     "vCPU count (enable it in a policy or with 'vschedctl override db1 "
+		     "Hotplug.Enable=yes')\"]}");
+	on = call_with(fake, "org.vsched.SetOverride",
+		       "{\"domain\": \"db1\", \"assignments\": [\"Hotplug.Enable=yes\","
+		       " \"MinVCPUs=2\"]}", true);
+	assert_null(on->error);
+	/* db1 has at most 4 vCPUs, and MinVCPUs=2. */
+	max = call_with(fake, "org.vsched.SetVcpus", "{\"domain\": \"db1\", \"vcpus\": 5}", true);
+	assert_error(max, "org.vsched.InvalidOverride",
+		     "{\"errors\": [\"db1: 5 vCPUs: more than the domain's maximum of 4\"]}");
+	min = call_with(fake, "org.vsched.SetVcpus", "{\"domain\": \"db1\", \"vcpus\": 1}", true);
+	assert_error(min, "org.vsched.InvalidOverride",
+		     "{\"errors\": [\"db1: 1 vCPUs: fewer than MinVCPUs=2\"]}");
+	assert_int_equal(fake->overrides->items->len, 2);
+	assert_int_equal(fake->overrides_changed, 1);
+
+	ok = call_with(fake, "org.vsched.SetVcpus",
+		       "{\"domain\": \"db1\", \"vcpus\": 3, \"for_us\": 60000000}", true);
+	assert_null(ok->error);
+	assert_int_equal(fake->overrides_changed, 2);
+	ov = json_array_get_object_element(json_object_get_array_member(ok->parameters,
+									 "overrides"), 2);
+	assert_string_equal(json_object_get_string_member(ov, "key"), "Hotplug.VCPUs");
+	assert_string_equal(json_object_get_string_member(ov, "value"), "3");
+	assert_int_equal(json_object_get_int_member(ov, "expires_us") -
+				 json_object_get_int_member(ov, "created_us"),
+			 60000000);
+	db1 = explain(fake, "db1");
+	assert_string_equal(json_object_get_string_member(
+		explain_key(db1->parameters, "Hotplug.VCPUs"), "origin"), "override");
+
+	bad = call_with(fake, "org.vsched.SetVcpus", "{\"domain\": \"db1\", \"vcpus\": -1}", true);
+	assert_error(bad, "org.varlink.service.InvalidParameter", "{\"parameter\": \"vcpus\"}");
+	assert_true(vs_ctl_method_lookup("org.vsched.SetVcpus")->writes);
+}
+
+/* A hotplug status for db1, as the daemon's actuator keeps it. */
+static const VsHotplugStatus *fake_hotplug(gpointer data, const char *uuid)
+{
+	static const VsHotplugStatus st = {
+		.enabled = true, .method = VS_HOTPLUG_ACPI, .current = 2, .min = 1, .max = 4,
+		.target = 3, .reason = "hotplug: 2 → 3 vCPUs (acpi): ScaleUp=cpu>80% for 30s holds",
+		.pending = "2 → 3 vCPUs (acpi, requested 0.3 s ago)",
+		.last_action = "1 → 2 vCPUs (acpi, scale-up), verified 0.3 s after the request",
+		.last_action_wall_us = 1794999400000000, .failures = 0,
+	};
+
+	return strcmp(uuid, DB1_UUID) == 0 ? &st : NULL;
+}
+
+static void test_show_hotplug(void **state)
+{
+	g_autoptr(CtlFake) fake = ctl_fake_new(true, 0);
+	VsCtlBackend backend = ctl_fake_backend(fake);
+	g_autoptr(VsCtlReply) error = NULL;
+	static const char text[] =
+		"{\"method\": \"org.vsched.Show\", \"parameters\": {\"domain\": \"db1\"}}";
+	g_autoptr(VsCtlRequest) req = vs_ctl_request_decode(text, strlen(text), &error);
+	g_autoptr(VsCtlReply) reply = NULL;
+
+	assert_non_null(req);
+	backend.hotplug = fake_hotplug;
+	reply = vs_ctl_methods_call(&backend, req, false);
+	assert_null(reply->error);
+	assert_json(json_object_get_object_member(
+			    json_object_get_object_member(reply->parameters, "domain"), "hotplug"),
+		    "{\"enabled\": true, \"method\": \"acpi\", \"current\": 2, \"min\": 1,"
+		    " \"max\": 4, \"target\": 3,"
+		    " \"reason\": \"hotplug: 2 → 3 vCPUs (acpi): ScaleUp=cpu>80% for 30s holds\","
+		    " \"pending\": \"2 → 3 vCPUs (acpi, requested 0.3 s ago)\","
+		    " \"last_action\": \"1 → 2 vCPUs (acpi, scale-up), verified 0.3 s after the request\","
+		    " \"last_action_us\": 1794999400000000, \"failure\": null, \"failures\": 0,"
+		    " \"backoff_until_us\": null}");
 }
 
 static void test_set_override_bad_requests(void **state)
@@ -672,6 +758,8 @@ int main(void)
 		cmocka_unit_test(test_set_override),
 		cmocka_unit_test(test_set_override_invalid),
 		cmocka_unit_test(test_set_override_bad_requests),
+		cmocka_unit_test(test_set_vcpus),
+		cmocka_unit_test(test_show_hotplug),
 		cmocka_unit_test(test_clear_override),
 		cmocka_unit_test(test_list_overrides),
 	};
