@@ -622,7 +622,6 @@ static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlReques
 	keys = json_array_new();
 	for (guint i = 0; i < eff->entries->len; i++)
 		json_array_add_object_element(
-	json_object_set_member(params, "hotplug", render_hotplug(backend, dom->uuid));
 			keys, render_entry(&g_array_index(eff->entries, VsEffectiveEntry, i), now_us));
 	reasons = backend->reasons(backend->data, dom->uuid);
 	reason_arr = strv_array((char *const *)reasons);
@@ -638,6 +637,7 @@ static VsCtlReply *method_explain(const VsCtlBackend *backend, const VsCtlReques
 	json_object_set_array_member(params, "keys", keys);
 	add_mem_reasons(backend, dom->uuid, reason_arr);
 	json_object_set_array_member(params, "reasons", reason_arr);
+	json_object_set_member(params, "hotplug", render_hotplug(backend, dom->uuid));
 	return vs_ctl_reply_new(params);
 }
 

@@ -6,7 +6,9 @@
 # 2 s statistics (unless --no-balloon), no disk and no network, its serial
 # console written to CONSOLE_LOG, and <vsched:policy class="CLASS"/>
 # metadata unless CLASS is empty or "-". MODE is the guest init's
-# vsched.mode (idle or burn).
+# vsched.mode (idle or burn). The kernel gets no_timer_check: on a loaded
+# host a TCG guest may take its slow timer for a broken one ("IO-APIC +
+# timer doesn't work") and panic.
 # Options: --agent adds the guest agent's virtio-serial channel (the guest
 # init starts qemu-ga on it); --no-balloon gives the guest no balloon device;
 # --append ARGS adds kernel parameters (the guest init's vsched.burnfor=,
@@ -88,7 +90,7 @@ cat <<EOF
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$cache/vmlinuz</kernel>
     <initrd>$cache/initrd.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 vsched.mode=$mode${append:+ $append}</cmdline>
+    <cmdline>console=ttyS0 panic=-1 no_timer_check vsched.mode=$mode${append:+ $append}</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>

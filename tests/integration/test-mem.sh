@@ -85,13 +85,11 @@ ms_since() {
 }
 
 vst_step "five guests: three of 512 MiB, one without balloon driver, one without balloon device"
-# no_timer_check: on a loaded host a TCG guest's kernel may take its slow
-# timer for a broken one ("IO-APIC + timer doesn't work") and panic.
 for g in "$G1" "$G2" "$G3"; do
-	guest_define_start --append no_timer_check "$g" 1 1 512 idle
+	guest_define_start "$g" 1 1 512 idle
 done
-guest_define_start --append "no_timer_check vsched.nomod=virtio_balloon" "$NODRV" 1 1 "$SMALL_MIB" idle
-guest_define_start --append no_timer_check --no-balloon "$NODEV" 1 1 "$SMALL_MIB" idle
+guest_define_start --append vsched.nomod=virtio_balloon "$NODRV" 1 1 "$SMALL_MIB" idle
+guest_define_start --no-balloon "$NODEV" 1 1 "$SMALL_MIB" idle
 for g in "$G1" "$G2" "$G3" "$NODRV" "$NODEV"; do
 	guest_wait_ready "$g" 120
 done
