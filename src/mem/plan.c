@@ -270,8 +270,11 @@ static void decide(VsMemDecision *d, Work *w, VsMemState state)
 	d->reason = g_strdup(w->why->str[0] == ' ' ? w->why->str + 1 : w->why->str);
 }
 
-static void reclaim(GPtrArray *order, uint64_t goal, uint64_t *ret_done, const VsMemConf *conf,
-		    VsMemState state)
+/* Takes @goal back from the guests in @order, lowest shares per active
+ * page first. The first @must bytes (a budget excess: a limit, not a wish)
+ * are taken even in steps below MemoryMinChange=. */
+static void reclaim(GPtrArray *order, uint64_t goal, uint64_t must, uint64_t *ret_done,
+		    const VsMemConf *conf, VsMemState state)
 {
 	uint64_t left = goal;
 	g_autofree char *gs = size_text(goal);
@@ -302,7 +305,7 @@ static void reclaim(GPtrArray *order, uint64_t goal, uint64_t *ret_done, const V
 			g_string_append(w->why, " At its lower bound: gives nothing.");
 			continue;
 		}
-		if (too_small(w, take, w->target - take, conf)) {
+		if (goal - left >= must && too_small(w, take, w->target - take, conf)) {
 			g_string_append_printf(w->why, " Would give %s, below MemoryMinChange=%s: "
 					       "skipped.", ts, ms);
 			continue;
@@ -435,7 +438,7 @@ int vs_mem_plan(const VsMemPlanInput *in, VsMemPlan **ret_plan)
 		gl = size_text(goal);
 		g_string_append_printf(summary, " State %s: reclaim %s%s.", vs_mem_state_name(in->state), gl,
 				       in->state >= VS_MEM_HARD ? " (continuous at the host rate)" : "");
-		reclaim(movable, goal, &plan->reclaimed, conf, in->state);
+		reclaim(movable, goal, MIN(excess, goal), &plan->reclaimed, conf, in->state);
 	} else {
 		uint64_t room = in->mem_available > exit_line ? in->mem_available - exit_line : 0;
 
