@@ -279,6 +279,16 @@ static VsCpuPlan *cpu_plan(VsDaemon *d, const VsSnapshot *snap)
 	return plan;
 }
 
+/* Dry run: logs "would set @text: @reason" unless @seen (the last tick's
+ * lines) has it, and adds @text (taken) to @now. */
+static void log_would_once(GHashTable *seen, GHashTable *now, const char *domain, char *text,
+			   const char *reason)
+{
+	if (!g_hash_table_contains(seen, text))
+		vs_log_full(LOG_INFO, domain, "would set %s: %s", text, reason);
+	g_hash_table_add(now, text);
+}
+
 /* Dry run: logs each action of @plan once, until it leaves the plan. */
 static void log_would(VsDaemon *d, const VsCpuPlan *plan)
 {
@@ -286,11 +296,8 @@ static void log_would(VsDaemon *d, const VsCpuPlan *plan)
 
 	for (guint i = 0; i < plan->actions->len; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
-		g_autofree char *text = vs_cpu_action_describe(a);
 
-		if (!g_hash_table_contains(d->would, text))
-			vs_log_full(LOG_INFO, a->domain, "would set %s: %s", text, a->reason);
-		g_hash_table_add(now, g_steal_pointer(&text));
+		log_would_once(d->would, now, a->domain, vs_cpu_action_describe(a), a->reason);
 	}
 	g_hash_table_unref(d->would);
 	d->would = g_steal_pointer(&now);
@@ -460,11 +467,9 @@ static void cosched_step(VsDaemon *d, const VsSnapshot *snap)
 
 		for (guint i = 0; i < d->cosched_plan->actions->len; i++) {
 			const VsCoschedAction *a = g_ptr_array_index(d->cosched_plan->actions, i);
-			g_autofree char *text = vs_cosched_action_describe(a);
 
-			if (!g_hash_table_contains(d->cosched_would, text))
-				vs_log_full(LOG_INFO, a->domain, "would set %s: %s", text, a->reason);
-			g_hash_table_add(now, g_steal_pointer(&text));
+			log_would_once(d->cosched_would, now, a->domain,
+				       vs_cosched_action_describe(a), a->reason);
 		}
 		g_hash_table_unref(d->cosched_would);
 		d->cosched_would = g_steal_pointer(&now);
