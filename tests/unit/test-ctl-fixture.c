@@ -208,9 +208,9 @@ static void fake_status(gpointer data, VsDaemonStatus *ret)
 	/* Six ticks: one planning tick (cpu 400 µs) and five cheap ones. */
 	static const VsTickCost cost = {
 		.ticks = 6,
-		.last_us = { 10, 300, 200, 40, 60, 5, 20 },
-		.total_us = { 60, 1800, 1200, 240, 360, 30, 500 },
-		.max_us = { 12, 320, 230, 45, 70, 9, 400 },
+		.last_us = { 10, 300, 200, 40, 60, 5, 20, 15 },
+		.total_us = { 60, 1800, 1200, 240, 360, 30, 500, 90 },
+		.max_us = { 12, 320, 230, 45, 70, 9, 400, 16 },
 	};
 
 	*ret = (VsDaemonStatus){
