@@ -692,30 +692,30 @@ static JsonArray *diag_messages(const GPtrArray *diags, bool warnings)
 	return arr;
 }
 
-static VsCtlReply *method_set_override(const VsCtlBackend *backend, const VsCtlRequest *req)
+/* An InvalidOverride reply with one error sentence (@message, taken). */
+static VsCtlReply *invalid_override(char *message)
 {
-	static const char *const known[] = { "domain", "assignments", "for_us", NULL };
+	JsonObject *params = json_object_new();
+	JsonArray *errors = json_array_new();
+
+	json_array_add_string_element(errors, message);
+	g_free(message);
+	json_object_set_array_member(params, "errors", errors);
+	return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
+}
+
+/* Sets the overrides @assignments of @dom for @for_us (0: until cleared)
+ * and answers with the domain's overrides and the warnings, or with
+ * InvalidOverride and one message per problem (nothing changed then). */
+static VsCtlReply *set_overrides(const VsCtlBackend *backend, const VsDomain *dom,
+				 const char *const *assignments, int64_t now_us, gint64 for_us)
+{
 	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
-	g_auto(GStrv) assignments = NULL;
 	VsOverrides *overrides = backend->overrides(backend->data);
-	int64_t now_us = g_get_real_time();
-	const VsDomain *dom;
-	VsCtlReply *error = NULL;
 	JsonObject *params;
-	const char *ref;
-	gint64 for_us;
 	int r;
 
-	if (!vs_ctl_param_check_known(req, known, &error) ||
-	    !vs_ctl_param_string(req, "domain", &ref, &error) ||
-	    !vs_ctl_param_strv(req, "assignments", &assignments, &error) ||
-	    !vs_ctl_param_uint_opt(req, "for_us", 0, &for_us, &error))
-		return error;
-	dom = find_domain(backend, ref, &error);
-	if (!dom)
-		return error;
-	r = vs_overrides_set(overrides, dom->uuid, dom->name, (const char *const *)assignments,
-			     now_us, for_us, diags);
+	r = vs_overrides_set(overrides, dom->uuid, dom->name, assignments, now_us, for_us, diags);
 	if (r < 0 || vs_policy_diags_errors(diags) > 0) {
 		params = json_object_new();
 		json_object_set_array_member(params, "errors", diag_messages(diags, false));
@@ -727,6 +727,27 @@ static VsCtlReply *method_set_override(const VsCtlBackend *backend, const VsCtlR
 				     render_overrides(overrides, dom->uuid, now_us));
 	json_object_set_array_member(params, "warnings", diag_messages(diags, true));
 	return vs_ctl_reply_new(params);
+}
+
+static VsCtlReply *method_set_override(const VsCtlBackend *backend, const VsCtlRequest *req)
+{
+	static const char *const known[] = { "domain", "assignments", "for_us", NULL };
+	g_auto(GStrv) assignments = NULL;
+	const VsDomain *dom;
+	VsCtlReply *error = NULL;
+	const char *ref;
+	gint64 for_us;
+
+	if (!vs_ctl_param_check_known(req, known, &error) ||
+	    !vs_ctl_param_string(req, "domain", &ref, &error) ||
+	    !vs_ctl_param_strv(req, "assignments", &assignments, &error) ||
+	    !vs_ctl_param_uint_opt(req, "for_us", 0, &for_us, &error))
+		return error;
+	dom = find_domain(backend, ref, &error);
+	if (!dom)
+		return error;
+	return set_overrides(backend, dom, (const char *const *)assignments, g_get_real_time(),
+			     for_us);
 }
 
 /* Why VCPUs=@n cannot be set for @dom under @eff, or NULL when it can. */
@@ -762,19 +783,15 @@ static char *setvcpus_problem(const VsDomain *dom, const VsEffectivePolicy *eff,
 static VsCtlReply *method_set_vcpus(const VsCtlBackend *backend, const VsCtlRequest *req)
 {
 	static const char *const known[] = { "domain", "vcpus", "for_us", NULL };
-	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
 	g_autoptr(VsEffectivePolicy) eff = NULL;
 	g_autofree char *problem = NULL;
 	g_autofree char *assignment = NULL;
-	VsOverrides *overrides = backend->overrides(backend->data);
 	int64_t now_us = g_get_real_time();
 	const char *assignments[2] = { NULL, NULL };
 	const VsDomain *dom;
 	VsCtlReply *error = NULL;
-	JsonObject *params;
 	const char *ref;
 	gint64 n, for_us;
-	int r;
 
 	if (!vs_ctl_param_check_known(req, known, &error) ||
 	    !vs_ctl_param_string(req, "domain", &ref, &error) ||
@@ -784,31 +801,14 @@ static VsCtlReply *method_set_vcpus(const VsCtlBackend *backend, const VsCtlRequ
 	dom = find_domain(backend, ref, &error);
 	if (!dom)
 		return error;
-	eff = vs_policy_effective(backend->policies(backend->data), overrides, dom->name, dom->uuid,
-				  dom->vsched_class, now_us);
+	eff = vs_policy_effective(backend->policies(backend->data), backend->overrides(backend->data),
+				  dom->name, dom->uuid, dom->vsched_class, now_us);
 	problem = setvcpus_problem(dom, eff, n);
-	if (problem) {
-		JsonArray *errors = json_array_new();
-
-		json_array_add_string_element(errors, problem);
-		params = json_object_new();
-		json_object_set_array_member(params, "errors", errors);
-		return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
-	}
+	if (problem)
+		return invalid_override(g_steal_pointer(&problem));
 	assignment = g_strdup_printf("Hotplug.VCPUs=%" G_GINT64_FORMAT, n);
 	assignments[0] = assignment;
-	r = vs_overrides_set(overrides, dom->uuid, dom->name, assignments, now_us, for_us, diags);
-	if (r < 0 || vs_policy_diags_errors(diags) > 0) {
-		params = json_object_new();
-		json_object_set_array_member(params, "errors", diag_messages(diags, false));
-		return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
-	}
-	backend->overrides_changed(backend->data);
-	params = json_object_new();
-	json_object_set_array_member(params, "overrides",
-				     render_overrides(overrides, dom->uuid, now_us));
-	json_object_set_array_member(params, "warnings", diag_messages(diags, true));
-	return vs_ctl_reply_new(params);
+	return set_overrides(backend, dom, assignments, now_us, for_us);
 }
 
 /* The UUID of the domain @ref for ClearOverride: a domain of the snapshot,
@@ -1293,34 +1293,18 @@ static VsCtlReply *method_memory(const VsCtlBackend *backend, const VsCtlRequest
 	return vs_ctl_reply_new(params);
 }
 
-/* An InvalidOverride reply with one error sentence. */
-static VsCtlReply *invalid_override(char *message)
-{
-	JsonObject *params = json_object_new();
-	JsonArray *errors = json_array_new();
-
-	json_array_add_string_element(errors, message);
-	g_free(message);
-	json_object_set_array_member(params, "errors", errors);
-	return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
-}
-
 /* `vschedctl setmem`: an override of Memory.Target, checked against the
  * bounds the planner gives an override (vs_mem_plan_bounds) before it is
  * accepted. */
 static VsCtlReply *method_set_memory(const VsCtlBackend *backend, const VsCtlRequest *req)
 {
 	static const char *const known[] = { "domain", "size", "for_us", NULL };
-	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
 	g_autoptr(GError) parse_error = NULL;
 	g_autofree char *assignment = NULL;
-	VsOverrides *overrides = backend->overrides(backend->data);
-	int64_t now_us = g_get_real_time();
 	const VsMemView *view;
 	const VsMemGuest *g;
 	const VsDomain *dom;
 	VsCtlReply *error = NULL;
-	JsonObject *params;
 	const char *ref, *size;
 	uint64_t bytes, low, high;
 	char why[256];
@@ -1364,19 +1348,8 @@ static VsCtlReply *method_set_memory(const VsCtlBackend *backend, const VsCtlReq
 	{
 		const char *assignments[] = { assignment, NULL };
 
-		if (vs_overrides_set(overrides, dom->uuid, dom->name, assignments, now_us, for_us,
-				     diags) < 0 || vs_policy_diags_errors(diags) > 0) {
-			params = json_object_new();
-			json_object_set_array_member(params, "errors", diag_messages(diags, false));
-			return vs_ctl_reply_new_error(VS_CTL_ERROR_INVALID_OVERRIDE, params);
-		}
+		return set_overrides(backend, dom, assignments, g_get_real_time(), for_us);
 	}
-	backend->overrides_changed(backend->data);
-	params = json_object_new();
-	json_object_set_array_member(params, "overrides",
-				     render_overrides(overrides, dom->uuid, now_us));
-	json_object_set_array_member(params, "warnings", diag_messages(diags, true));
-	return vs_ctl_reply_new(params);
 }
 
 /* The memory lines of `explain` for the running guest @uuid: the target and
