@@ -22,6 +22,10 @@
 #include "util/log.h"
 #include "util/units.h"
 
+/* How long a noted event (a trigger, a reload, an override) waits for its
+ * first balloon command before the wait is given up. */
+#define EVENT_WAIT_US (INT64_C(10) * G_USEC_PER_SEC)
+
 struct VsMemStep {
 	const VsSys *sys;
 	VsVirt *virt;
@@ -234,10 +238,11 @@ static void log_reaction(VsMemStep *step, const char *domain)
 }
 
 /* Carries out @plan: sets each changed target, or in a dry run logs it
- * once. */
-static void act(VsMemStep *step, const VsSnapshot *snap, const VsMemPlan *plan, bool acting)
+ * once. Returns how many targets the plan changes. */
+static guint act(VsMemStep *step, const VsSnapshot *snap, const VsMemPlan *plan, bool acting)
 {
 	g_autoptr(GPtrArray) events = vs_act_events_new();
+	guint changes = 0;
 
 	for (guint i = 0; i < plan->decisions->len; i++) {
 		const VsMemDecision *d = &g_array_index(plan->decisions, VsMemDecision, i);
@@ -246,6 +251,7 @@ static void act(VsMemStep *step, const VsSnapshot *snap, const VsMemPlan *plan, 
 
 		if (d->action == VS_MEM_HOLD || !dom)
 			continue;
+		changes++;
 		if (acting) {
 			if (vs_mem_act_set(step->act, dom, d->target, d->reason, snap->mono_us,
 					   events) == 0 && step->event_what)
@@ -264,6 +270,7 @@ static void act(VsMemStep *step, const VsSnapshot *snap, const VsMemPlan *plan, 
 		}
 	}
 	log_events(events);
+	return changes;
 }
 
 void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet *policies,
@@ -272,6 +279,7 @@ void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet 
 	g_autoptr(GPtrArray) events = vs_act_events_new();
 	VsMemPlan *plan = NULL;
 	VsMemPlanInput in;
+	guint changes = 0;
 
 	/* While libvirt is away the guests are as last seen: nothing to do. */
 	if (!snap->virt_connected)
@@ -303,10 +311,17 @@ void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet 
 		g_clear_pointer(&step->plan, vs_mem_plan_free);
 		step->plan = plan;
 		step->last_plan_us = snap->mono_us;
-		act(step, snap, plan, acting);
+		changes = act(step, snap, plan, acting);
 	}
-	if (step->event_what) {
+	/* The event stays timed while the plan changes targets that the
+	 * actuator does not send yet (a guest still moving toward its last
+	 * target, a back-off), up to EVENT_WAIT_US. */
+	if (step->event_what && changes == 0) {
 		vs_log_info("memory: no balloon command was needed after %s", step->event_what);
+		g_clear_pointer(&step->event_what, g_free);
+	} else if (step->event_what && g_get_monotonic_time() - step->event_us > EVENT_WAIT_US) {
+		vs_log_info("memory: no balloon command was sent within %d s after %s",
+			    (int)(EVENT_WAIT_US / G_USEC_PER_SEC), step->event_what);
 		g_clear_pointer(&step->event_what, g_free);
 	}
 	/* Acting may have dropped the record of a guest that vanished: the
