@@ -33,7 +33,7 @@ expect() {
 
 echo "# verbs"
 expect "ov" override
-expect "s" show status steal
+expect "s" setmem setvcpus show status steal
 got=$(complete_words "")
 for verb in status list show explain steal top override vcpupin policy metrics tick reload help; do
 	grep -qx "$verb" <<<"$got" || fail "the verb $verb is not offered: $got"

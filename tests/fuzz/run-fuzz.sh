@@ -61,7 +61,8 @@ s_=$top_srcdir/src
 ctl_sources="$top_srcdir/tests/unit/test-ctl-fixture.c $s_/ctl/proto.c $s_/ctl/methods.c
 	$s_/ctl/server.c $s_/util/*.c $s_/policy/*.c $s_/core/*.c $s_/virt/domain.c $s_/host/host.c
 	$s_/host/cgroup.c $s_/host/sys.c $s_/host/topology.c $s_/host/meminfo.c $s_/host/psi.c
-	$s_/host/caps.c $s_/steal/report.c $s_/steal/account.c $s_/steal/guest.c"
+	$s_/host/caps.c $s_/steal/report.c $s_/steal/account.c $s_/steal/guest.c
+	$s_/mem/mem.c $s_/mem/plan.c $s_/mem/follow.c $s_/hotplug/plan.c $s_/steal/condition.c"
 # The memory room's pure part and the configuration it reads its keys from.
 mem_sources="$s_/util/cpuset.c $s_/util/error.c $s_/util/ini.c $s_/util/units.c
 	$s_/daemon/conf.c $s_/mem/mem.c $s_/mem/stats-sanitize.c $s_/mem/pressure.c $s_/mem/plan.c"

@@ -72,7 +72,7 @@ static void test_table(void **state)
 			fail_msg("default %s=%s refused: %s", k->name, k->default_value, why);
 		assert_string_equal(v->text, k->default_value);
 	}
-	assert_int_equal(n, 32);
+	assert_int_equal(n, 33);
 }
 
 static void test_lookup(void **state)
