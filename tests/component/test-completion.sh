@@ -35,7 +35,7 @@ echo "# verbs"
 expect "ov" override
 expect "s" setmem setvcpus show status steal
 got=$(complete_words "")
-for verb in status list show explain steal top override vcpupin policy metrics tick reload help; do
+for verb in status list show explain steal top override vcpupin mem setmem setvcpus policy metrics tick reload help; do
 	grep -qx "$verb" <<<"$got" || fail "the verb $verb is not offered: $got"
 done
 echo "# subcommands, options, option values"
@@ -53,6 +53,6 @@ expect "override db1 Weig" Weight=
 expect "override clear db1 Weig" Weight
 echo "# no daemon: verbs still complete, domains are empty"
 expect "--socket $tmp/none show "
-expect "--socket $tmp/none me" metrics
+expect "--socket $tmp/none me" mem metrics
 stop_daemon
 echo "ok: completion"
