@@ -188,7 +188,9 @@ static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
 		g = g_new0(Guest, 1);
 		g_strlcpy(g->uuid, dom->uuid, sizeof(g->uuid));
 		g->vcpus = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vcpu_free);
-		g->series = vs_steal_series_new();
+		/* Conditions and the agent's cross-check walk the guest's
+		 * per-tick intervals back up to 5 min. */
+		g->series = vs_steal_series_new_fine(vs_steal_window_us(VS_STEAL_WINDOW_5M));
 		g->agent_series = vs_steal_guest_series_new();
 		g->tolerance_pct = -1;
 		g_hash_table_insert(c->guests, g->uuid, g);
