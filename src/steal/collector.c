@@ -313,11 +313,11 @@ static void read_throttled(VsStealCollector *c, Vcpu *v, VsStealSample *s)
 
 	if (!v->cgroup)
 		return;
-	r = vs_cpustat_throttled(c->cpustat, v->cgroup, &own);
+	r = vs_cpustat_throttled_once(c->cpustat, v->cgroup, &own);
 	for (guint i = 0; r == 0 && i < v->guest_dirs->len; i++) {
 		uint64_t t = 0;
 
-		r = vs_cpustat_throttled(c->cpustat, g_ptr_array_index(v->guest_dirs, i), &t);
+		r = vs_cpustat_throttled_once(c->cpustat, g_ptr_array_index(v->guest_dirs, i), &t);
 		guest += t;
 	}
 	if (r < 0) {
