@@ -430,7 +430,7 @@ bool vs_steal_series_push(VsStealSeries *s, const VsStealPoint *p)
 	}
 	s->start = MAX(s->start, min_first);
 	/* Compact now and then: amortised O(1) per push. */
-	if (s->start >= 16 && s->start * 2 >= s->points->len) {
+	if (s->start >= 8 && s->start * 2 >= s->points->len) {
 		guint drop = s->start;
 
 		g_array_remove_range(s->points, 0, drop);
