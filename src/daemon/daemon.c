@@ -80,7 +80,8 @@ struct VsDaemon {
 	VsApplied *applied;
 	VsAct *act;
 	VsCpuPlan *cpu_plan;
-	char *cpu_fingerprint;      /* the guests' threads the plan was made for */
+	uint64_t cpu_fingerprint;   /* the guests' threads the plan was made for
+				     * (vs_changes_threads_hash()) */
 	uint64_t cpu_plan_tick;
 	bool cpu_replan;            /* policies, overrides or configuration changed */
 	char *cpu_problem;          /* why the last plan failed, logged once */
@@ -212,35 +213,6 @@ static void log_events(GPtrArray *events)
 	}
 }
 
-/* The running guests' threads by identity: when this changes (a guest
- * starts or stops, a vCPU is plugged, a thread is replaced), so may the
- * plan. */
-static char *cpu_fingerprint(const VsSnapshot *snap)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < snap->domains->len; i++) {
-		const VsDomain *dom = g_ptr_array_index(snap->domains, i);
-		const GArray *lists[] = { dom->emulator_threads, dom->io_threads };
-
-		if (dom->pid <= 0)
-			continue;
-		g_string_append_printf(s, "%s %d:", dom->uuid, (int)dom->pid);
-		for (guint j = 0; dom->vcpus && j < dom->vcpus->len; j++) {
-			const VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, j);
-			if (v->online && v->thread.tid > 0)
-				g_string_append_printf(s, " v%u=%d/%" G_GUINT64_FORMAT, v->index,
-						       (int)v->thread.tid, v->thread.start_time);
-		}
-		for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
-			for (guint j = 0; lists[l] && j < lists[l]->len; j++)
-				g_string_append_printf(s, " %d",
-						       (int)g_array_index(lists[l], VsThread, j).tid);
-		g_string_append_c(s, '\n');
-	}
-	return g_string_free(s, FALSE);
-}
-
 /* Makes a new CPU plan for @snap; NULL (logged once per problem) when the
  * planner refuses the input. */
 static VsCpuPlan *cpu_plan(VsDaemon *d, const VsSnapshot *snap)
@@ -307,14 +279,17 @@ static void log_would(VsDaemon *d, const VsCpuPlan *plan)
  * dry run, say what would be done). */
 static void cpu_step(VsDaemon *d, const VsSnapshot *snap)
 {
-	g_autofree char *fingerprint = NULL;
+	uint64_t fingerprint;
 	g_autoptr(GPtrArray) events = NULL;
 
 	/* While libvirt is away the guests are as last seen: nothing new to do. */
 	if (!snap->virt_connected)
 		return;
-	fingerprint = cpu_fingerprint(snap);
-	if (d->cpu_plan && !d->cpu_replan && g_strcmp0(fingerprint, d->cpu_fingerprint) == 0 &&
+	/* The running guests' threads by identity: when they change (a guest
+	 * starts or stops, a vCPU is plugged, a thread is replaced), so may
+	 * the plan. */
+	fingerprint = vs_changes_threads_hash(snap);
+	if (d->cpu_plan && !d->cpu_replan && fingerprint == d->cpu_fingerprint &&
 	    snap->tick - d->cpu_plan_tick < REPLAN_TICKS)
 		return;
 	/* Settings of threads that ended have nothing left to restore. */
@@ -341,8 +316,7 @@ static void cpu_step(VsDaemon *d, const VsSnapshot *snap)
 			break;
 	}
 	log_events(events);
-	g_free(d->cpu_fingerprint);
-	d->cpu_fingerprint = g_steal_pointer(&fingerprint);
+	d->cpu_fingerprint = fingerprint;
 	d->cpu_plan_tick = snap->tick;
 	d->cpu_replan = false;
 }
@@ -1081,7 +1055,6 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_pointer(&d->cosched_would, g_hash_table_unref);
 	g_clear_pointer(&d->applied, vs_applied_free);
 	g_clear_pointer(&d->would, g_hash_table_unref);
-	g_free(d->cpu_fingerprint);
 	g_free(d->cpu_problem);
 	g_free(d->metrics_problem);
 	g_free(d->applied_path);

@@ -14,30 +14,40 @@
 typedef struct Held {
 	int fd;
 	bool used;
+	guint64 read_round;    /* the round of ns (0: none) */
+	uint64_t ns;           /* the throttled time read in read_round */
 } Held;
 
 struct VsCpustat {
 	const VsSys *sys;
 	GHashTable *held;      /* dir (owned) -> Held */
+	guint64 round;         /* sweeps so far plus one */
 };
 
 int vs_cpustat_parse_throttled(const char *text, uint64_t *ret_ns)
 {
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-
-	for (size_t i = 0; lines[i]; i++) {
-		const char *value;
+	/* Line by line without copying: this runs for every vCPU each tick. */
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char value[24];
+		size_t skip;
 		guint64 v, scale;
 
-		if (g_str_has_prefix(lines[i], "throttled_usec ")) {
-			value = lines[i] + strlen("throttled_usec ");
+		if (len >= strlen("throttled_usec ") && g_str_has_prefix(line, "throttled_usec ")) {
+			skip = strlen("throttled_usec ");
 			scale = 1000;
-		} else if (g_str_has_prefix(lines[i], "throttled_time ")) {
-			value = lines[i] + strlen("throttled_time ");
+		} else if (len >= strlen("throttled_time ") && g_str_has_prefix(line, "throttled_time ")) {
+			skip = strlen("throttled_time ");
 			scale = 1;
 		} else {
+			line = end ? end + 1 : NULL;
 			continue;
 		}
+		if (len - skip >= sizeof(value))
+			return -EINVAL;
+		memcpy(value, line + skip, len - skip);
+		value[len - skip] = '\0';
 		if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64 / scale, &v, NULL))
 			return -EINVAL;
 		*ret_ns = v * scale;
@@ -99,6 +109,7 @@ VsCpustat *vs_cpustat_new(const VsSys *sys)
 
 	c->sys = sys;
 	c->held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, held_free);
+	c->round = 1;
 	return c;
 }
 
@@ -137,10 +148,26 @@ int vs_cpustat_throttled(VsCpustat *c, const char *dir, uint64_t *ret_ns)
 		return r;
 	}
 	buf[n] = '\0';
-	r = vs_cpustat_parse_throttled(buf, ret_ns);
-	if (r < 0)
+	r = vs_cpustat_parse_throttled(buf, &h->ns);
+	if (r < 0) {
 		g_hash_table_remove(c->held, dir);
-	return r;
+		return r;
+	}
+	h->read_round = c->round;
+	*ret_ns = h->ns;
+	return 0;
+}
+
+int vs_cpustat_throttled_once(VsCpustat *c, const char *dir, uint64_t *ret_ns)
+{
+	Held *h = g_hash_table_lookup(c->held, dir);
+
+	if (h && h->read_round == c->round) {
+		h->used = true;
+		*ret_ns = h->ns;
+		return 0;
+	}
+	return vs_cpustat_throttled(c, dir, ret_ns);
 }
 
 static gboolean unused(gpointer key, gpointer value, gpointer data)
@@ -155,5 +182,6 @@ static gboolean unused(gpointer key, gpointer value, gpointer data)
 
 guint vs_cpustat_sweep(VsCpustat *c)
 {
+	c->round++;
 	return g_hash_table_foreach_remove(c->held, unused, NULL);
 }

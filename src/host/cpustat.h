@@ -44,6 +44,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCpustat, vs_cpustat_free)
  * descriptor. Errors as vs_cpustat_parse_throttled(), or the -errno of
  * opening or reading (the descriptor is then closed). */
 int vs_cpustat_throttled(VsCpustat *c, const char *dir, uint64_t *ret_ns);
+/* As vs_cpustat_throttled(), but a directory already read since the
+ * previous sweep gives that reading again without a read: for callers that
+ * meet one cgroup many times per tick (a guest's, above each of its vCPUs)
+ * and sweep once per tick. */
+int vs_cpustat_throttled_once(VsCpustat *c, const char *dir, uint64_t *ret_ns);
 /* Closes the descriptors of directories not read since the previous
- * sweep; returns how many. */
+ * sweep, and starts a new round for vs_cpustat_throttled_once(); returns
+ * how many it closed. */
 guint vs_cpustat_sweep(VsCpustat *c);

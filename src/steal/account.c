@@ -7,10 +7,27 @@
 
 #define NS_PER_US 1000u
 
+/* Per-tick points are kept for the newest two buckets (10 to 20 s); older
+ * intervals only as the sums of their bucket: the intervals that ended in
+ * (k * BUCKET, (k + 1) * BUCKET]. */
+#define BUCKET_US (INT64_C(10) * 1000000)
+/* Buckets kept: the 5 min window reaches back into the 31st bucket
+ * before the current one at most. */
+#define N_BUCKETS 32
+
 struct VsStealSeries {
-	GArray *points;               /* VsStealPoint, oldest first */
+	GArray *points;               /* VsStealPoint, oldest first: the fine part */
 	guint start;                  /* index of the oldest point kept */
-	guint first[VS_STEAL_N_WINDOWS]; /* index of the oldest point in each window */
+	guint first10;                /* index of the oldest point in the 10 s window */
+	int64_t fine_us;              /* per-tick points kept at least this long */
+	bool has_last;
+	int64_t last_end_us;          /* end of the newest interval */
+	int64_t cur;                  /* bucket of the newest interval */
+	/* Per window of 1 min and 5 min: the bucket the window starts in and
+	 * the sum of the buckets after it. */
+	int64_t edge[VS_STEAL_N_WINDOWS];
+	VsStealPoint after_edge[VS_STEAL_N_WINDOWS];
+	VsStealPoint buckets[N_BUCKETS]; /* bucket k at k % N_BUCKETS */
 	VsStealPoint sums[VS_STEAL_N_WINDOWS];
 };
 
@@ -252,8 +269,14 @@ double vs_steal_pct(uint64_t part, const VsStealPoint *p)
 
 VsStealSeries *vs_steal_series_new(void)
 {
+	return vs_steal_series_new_fine(0);
+}
+
+VsStealSeries *vs_steal_series_new_fine(int64_t fine_us)
+{
 	VsStealSeries *s = g_new0(VsStealSeries, 1);
 
+	s->fine_us = fine_us;
 	s->points = g_array_new(FALSE, TRUE, sizeof(VsStealPoint));
 	return s;
 }
@@ -266,46 +289,152 @@ void vs_steal_series_free(VsStealSeries *s)
 	g_free(s);
 }
 
-/* Moves the start of window @w past the points that ended @window_us or
- * more before @now_us, or past index @min_first. */
-static void expire(VsStealSeries *s, guint w, int64_t now_us, guint min_first)
+/* The bucket of an interval that ended at @end_us: k for an end in
+ * (k * BUCKET_US, (k + 1) * BUCKET_US]; floor division, so that times
+ * before 0 work too. */
+static int64_t bucket_of(int64_t end_us)
 {
-	VsStealPoint *sum = &s->sums[w];
+	int64_t x = end_us - 1;
+	int64_t q = x / BUCKET_US;
 
-	while (s->first[w] < s->points->len) {
-		const VsStealPoint *p = &g_array_index(s->points, VsStealPoint, s->first[w]);
+	if (x % BUCKET_US < 0)
+		q--;
+	return q;
+}
 
-		if (s->first[w] >= min_first && p->end_us > now_us - windows[w].us)
+static VsStealPoint *bucket_at(VsStealSeries *s, int64_t k)
+{
+	return &s->buckets[((k % N_BUCKETS) + N_BUCKETS) % N_BUCKETS];
+}
+
+static const VsStealPoint *bucket_at_const(const VsStealSeries *s, int64_t k)
+{
+	return &s->buckets[((k % N_BUCKETS) + N_BUCKETS) % N_BUCKETS];
+}
+
+/* Adds @frac (0..1) of @p to @sum: the part of a bucket after a window's
+ * start, assuming its intervals spread evenly over the bucket. */
+static void point_add_frac(VsStealPoint *sum, const VsStealPoint *p, double frac)
+{
+#define FRAC(f) sum->f += (uint64_t)((double)p->f * frac + 0.5)
+	FRAC(span_ns);
+	FRAC(wall_ns);
+	FRAC(run_ns);
+	FRAC(steal_ns);
+	FRAC(cap_ns);
+	FRAC(reservation_ns);
+	FRAC(contention_ns);
+	FRAC(entitled_wall_ns);
+	FRAC(entitled_ns);
+	FRAC(deficit_ns);
+	FRAC(libvirt_wall_ns);
+	FRAC(libvirt_delay_ns);
+	FRAC(libvirt_ours_ns);
+	sum->n += (guint)((double)p->n * frac + 0.5);
+	sum->clamped += (guint)((double)p->clamped * frac + 0.5);
+#undef FRAC
+}
+
+/* Moves the start of the 10 s window past the points that ended 10 s or
+ * more before @now_us, or past index @min_first. */
+static void expire10(VsStealSeries *s, int64_t now_us, guint min_first)
+{
+	VsStealPoint *sum = &s->sums[VS_STEAL_WINDOW_10S];
+
+	while (s->first10 < s->points->len) {
+		const VsStealPoint *p = &g_array_index(s->points, VsStealPoint, s->first10);
+
+		if (s->first10 >= min_first && p->end_us > now_us - windows[VS_STEAL_WINDOW_10S].us)
 			break;
 		point_sub(sum, p);
-		s->first[w]++;
+		s->first10++;
 	}
+}
+
+/* Recomputes the bucketed window @w after an interval ending at @now_us
+ * went into bucket s->cur (already added to after_edge[w]). */
+static void advance_edge(VsStealSeries *s, guint w, int64_t now_us)
+{
+	int64_t cutoff = now_us - windows[w].us;
+	int64_t k = bucket_of(cutoff);
+	double frac;
+
+	/* Buckets that the window's start passed leave the sum after it. */
+	for (int64_t j = s->edge[w] + 1; j <= k; j++) {
+		if (j > s->cur - N_BUCKETS && j <= s->cur)
+			point_sub(&s->after_edge[w], bucket_at_const(s, j));
+	}
+	s->edge[w] = MAX(s->edge[w], k);
+	s->sums[w] = s->after_edge[w];
+	/* The part of the edge bucket after the cutoff. */
+	frac = (double)((k + 1) * BUCKET_US - cutoff) / (double)BUCKET_US;
+	if (k == s->edge[w] && k > s->cur - N_BUCKETS && k < s->cur)
+		point_add_frac(&s->sums[w], bucket_at_const(s, k), frac);
+	s->sums[w].end_us = now_us;
+	s->sums[w].flags = 0;
 }
 
 bool vs_steal_series_push(VsStealSeries *s, const VsStealPoint *p)
 {
-	guint len = s->points->len;
-	guint min_first;
+	int64_t k = bucket_of(p->end_us);
+	guint len, min_first;
 
-	if (len > s->start && g_array_index(s->points, VsStealPoint, len - 1).end_us >= p->end_us)
+	if (s->has_last && s->last_end_us >= p->end_us)
 		return false;
-	g_array_append_val(s->points, *p);
-	len++;
-	/* Keep at most VS_STEAL_MAX_POINTS. */
-	min_first = len > VS_STEAL_MAX_POINTS ? len - VS_STEAL_MAX_POINTS : 0;
-	for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++) {
-		vs_steal_point_add(&s->sums[w], p, false);
-		s->sums[w].flags = 0;
-		expire(s, w, p->end_us, min_first);
+	if (!s->has_last) {
+		s->cur = k;
+		for (guint w = VS_STEAL_WINDOW_1M; w < VS_STEAL_N_WINDOWS; w++)
+			s->edge[w] = bucket_of(p->end_us - windows[w].us);
 	}
-	s->start = s->first[VS_STEAL_WINDOW_5M];
+	/* New buckets: subtract what the window starts pass first (they may
+	 * be the slots about to be reused), then empty the slots. */
+	if (k > s->cur || !s->has_last) {
+		for (guint w = VS_STEAL_WINDOW_1M; w < VS_STEAL_N_WINDOWS; w++) {
+			int64_t to = MIN(bucket_of(p->end_us - windows[w].us), s->cur);
+
+			for (int64_t j = s->edge[w] + 1; j <= to; j++) {
+				if (j > s->cur - N_BUCKETS)
+					point_sub(&s->after_edge[w], bucket_at(s, j));
+			}
+			s->edge[w] = MAX(s->edge[w], to);
+		}
+		for (int64_t j = MAX(s->cur + 1, k - N_BUCKETS + 1); j <= k; j++)
+			*bucket_at(s, j) = (VsStealPoint){ 0 };
+		if (!s->has_last)
+			memset(s->buckets, 0, sizeof(s->buckets));
+		s->cur = k;
+	}
+	s->has_last = true;
+	s->last_end_us = p->end_us;
+	vs_steal_point_add(bucket_at(s, k), p, false);
+	g_array_append_val(s->points, *p);
+	len = s->points->len;
+	/* The 10 s window: per-tick points, at most VS_STEAL_MAX_POINTS. */
+	min_first = len > VS_STEAL_MAX_POINTS ? len - VS_STEAL_MAX_POINTS : 0;
+	vs_steal_point_add(&s->sums[VS_STEAL_WINDOW_10S], p, false);
+	s->sums[VS_STEAL_WINDOW_10S].flags = 0;
+	expire10(s, p->end_us, min_first);
+	for (guint w = VS_STEAL_WINDOW_1M; w < VS_STEAL_N_WINDOWS; w++) {
+		vs_steal_point_add(&s->after_edge[w], p, false);
+		s->after_edge[w].flags = 0;
+		advance_edge(s, w, p->end_us);
+	}
+	/* Per-tick points leave once their bucket is older than the previous
+	 * one (and never while in the 10 s window). */
+	while (s->start < s->first10) {
+		int64_t end = g_array_index(s->points, VsStealPoint, s->start).end_us;
+
+		if (bucket_of(end) >= s->cur - 1 || end > p->end_us - s->fine_us)
+			break;
+		s->start++;
+	}
+	s->start = MAX(s->start, min_first);
 	/* Compact now and then: amortised O(1) per push. */
-	if (s->start >= 64 && s->start * 2 >= s->points->len) {
+	if (s->start >= 8 && s->start * 2 >= s->points->len) {
 		guint drop = s->start;
 
 		g_array_remove_range(s->points, 0, drop);
-		for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
-			s->first[w] -= drop;
+		s->first10 -= drop;
 		s->start = 0;
 	}
 	return true;
@@ -316,16 +445,51 @@ const VsStealPoint *vs_steal_series_window(const VsStealSeries *s, VsStealWindow
 	return &s->sums[w];
 }
 
+/* The oldest bucket listed after the per-tick points, and the newest: the
+ * buckets before the oldest point's, back to the 5 min window's start. */
+static void bucket_range(const VsStealSeries *s, int64_t *ret_lo, int64_t *ret_hi)
+{
+	guint n = s->points->len - s->start;
+
+	*ret_hi = n ? bucket_of(g_array_index(s->points, VsStealPoint, s->start).end_us) - 1 : s->cur;
+	*ret_lo = MAX(bucket_of(s->last_end_us - windows[VS_STEAL_WINDOW_5M].us + 1),
+		      s->cur - N_BUCKETS + 1);
+}
+
 guint vs_steal_series_len(const VsStealSeries *s)
 {
-	return s->points->len - s->start;
+	guint n = s->points->len - s->start;
+	int64_t lo, hi;
+
+	if (!s->has_last)
+		return 0;
+	bucket_range(s, &lo, &hi);
+	for (int64_t k = hi; k >= lo; k--)
+		n += bucket_at_const(s, k)->n > 0;
+	return n;
 }
 
 const VsStealPoint *vs_steal_series_nth_newest(const VsStealSeries *s, guint i)
 {
-	if (i >= vs_steal_series_len(s))
+	guint n = s->points->len - s->start;
+	int64_t lo, hi;
+
+	if (!s->has_last)
 		return NULL;
-	return &g_array_index(s->points, VsStealPoint, s->points->len - 1 - i);
+	if (i < n)
+		return &g_array_index(s->points, VsStealPoint, s->points->len - 1 - i);
+	i -= n;
+	bucket_range(s, &lo, &hi);
+	for (int64_t k = hi; k >= lo; k--) {
+		const VsStealPoint *b = bucket_at_const(s, k);
+
+		if (b->n == 0)
+			continue;
+		if (i == 0)
+			return b;
+		i--;
+	}
+	return NULL;
 }
 
 VsStealVcpu *vs_steal_vcpu_new(void)

@@ -41,7 +41,8 @@ typedef enum {
 /* Two samples further apart than this are not subtracted: the second
  * becomes a new baseline (the longest window). */
 #define VS_STEAL_MAX_GAP_US (INT64_C(300) * 1000000)
-/* A series keeps at most this many intervals (5 min of ticks at 75 ms). */
+/* A series keeps at most this many per-tick intervals (5 min of ticks at
+ * 75 ms, 10 s at 2.5 ms); the windows count the older ones too. */
 #define VS_STEAL_MAX_POINTS 4096
 
 /* The window's length in µs. */
@@ -137,10 +138,22 @@ void vs_steal_point_add(VsStealPoint *sum, const VsStealPoint *p, bool parallel)
 /* @part of @p's vCPU wall time, in percent (0 when it has none). */
 double vs_steal_pct(uint64_t part, const VsStealPoint *p);
 
-/* A series of intervals with rolling window sums. */
+/* A series of intervals with rolling window sums. It keeps each interval
+ * for the newest two 10 s buckets (10 to 20 s; longer when asked), older
+ * ones only as the sum of their 10 s bucket (the intervals that ended in
+ * (k * 10 s, (k + 1) * 10 s]), for 5 min. The 10 s window is exact; the
+ * 1 min and 5 min windows add the bucket their start falls in pro rata
+ * (as if its intervals were spread evenly over it): exact at a steady
+ * rate, and off by at most one bucket's share otherwise (doc/steal.md). */
 typedef struct VsStealSeries VsStealSeries;
 
+/* A series keeping per-tick points for the newest two buckets; free with
+ * vs_steal_series_free(). */
 VsStealSeries *vs_steal_series_new(void);
+/* A series keeping per-tick points for at least @fine_us too (at most
+ * VS_STEAL_MAX_POINTS of them), for consumers that walk them further
+ * back (conditions with a duration, the guest agent's cross-check). */
+VsStealSeries *vs_steal_series_new_fine(int64_t fine_us);
 void vs_steal_series_free(VsStealSeries *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStealSeries, vs_steal_series_free)
 /* Appends an interval, which must end later than the last one (else it is
@@ -150,7 +163,9 @@ bool vs_steal_series_push(VsStealSeries *s, const VsStealPoint *p);
 /* The sum of the intervals that ended within @w of the newest one (all
  * zero when there are none). */
 const VsStealPoint *vs_steal_series_window(const VsStealSeries *s, VsStealWindow w);
-/* The number of intervals kept, and the @i-th newest (0: the newest). */
+/* The number of intervals kept, and the @i-th newest (0: the newest):
+ * the per-tick points, then the older non-empty buckets as one summed
+ * interval each (its end the last one's, its span the sum). */
 guint vs_steal_series_len(const VsStealSeries *s);
 const VsStealPoint *vs_steal_series_nth_newest(const VsStealSeries *s, guint i);
 

@@ -195,7 +195,9 @@ static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
 		g = g_new0(Guest, 1);
 		g_strlcpy(g->uuid, dom->uuid, sizeof(g->uuid));
 		g->vcpus = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vcpu_free);
-		g->series = vs_steal_series_new();
+		/* Conditions and the agent's cross-check walk the guest's
+		 * per-tick intervals back up to 5 min. */
+		g->series = vs_steal_series_new_fine(vs_steal_window_us(VS_STEAL_WINDOW_5M));
 		g->agent_series = vs_steal_guest_series_new();
 		g->tolerance_pct = -1;
 		g_hash_table_insert(c->guests, g->uuid, g);
@@ -318,11 +320,11 @@ static void read_throttled(VsStealCollector *c, Vcpu *v, VsStealSample *s)
 
 	if (!v->cgroup)
 		return;
-	r = vs_cpustat_throttled(c->cpustat, v->cgroup, &own);
+	r = vs_cpustat_throttled_once(c->cpustat, v->cgroup, &own);
 	for (guint i = 0; r == 0 && i < v->guest_dirs->len; i++) {
 		uint64_t t = 0;
 
-		r = vs_cpustat_throttled(c->cpustat, g_ptr_array_index(v->guest_dirs, i), &t);
+		r = vs_cpustat_throttled_once(c->cpustat, g_ptr_array_index(v->guest_dirs, i), &t);
 		guest += t;
 	}
 	if (r < 0) {

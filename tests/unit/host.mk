@@ -27,3 +27,11 @@ check_PROGRAMS += tests/unit/test-host-taskstats
 TESTS += tests/unit/test-host-taskstats
 tests_unit_test_host_taskstats_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_host_taskstats_LDADD = $(TEST_LDADD)
+
+# The cpu.stat reader of the steal collector: parsing and once-per-tick
+# reads, on a temporary tree.
+check_PROGRAMS += tests/unit/test-host-cpustat
+TESTS += tests/unit/test-host-cpustat
+tests_unit_test_host_cpustat_SOURCES = tests/unit/test-host-cpustat.c $(TEMP_ROOT_SOURCES)
+tests_unit_test_host_cpustat_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_host_cpustat_LDADD = $(TEST_LDADD)

@@ -98,12 +98,66 @@ static void test_changes(void **state)
 	assert_string_equal(change(c, 5)->message, "vanished: libvirt no longer knows it");
 }
 
+/* The thread digest the CPU step compares: equal for the same threads,
+ * different for each kind of change that may need a new plan. */
+static void test_threads_hash(void **state)
+{
+	g_autoptr(VsSnapshot) a = snapshot(domain("a", U1, VIR_DOMAIN_RUNNING, 100, 2),
+					   domain("b", U2, VIR_DOMAIN_RUNNING, 200, 2));
+	g_autoptr(VsSnapshot) same = snapshot(domain("a", U1, VIR_DOMAIN_RUNNING, 100, 2),
+					      domain("b", U2, VIR_DOMAIN_RUNNING, 200, 2));
+	g_autoptr(VsSnapshot) none = snapshot(NULL, NULL);
+	uint64_t h = vs_changes_threads_hash(a);
+	GHashTable *seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	VsDomain *d;
+	VsThread io = { .tid = 150 };
+
+	assert_true(h == vs_changes_threads_hash(same));
+	assert_true(h != vs_changes_threads_hash(none));
+	g_hash_table_add(seen, g_memdup2(&h, sizeof(h)));
+	/* Each change on its own gives a digest not seen before. */
+	for (int change = 0; change < 6; change++) {
+		g_autoptr(VsSnapshot) s = snapshot(domain("a", U1, VIR_DOMAIN_RUNNING, 100, 2),
+						   domain("b", U2, VIR_DOMAIN_RUNNING, 200, 2));
+		uint64_t x;
+
+		d = g_ptr_array_index(s->domains, 0);
+		switch (change) {
+		case 0: /* a thread replaced: same TID, new start time */
+			g_array_index(d->vcpus, VsVcpu, 1).thread.start_time = 7;
+			break;
+		case 1: /* a vCPU unplugged */
+			g_array_index(d->vcpus, VsVcpu, 1).online = false;
+			break;
+		case 2: /* QEMU restarted */
+			d->pid = 101;
+			break;
+		case 3: /* an I/O thread appeared */
+			d->io_threads = g_array_new(FALSE, TRUE, sizeof(VsThread));
+			g_array_append_val(d->io_threads, io);
+			break;
+		case 4: /* the same thread as an emulator thread instead */
+			d->emulator_threads = g_array_new(FALSE, TRUE, sizeof(VsThread));
+			g_array_append_val(d->emulator_threads, io);
+			break;
+		case 5: /* a guest stopped */
+			d->pid = 0;
+			break;
+		}
+		x = vs_changes_threads_hash(s);
+		assert_false(g_hash_table_contains(seen, &x));
+		g_hash_table_add(seen, g_memdup2(&x, sizeof(x)));
+	}
+	g_hash_table_unref(seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_snapshot),
 		cmocka_unit_test(test_no_change),
 		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_threads_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

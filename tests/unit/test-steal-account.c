@@ -335,10 +335,18 @@ static void test_windows(void **state)
 	assert_float_equal(vs_steal_pct(w->steal_ns, w), (50.0 * 10 + 10.0 * 50) / 60, 1e-6);
 	w = vs_steal_series_window(s, VS_STEAL_WINDOW_5M);
 	assert_int_equal(w->n, 300);
-	assert_int_equal(vs_steal_series_len(s), 300);
+	/* Per-tick points for the newest two buckets (381 to 400 s), then
+	 * one point per older bucket back to 101 s. */
+	assert_int_equal(vs_steal_series_len(s), 20 + 28);
 	assert_int_equal(vs_steal_series_nth_newest(s, 0)->end_us, 400 * SEC);
-	assert_int_equal(vs_steal_series_nth_newest(s, 299)->end_us, 101 * SEC);
-	assert_null(vs_steal_series_nth_newest(s, 300));
+	assert_int_equal(vs_steal_series_nth_newest(s, 19)->end_us, 381 * SEC);
+	w = vs_steal_series_nth_newest(s, 20);
+	assert_int_equal(w->end_us, 380 * SEC);
+	assert_int_equal(w->n, 10);
+	assert_int_equal(w->span_ns, 10 * NS_SEC);
+	assert_int_equal(vs_steal_series_nth_newest(s, 47)->end_us, 110 * SEC);
+	assert_int_equal(vs_steal_series_nth_newest(s, 47)->n, 10);
+	assert_null(vs_steal_series_nth_newest(s, 48));
 	/* Out of order: refused, nothing changes. */
 	assert_false(vs_steal_series_push(s, &(VsStealPoint){ .end_us = 399 * SEC }));
 	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_10S)->n, 10);
@@ -361,16 +369,17 @@ static void test_series_limit(void **state)
 {
 	g_autoptr(VsStealSeries) s = vs_steal_series_new();
 
-	/* 10 ms ticks for 60 s: more intervals than a series keeps. */
+	/* 10 ms ticks for 60 s: the windows count them all, the series keeps
+	 * the per-tick points of the newest two buckets only. */
 	for (int i = 1; i <= 6000; i++) {
 		VsStealPoint p = point(i * 10 * MS, 10, 25.0);
 
 		assert_true(vs_steal_series_push(s, &p));
 	}
-	assert_int_equal(vs_steal_series_len(s), VS_STEAL_MAX_POINTS);
+	assert_int_equal(vs_steal_series_len(s), 2000 + 4);
 	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_10S)->n, 1000);
-	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_1M)->n, VS_STEAL_MAX_POINTS);
-	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_5M)->n, VS_STEAL_MAX_POINTS);
+	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_1M)->n, 6000);
+	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_5M)->n, 6000);
 	assert_float_equal(vs_steal_pct(vs_steal_series_window(s, VS_STEAL_WINDOW_5M)->steal_ns,
 					vs_steal_series_window(s, VS_STEAL_WINDOW_5M)),
 			   25.0, 1e-6);
@@ -394,7 +403,7 @@ static void test_guest_sum(void **state)
 
 static void test_condition(void **state)
 {
-	g_autoptr(VsStealSeries) s = vs_steal_series_new();
+	g_autoptr(VsStealSeries) s = vs_steal_series_new_fine(300 * SEC);
 	VsCondition c = { .metric = VS_METRIC_STEAL_CONTENTION, .cmp = VS_CMP_GT,
 			  .threshold = 20.0, .for_us = 30 * SEC };
 	VsCondition now = c;
@@ -468,6 +477,90 @@ static void test_condition(void **state)
 }
 
 /* The window names of the CLI and the report. */
+/* Bucket boundaries: the 1 min and 5 min windows take the bucket their
+ * start falls in pro rata. */
+static void test_window_buckets(void **state)
+{
+	g_autoptr(VsStealSeries) s = vs_steal_series_new();
+	const VsStealPoint *w;
+	int64_t end = 0;
+	guint exact = 0;
+
+	/* 700 ms ticks, not aligned to the 10 s buckets, at a steady 20 %. */
+	for (int i = 1; i <= 600; i++) {
+		VsStealPoint p;
+
+		end = i * 700 * MS + 3 * MS;
+		p = point(end, 700, 20.0);
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	for (int i = 1; i <= 600; i++)
+		exact += i * 700 * MS + 3 * MS > end - 60 * SEC;
+	w = vs_steal_series_window(s, VS_STEAL_WINDOW_1M);
+	assert_in_range(w->n, exact - 1, exact + 1);
+	assert_in_range(w->span_ns, 59300 * NS_MS, 60700 * NS_MS);
+	assert_float_equal(vs_steal_pct(w->steal_ns, w), 20.0, 1e-6);
+	w = vs_steal_series_window(s, VS_STEAL_WINDOW_5M);
+	assert_in_range(w->span_ns, 299300 * NS_MS, 300700 * NS_MS);
+	assert_float_equal(vs_steal_pct(w->steal_ns, w), 20.0, 1e-6);
+	/* Kept: the newest two buckets' ticks and one point per older bucket. */
+	assert_in_range(vs_steal_series_len(s), 10 / 0.7 + 28, 20 / 0.7 + 1 + 30);
+
+	/* A step inside the bucket the 1 min window starts in: off from the
+	 * exact figure by at most that bucket's share (10 s of 60). */
+	{
+		g_autoptr(VsStealSeries) t = vs_steal_series_new();
+		double exact_pct;
+
+		for (int i = 1; i <= 365; i++) {
+			VsStealPoint p = point(i * SEC, 1000, i <= 305 ? 0.0 : 60.0);
+
+			vs_steal_series_push(t, &p);
+		}
+		/* Now 365 s, window from 305 s: 60 ticks at 60 %. */
+		exact_pct = 60.0;
+		w = vs_steal_series_window(t, VS_STEAL_WINDOW_1M);
+		assert_int_equal(w->n, 60);
+		assert_true(vs_steal_pct(w->steal_ns, w) < exact_pct);
+		assert_true(vs_steal_pct(w->steal_ns, w) >= exact_pct * 50 / 60 - 1e-6);
+		/* The 10 s window stays exact. */
+		w = vs_steal_series_window(t, VS_STEAL_WINDOW_10S);
+		assert_int_equal(w->n, 10);
+		assert_float_equal(vs_steal_pct(w->steal_ns, w), 60.0, 1e-6);
+	}
+
+	/* An hour of 1 s ticks: the series stays small, the windows right. */
+	{
+		g_autoptr(VsStealSeries) t = vs_steal_series_new();
+
+		for (int i = 1; i <= 3600; i++) {
+			VsStealPoint p = point(i * SEC, 1000, 30.0);
+
+			assert_true(vs_steal_series_push(t, &p));
+		}
+		assert_int_equal(vs_steal_series_len(t), 20 + 28);
+		assert_int_equal(vs_steal_series_window(t, VS_STEAL_WINDOW_10S)->n, 10);
+		assert_int_equal(vs_steal_series_window(t, VS_STEAL_WINDOW_1M)->n, 60);
+		assert_int_equal(vs_steal_series_window(t, VS_STEAL_WINDOW_5M)->n, 300);
+		assert_float_equal(vs_steal_pct(vs_steal_series_window(t, VS_STEAL_WINDOW_5M)->steal_ns,
+						vs_steal_series_window(t, VS_STEAL_WINDOW_5M)),
+				   30.0, 1e-6);
+		/* A gap of more than 5 min: every window holds only the next
+		 * interval, which spans it. */
+		{
+			VsStealPoint p = point(4000 * SEC, 400000, 10.0);
+
+			assert_true(vs_steal_series_push(t, &p));
+		}
+		for (guint k = 0; k < VS_STEAL_N_WINDOWS; k++) {
+			w = vs_steal_series_window(t, k);
+			assert_int_equal(w->n, 1);
+			assert_float_equal(vs_steal_pct(w->steal_ns, w), 10.0, 1e-6);
+		}
+		assert_int_equal(vs_steal_series_len(t), 1);
+	}
+}
+
 static void test_window_names(void **state)
 {
 	VsStealWindow w;
@@ -495,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_libvirt_check),
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_series_limit),
+		cmocka_unit_test(test_window_buckets),
 		cmocka_unit_test(test_guest_sum),
 		cmocka_unit_test(test_condition),
 		cmocka_unit_test(test_window_names),
