@@ -312,7 +312,7 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 		    GError **error)
 {
 	g_autofree char *why = NULL;
-	g_autofree char *what = NULL;
+	g_autofree char *what = NULL; /* made only for an error */
 	VsSchedAttr attr, got = { .size = sizeof(got) };
 	int r;
 
@@ -323,9 +323,6 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 	r = vs_thread_verify(sys, t);
 	if (r < 0)
 		return identity_error(error, t, r);
-	what = g_strdup_printf("SCHED_DEADLINE %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-			       " µs refused for thread %d (%s) of process %d",
-			       runtime_us, period_us, (int)t->tid, t->comm, (int)t->pid);
 	attr = (VsSchedAttr){
 		.size = sizeof(attr),
 		.sched_policy = SCHED_DEADLINE,
@@ -334,6 +331,10 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 		.sched_period = (uint64_t)period_us * NSEC_PER_USEC,
 	};
 	r = sys->ops->sched_setattr(t->tid, &attr);
+	if (r < 0 && r != -ESRCH)
+		what = g_strdup_printf("SCHED_DEADLINE %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+				       " µs refused for thread %d (%s) of process %d",
+				       runtime_us, period_us, (int)t->tid, t->comm, (int)t->pid);
 	switch (r) {
 	case 0:
 		break;
