@@ -17,7 +17,8 @@
  * Prints the median and p99 per thread over the rounds, and their sum next
  * to the floor of issue 4 (20 us per vCPU, median). In the same run, the
  * bare syscalls the steps cannot do without (sched_setaffinity +
- * sched_getaffinity; sched_setattr twice + sched_getattr twice; one
+ * sched_getaffinity; sched_setattr three times (set, shrink, clear) +
+ * sched_getattr twice; one
  * write and one read of the cgroup file on a held fd) are timed the same
  * way and printed beside them: on a loaded or slow machine the syscalls
  * alone can cost more than the floor. The identity check's one syscall (a
@@ -227,6 +228,8 @@ int main(void)
 	g_autoptr(VsCpuSet) b_cpus = vs_cpuset_parse(sysconf(_SC_NPROCESSORS_ONLN) > 1 ? "1" : "0", NULL);
 	const char *cg_dir, *cg_file = NULL, *cg_value = NULL;
 	g_autofree char *dl_why = NULL; /* why the deadline step was not measured */
+	guint64 period_max_us = 0;
+	guint64 period_max_ns;
 
 	if (geteuid() != 0) {
 		printf("bench-actuation: skipped (needs root for sched_setattr and cgroups)\n");
@@ -239,6 +242,10 @@ int main(void)
 		return 1;
 	}
 	applied_path = g_build_filename(tmpdir, "applied.json", NULL);
+	if (vs_sys_read_u64(sys, "/proc/sys/kernel/sched_deadline_period_max_us", &period_max_us) < 0 ||
+	    period_max_us == 0)
+		period_max_us = 4194304; /* the kernel's default */
+	period_max_ns = period_max_us * 1000;
 	for (int i = 0; i < N_THREADS; i++) {
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);
@@ -337,12 +344,19 @@ int main(void)
 		clock_since(&t0, &dl[r], &dl_cpu[r], N_THREADS * 2);
 	}
 
-	/* The bare syscalls of the deadline step: set and check, clear and
-	 * check. */
+	/* The bare syscalls of the deadline step: set and check, shrink,
+	 * clear and check. The shrink is what vs_deadline_clear() does too:
+	 * without it, a sleeping thread leaving SCHED_DEADLINE does not give
+	 * its bandwidth back on Linux 6.18 (deadline.c), and 256 of them left
+	 * the host's deadline bandwidth held (EBUSY for everyone) until its
+	 * root domain was rebuilt. */
 	for (int r = 0; r < ROUNDS && !dl_why; r++) {
 		VsSchedAttr dl_attr = { .size = sizeof(VsSchedAttr), .sched_policy = SCHED_DEADLINE,
 					.sched_runtime = 100000, .sched_deadline = 100000000,
 					.sched_period = 100000000 };
+		VsSchedAttr tiny = { .size = sizeof(VsSchedAttr), .sched_policy = SCHED_DEADLINE,
+				     .sched_runtime = 1024, .sched_deadline = period_max_ns,
+				     .sched_period = period_max_ns };
 		VsSchedAttr other = { .size = sizeof(VsSchedAttr) };
 		Clock t0 = clock_now();
 
@@ -351,6 +365,7 @@ int main(void)
 			int e;
 			if ((e = sys->ops->sched_setattr(tids[i], &dl_attr)) < 0 ||
 			    (e = sys->ops->sched_getattr(tids[i], &got)) < 0 ||
+			    (e = sys->ops->sched_setattr(tids[i], &tiny)) < 0 ||
 			    (e = sys->ops->sched_setattr(tids[i], &other)) < 0 ||
 			    (e = sys->ops->sched_getattr(tids[i], &got)) < 0) {
 				dl_why = g_strdup_printf("bare sched_setattr: %s", g_strerror(-e));
