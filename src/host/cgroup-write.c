@@ -16,7 +16,12 @@
  * it knows nothing of threaded cgroups (cgroup.threads, cgroup.type) or
  * cpuset partitions, which libvirt's vcpuN cgroups and deadline vCPUs
  * need. Writing the files of a known directory through the sys layer gives
- * per-file errors, read-back and fixture-tree tests for a few lines. */
+ * per-file errors, read-back and fixture-tree tests for a few lines.
+ *
+ * A VsCgroupFile holds one file open so that a caller acting on the same
+ * value tick after tick (the CPU actuator) reads and writes it without
+ * opening it again: on this kind of host the open and close cost several
+ * times the read and the write. */
 #include "config.h"
 
 #include "host/cgroup-write.h"
@@ -202,9 +207,19 @@ static char *put_back(const VsSys *sys, const char *path, const char *file, cons
  * fits many times). */
 #define FD_READ_LIMIT (64 * 1024)
 
+/* A file whose kernel side shows one value in one record (the files of
+ * value_kind() and v1's cpu.shares): a read shorter than the buffer has
+ * all of it, so no second read is needed to see the end. A file of many
+ * records (cgroup.threads) can return a short read before its end. */
+static bool one_record(const char *file)
+{
+	return value_kind(file) != KIND_STRING || strcmp(file, "cpu.shares") == 0;
+}
+
 /* Reads the whole of @fd from offset 0 (a cgroup file shows its current
- * value at every read from 0), trailing white space stripped. */
-static int fd_read_line(int fd, char **ret_line)
+ * value at every read from 0), trailing white space stripped; one read
+ * when @one_rec (see one_record()) and it comes back short. */
+static int fd_read_line(int fd, bool one_rec, char **ret_line)
 {
 	g_autoptr(GString) s = g_string_sized_new(64);
 	char chunk[1024];
@@ -221,6 +236,8 @@ static int fd_read_line(int fd, char **ret_line)
 		if (s->len + (size_t)n > FD_READ_LIMIT)
 			return -EFBIG;
 		g_string_append_len(s, chunk, n);
+		if (one_rec && (size_t)n < sizeof(chunk))
+			break;
 	}
 	if (memchr(s->str, '\0', s->len))
 		return -EINVAL;
@@ -228,65 +245,103 @@ static int fd_read_line(int fd, char **ret_line)
 	return 0;
 }
 
-/* Replaces the contents of @fd by @value in one write(2). A cgroup file
+/* Replaces the contents of @fd by @value in one write. A cgroup file
  * takes the write whole; the truncation is for the plain files of test
- * trees (kernfs accepts it and ignores it). 0 or -errno. */
-static int fd_write(int fd, const char *value)
+ * trees (@regular), which a kernel file does not need. 0 or -errno. */
+static int fd_write(int fd, bool regular, const char *value)
 {
 	size_t len = strlen(value);
 	ssize_t n;
 
-	/* A file that refuses the truncation (procfs, sysfs) shows its real
-	 * answer at the write. */
-	if (ftruncate(fd, 0) < 0)
-		errno = 0;
-	/* write(2) at offset 0, not pwrite(2): some kernel files refuse
-	 * positioned writes (ESPIPE) but not this. */
-	if (lseek(fd, 0, SEEK_SET) < 0)
+	/* A file that refuses the truncation (/dev/null, procfs) shows its
+	 * real answer at the write. */
+	if (regular && ftruncate(fd, 0) < 0)
 		errno = 0;
 	do
-		n = write(fd, value, len);
+		n = pwrite(fd, value, len, 0);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ESPIPE) {
+		/* Some kernel files refuse positioned writes but not write(2). */
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			errno = 0;
+		do
+			n = write(fd, value, len);
+		while (n < 0 && errno == EINTR);
+	}
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-int vs_cgroup_set(const VsSys *sys, const char *dir, const char *file, const char *value,
-		  char **ret_previous, GError **error)
+struct VsCgroupFile {
+	const VsSys *sys;
+	char *path;     /* DIR/FILE, as given (without the sys prefix) */
+	const char *file; /* its last component, inside @path */
+	int fd;
+	bool regular;   /* a plain file of a test tree: truncated before a write */
+	bool one_rec;   /* see one_record() */
+};
+
+int vs_cgroup_file_open(const VsSys *sys, const char *dir, const char *file,
+			VsCgroupFile **ret_file, GError **error)
 {
 	g_autofree char *path = g_build_filename(dir, file, NULL);
-	g_autofree char *previous = NULL, *now = NULL;
-	int fd, r;
+	VsCgroupFile *f;
+	int fd;
 
-	/* One descriptor for the read, the write and the read-back: opening
-	 * a cgroup file costs more than reading or writing it. */
 	fd = vs_sys_open(sys, path, O_RDWR);
 	if (fd == -ENOENT)
 		return system_error(error, sys, path, fd, "read", NULL);
-	if (fd < 0) /* not writable: the write is what is refused */
-		return system_error(error, sys, path, fd, "write", value);
-	r = fd_read_line(fd, &previous);
-	if (r < 0) {
-		close(fd);
-		return system_error(error, sys, path, r, "read", NULL);
-	}
-	r = fd_write(fd, value);
-	if (r < 0) {
-		close(fd);
-		return system_error(error, sys, path, r, "write", value);
-	}
-	r = fd_read_line(fd, &now);
-	close(fd);
-	if (r < 0)
-		return system_error(error, sys, path, r, "read back", NULL);
+	if (fd < 0)
+		return system_error(error, sys, path, fd, "open", NULL);
+	f = g_new0(VsCgroupFile, 1);
+	f->sys = sys;
+	f->path = g_steal_pointer(&path);
+	f->file = f->path + strlen(f->path) - strlen(file);
+	f->fd = fd;
+	/* Under a root prefix the files are plain ones of a test tree; the
+	 * real ones are kernfs files (which report S_IFREG too). */
+	f->regular = !vs_sys_is_real(sys);
+	f->one_rec = one_record(file);
+	*ret_file = f;
+	return 0;
+}
 
-	if (!vs_cgroup_value_matches(file, value, now)) {
-		g_autofree char *full = vs_sys_path(sys, path);
-		g_autofree char *after = put_back(sys, path, file, previous);
+void vs_cgroup_file_free(VsCgroupFile *f)
+{
+	if (!f)
+		return;
+	close(f->fd);
+	g_free(f->path);
+	g_free(f);
+}
+
+int vs_cgroup_file_read(VsCgroupFile *f, char **ret_value, GError **error)
+{
+	int r = fd_read_line(f->fd, f->one_rec, ret_value);
+
+	return r < 0 ? system_error(error, f->sys, f->path, r, "read", NULL) : 0;
+}
+
+int vs_cgroup_file_write(VsCgroupFile *f, const char *value, const char *previous,
+			 GError **error)
+{
+	g_autofree char *now = NULL;
+	int r;
+
+	r = fd_write(f->fd, f->regular, value);
+	if (r < 0)
+		return system_error(error, f->sys, f->path, r, "write", value);
+	r = fd_read_line(f->fd, f->one_rec, &now);
+	if (r < 0)
+		return system_error(error, f->sys, f->path, r, "read back", NULL);
+
+	if (!vs_cgroup_value_matches(f->file, value, now)) {
+		g_autofree char *full = vs_sys_path(f->sys, f->path);
+		g_autofree char *after = put_back(f->sys, f->path, f->file, previous);
 		g_autofree char *reason = NULL;
 		bool invalid = false;
-		g_autofree char *state = value_kind(file) == KIND_PARTITION
+		g_autofree char *state = value_kind(f->file) == KIND_PARTITION
 			? partition_state(now, &invalid, &reason) : NULL;
 
 		if (invalid) {
@@ -299,6 +354,32 @@ int vs_cgroup_set(const VsSys *sys, const char *dir, const char *file, const cha
 			    "wrote %s to %s but it reads back \"%s\"%s", value, full, now, after);
 		return -EIO;
 	}
+	return 0;
+}
+
+int vs_cgroup_set(const VsSys *sys, const char *dir, const char *file, const char *value,
+		  char **ret_previous, GError **error)
+{
+	g_autoptr(VsCgroupFile) f = NULL;
+	g_autofree char *previous = NULL;
+	int r;
+
+	/* One descriptor for the read, the write and the read-back: opening
+	 * a cgroup file costs more than reading or writing it. */
+	r = vs_cgroup_file_open(sys, dir, file, &f, NULL);
+	if (r < 0) {
+		g_autofree char *path = g_build_filename(dir, file, NULL);
+
+		/* Not writable: the write is what is refused. */
+		return r == -ENOENT ? system_error(error, sys, path, r, "read", NULL)
+				    : system_error(error, sys, path, r, "write", value);
+	}
+	r = vs_cgroup_file_read(f, &previous, error);
+	if (r < 0)
+		return r;
+	r = vs_cgroup_file_write(f, value, previous, error);
+	if (r < 0)
+		return r;
 	if (ret_previous)
 		*ret_previous = g_steal_pointer(&previous);
 	return 0;

@@ -60,6 +60,28 @@ int vs_cgroup_available(const VsCgroupInfo *cg, const char *controller, GError *
 int vs_cgroup_set(const VsSys *sys, const char *dir, const char *file, const char *value,
 		  char **ret_previous, GError **error);
 
+/* One cgroup file held open for reads and writes (see
+ * vs_cgroup_file_open()). */
+typedef struct VsCgroupFile VsCgroupFile;
+
+/* Opens @dir/@file for reading and writing into a new *@ret_file (free
+ * with vs_cgroup_file_free()). -ENOENT ("cannot read"), or another -errno
+ * ("cannot open") with @error. */
+int vs_cgroup_file_open(const VsSys *sys, const char *dir, const char *file,
+			VsCgroupFile **ret_file, GError **error);
+void vs_cgroup_file_free(VsCgroupFile *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCgroupFile, vs_cgroup_file_free)
+/* Reads the value @f holds now, trailing white space stripped, into
+ * *@ret_value (caller frees). -errno with @error; a held file of a cgroup
+ * removed since it was opened reads -ENODEV (or -ENOENT): the caller drops
+ * it and opens the file again. */
+int vs_cgroup_file_read(VsCgroupFile *f, char **ret_value, GError **error);
+/* Writes @value, reads back and compares as vs_cgroup_set() does; on a
+ * read-back that differs, writes @previous (the value read before) back.
+ * 0 or -errno with @error, as vs_cgroup_set(). */
+int vs_cgroup_file_write(VsCgroupFile *f, const char *value, const char *previous,
+			 GError **error);
+
 /* Whether @read, what @file holds after writing @written, shows that the
  * write took effect: integers compare as numbers (cpu.weight,
  * cpu.max.burst), cpu.max as quota and period ("max" matches "max 100000"

@@ -20,6 +20,10 @@
  * beyond it are checked by opening the file each time. */
 #define STAT_FDS_MAX 512
 
+/* The most cgroup files the actuator holds open (one per value the plan
+ * sets); values beyond it are set by opening the file each time. */
+#define CGROUP_FILES_MAX 256
+
 /* Bits of the cpu_set_t used with the kernel: every CPU vsched accepts. */
 #define SET_CPUS (VS_CPU_MAX + 1)
 
@@ -40,6 +44,11 @@ struct VsAct {
 	 * held descriptor keeps naming the thread it was opened for, so a
 	 * reused TID reads as gone. Closed when a thread leaves the plan. */
 	GHashTable *stat_fds;
+	/* Held cgroup files of the values the plan sets ("DIR/FILE" →
+	 * VsCgroupFile): the write-ahead read, the write and the read-back
+	 * use them without opening the file, tick after tick. Closed when the
+	 * plan stops setting the value or the cgroup is found removed. */
+	GHashTable *cg_files;
 };
 
 static void close_fd(gpointer data)
@@ -95,6 +104,8 @@ VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path
 	act->failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	act->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	act->stat_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, close_fd);
+	act->cg_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      (GDestroyNotify)vs_cgroup_file_free);
 	return act;
 }
 
@@ -106,6 +117,7 @@ void vs_act_free(VsAct *act)
 	g_hash_table_unref(act->failed);
 	g_hash_table_unref(act->refused);
 	g_hash_table_unref(act->stat_fds);
+	g_hash_table_unref(act->cg_files);
 	g_free(act);
 }
 
@@ -408,21 +420,74 @@ static void save(VsAct *act, GPtrArray *events)
 	act->save_failed = true;
 }
 
+/* Reads @dir/@file through its held descriptor, opening and holding it on
+ * first use. A held descriptor of a cgroup removed since (-ENODEV, or
+ * -ENOENT) is closed and the file opened once more, which reads a cgroup
+ * made again under the same name and returns -ENOENT for one that is gone;
+ * @events says so. A file that cannot be opened for writing is read
+ * without holding it (the write then says what is refused). 0 or -errno. */
+static int held_read(VsAct *act, const char *dir, const char *file, char **ret_value,
+		     GPtrArray *events)
+{
+	g_autofree char *path = g_build_filename(dir, file, NULL);
+	VsCgroupFile *f = g_hash_table_lookup(act->cg_files, path);
+	int r;
+
+	if (f) {
+		r = vs_cgroup_file_read(f, ret_value, NULL);
+		if (r != -ENODEV && r != -ENOENT)
+			return r;
+		g_hash_table_remove(act->cg_files, path);
+		add_event(events, LOG_DEBUG, NULL, "%s: its cgroup was removed (%s); opening it "
+			  "again", path, g_strerror(-r));
+	}
+	if (g_hash_table_size(act->cg_files) >= CGROUP_FILES_MAX ||
+	    vs_cgroup_file_open(act->sys, dir, file, &f, NULL) < 0)
+		return vs_sys_read_line(act->sys, path, ret_value);
+	r = vs_cgroup_file_read(f, ret_value, NULL);
+	if (r < 0) {
+		vs_cgroup_file_free(f);
+		return r;
+	}
+	g_hash_table_insert(act->cg_files, g_steal_pointer(&path), f);
+	return 0;
+}
+
+/* vs_cgroup_set() through the held descriptor of @dir/@file when there is
+ * one and @previous (what the write-ahead pass read there) is known, else
+ * through a descriptor of its own. */
+static int held_set(VsAct *act, const char *dir, const char *file, const char *value,
+		    const char *previous, GError **error)
+{
+	g_autofree char *path = previous ? g_build_filename(dir, file, NULL) : NULL;
+	VsCgroupFile *f = path ? g_hash_table_lookup(act->cg_files, path) : NULL;
+	int r;
+
+	if (!f)
+		return vs_cgroup_set(act->sys, dir, file, value, NULL, error);
+	r = vs_cgroup_file_write(f, value, previous, error);
+	if (r == -ENODEV)
+		g_hash_table_remove(act->cg_files, path); /* removed since the read */
+	return r;
+}
+
 /* Writes @value to @dir/@file through the cgroup v2 writer (read back).
  * The empty value of a cpuset list (the file's state in a fresh cgroup:
  * "the parent's") is written as a lone newline; a kernel that refuses an
  * empty list in a cgroup with threads (ENOSPC, Linux 6.1) gets the
  * parent's effective list instead, which is what the empty one meant, and
  * *@ret_instead (may be NULL; caller frees) says so. 0 or -errno with
- * @error. */
+ * @error. @previous is what the file held before (read by the caller
+ * through held_read(), which lets the write use the held descriptor), or
+ * NULL when not read. */
 static int cgroup_write(VsAct *act, const char *dir, const char *file, const char *value,
-			char **ret_instead, GError **error)
+			const char *previous, char **ret_instead, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	g_autofree char *parent = NULL, *effective = NULL, *list = NULL;
 	int r;
 
-	r = vs_cgroup_set(act->sys, dir, file, value[0] ? value : "\n", NULL, &local);
+	r = held_set(act, dir, file, value[0] ? value : "\n", previous, &local);
 	if (r != -ENOSPC || value[0] || !g_str_has_prefix(file, "cpuset.")) {
 		if (r < 0)
 			g_propagate_error(error, g_steal_pointer(&local));
@@ -434,7 +499,7 @@ static int cgroup_write(VsAct *act, const char *dir, const char *file, const cha
 		g_propagate_error(error, g_steal_pointer(&local));
 		return r;
 	}
-	r = vs_cgroup_set(act->sys, dir, file, list, NULL, error);
+	r = held_set(act, dir, file, list, previous, error);
 	if (r == 0 && ret_instead)
 		*ret_instead = g_strdup_printf("the kernel refuses an empty %s in a cgroup with "
 					       "threads, so it holds the parent's %s now", file,
@@ -442,18 +507,19 @@ static int cgroup_write(VsAct *act, const char *dir, const char *file, const cha
 	return r;
 }
 
-/* Reads @a's file into *@ret_now, enabling the controller in the
- * ancestors first when the file is missing (a fresh vcpuN cgroup). */
-static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GError **error)
+/* Reads @a's file into *@ret_now (held_read()), enabling the controller
+ * in the ancestors first when the file is missing (a fresh vcpuN
+ * cgroup). */
+static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GPtrArray *events,
+		       GError **error)
 {
-	g_autofree char *path = g_build_filename(a->dir, a->file, NULL);
-	int r = vs_sys_read_line(act->sys, path, ret_now);
+	int r = held_read(act, a->dir, a->file, ret_now, events);
 
 	if (r != -ENOENT || a->restore || !act->cgroup || !vs_sys_exists(act->sys, a->dir))
 		return r;
 	r = vs_cgroup_enable(act->sys, act->cgroup, a->dir,
 			     g_str_has_prefix(a->file, "cpuset.") ? "cpuset" : "cpu", error);
-	return r < 0 ? r : vs_sys_read_line(act->sys, path, ret_now);
+	return r < 0 ? r : held_read(act, a->dir, a->file, ret_now, events);
 }
 
 /* Write-ahead for cgroup values, as for affinities: reads every file the
@@ -461,8 +527,8 @@ static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GError 
  * loop, records the original of every file about to change for the first
  * time, and forgets restore entries whose value is back already. Returns
  * true when the record changed. */
-static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, GHashTable *now,
-				    GPtrArray *events)
+static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, char *const *fkeys,
+				    GHashTable *now, GPtrArray *events)
 {
 	bool recorded = false;
 
@@ -470,19 +536,18 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, GHashTabl
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
 		const VsAppliedEntry *e;
 		g_autoptr(GError) error = NULL;
-		g_autofree char *key = NULL;
+		const char *key = fkeys[i];
 		char *value = NULL;
 		int r;
 
 		if (a->kind != VS_CPU_ACTION_CGROUP)
 			continue;
-		key = fail_key(a);
 		if (g_hash_table_contains(act->failed, key))
 			continue;
 		e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
 		if (a->restore && !e)
 			continue;
-		r = cgroup_read(act, a, &value, &error);
+		r = cgroup_read(act, a, &value, events, &error);
 		if (r < 0) {
 			if (a->restore && (r == -ENOENT || r == -ESRCH)) {
 				/* The cgroup is gone with its guest instance. */
@@ -534,7 +599,7 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 		       events);
 		return false;
 	}
-	r = cgroup_write(act, a->dir, a->file, a->value, &instead, &error);
+	r = cgroup_write(act, a->dir, a->file, a->value, now, &instead, &error);
 	if (r < 0) {
 		failed(act, a, key, r, error ? error->message : g_strerror(-r), events);
 		return false;
@@ -553,18 +618,27 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 	return true;
 }
 
-/* Keeps only what the plan still asks for in the failure memory, and only
- * refusals of threads the plan still has. */
+/* Keeps only what the plan still asks for in the failure memory, only
+ * refusals of threads the plan still has, and only the held descriptors
+ * of threads and cgroup files the plan still acts on. */
 static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
 {
 	g_autoptr(GHashTable) threads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GHashTableIter it;
 	gpointer k;
 
-	for (guint i = 0; i < plan->actions->len; i++)
-		g_hash_table_add(threads,
-				 vs_cpu_thread_key(&((VsCpuAction *)g_ptr_array_index(plan->actions,
-										       i))->thread));
+	for (guint i = 0; i < plan->actions->len; i++) {
+		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+
+		g_hash_table_add(threads, vs_cpu_thread_key(&a->thread));
+		if (a->kind == VS_CPU_ACTION_CGROUP)
+			g_hash_table_add(files, g_build_filename(a->dir, a->file, NULL));
+	}
+	g_hash_table_iter_init(&it, act->cg_files);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		if (!g_hash_table_contains(files, k))
+			g_hash_table_iter_remove(&it);
 	g_hash_table_iter_init(&it, act->failed);
 	while (g_hash_table_iter_next(&it, &k, NULL))
 		if (!g_hash_table_contains(keys, k))
@@ -590,21 +664,19 @@ static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
  * loop: @checked (action → VsCpuSet) for an affinity to change on a thread
  * it verified, @in_place (action) for one already right. Returns true when
  * it recorded any. */
-static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, GHashTable *checked,
-				      GHashTable *in_place)
+static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, char *const *fkeys,
+				      GHashTable *checked, GHashTable *in_place)
 {
 	bool recorded = false;
 
 	for (guint i = 0; i < plan->actions->len; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
 		g_autoptr(VsCpuSet) now = NULL;
-		g_autofree char *key = NULL;
 
 		if (a->kind != VS_CPU_ACTION_AFFINITY ||
 		    vs_applied_find(act->applied, VS_APPLIED_AFFINITY, &a->thread))
 			continue;
-		key = fail_key(a);
-		if (g_hash_table_contains(act->failed, key))
+		if (g_hash_table_contains(act->failed, fkeys[i]))
 			continue;
 		if (get_affinity(act->sys, a->thread.tid, &now) < 0)
 			continue;
@@ -623,7 +695,9 @@ static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, GHashTa
 
 guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 {
-	g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	/* The failure keys of the actions, by index, made once per run. */
+	g_autoptr(GPtrArray) fkeys = g_ptr_array_new_full(plan->actions->len, g_free);
+	g_autoptr(GHashTable) keys = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GHashTable) cg_now = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	g_autoptr(GHashTable) aff_now = g_hash_table_new_full(NULL, NULL, NULL,
 							      (GDestroyNotify)vs_cpuset_free);
@@ -633,16 +707,21 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 	bool recorded;
 
 	act->needs_replan = false;
-	for (guint i = 0; i < plan->actions->len; i++)
-		g_hash_table_add(keys, fail_key(g_ptr_array_index(plan->actions, i)));
+	for (guint i = 0; i < plan->actions->len; i++) {
+		char *key = fail_key(g_ptr_array_index(plan->actions, i));
+
+		g_ptr_array_add(fkeys, key);
+		g_hash_table_add(keys, key);
+	}
 	prune_memory(act, plan, keys);
 
-	recorded = record_affinity_originals(act, plan, aff_now, aff_in_place);
-	if (record_cgroup_originals(act, plan, cg_now, events) || recorded)
+	recorded = record_affinity_originals(act, plan, (char **)fkeys->pdata, aff_now,
+					     aff_in_place);
+	if (record_cgroup_originals(act, plan, (char **)fkeys->pdata, cg_now, events) || recorded)
 		save(act, events);
 	for (guint i = 0; i < plan->actions->len; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
-		g_autofree char *key = fail_key(a);
+		const char *key = g_ptr_array_index(fkeys, i);
 
 		if (g_hash_table_contains(act->failed, key))
 			continue;
@@ -690,7 +769,7 @@ static int restore_cgroup(VsAct *act, const VsAppliedEntry *e, char **ret_instea
 
 	if (r < 0)
 		return r;
-	return cgroup_write(act, e->dir, e->file, e->orig_value, ret_instead, error);
+	return cgroup_write(act, e->dir, e->file, e->orig_value, NULL, ret_instead, error);
 }
 
 guint vs_act_restore_all(VsAct *act, GPtrArray *events)

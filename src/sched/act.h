@@ -17,8 +17,10 @@
  * ancestors when a fresh cgroup lacks it), does nothing when the value is
  * in place, else records the original (all originals of a run are saved
  * before the first write), checks that the guest's QEMU main thread is
- * still the one collected, and writes through vs_cgroup_set(), which reads
- * back. A restore action (a setting the plan no longer makes) writes the
+ * still the one collected, and writes and reads back as vs_cgroup_set()
+ * does, on the file's descriptor held across runs (cgroup-write.h's
+ * VsCgroupFile; closed when the plan stops setting the value, opened once
+ * more when its cgroup was removed). A restore action (a setting the plan no longer makes) writes the
  * recorded original back and forgets the entry.
  *
  * Library code: it does not log, it adds VsActEvent messages for the caller

@@ -6,6 +6,7 @@
 #include "sched/cpuplan.h"
 #include "sched/deadline.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <string.h>
@@ -75,7 +76,13 @@ void vs_cpu_plan_free(VsCpuPlan *plan)
 
 char *vs_cpu_thread_key(const VsThread *t)
 {
-	return g_strdup_printf("%d:%" G_GUINT64_FORMAT, (int)t->tid, t->start_time);
+	GString *s = g_string_sized_new(32);
+
+	/* Without printf: the actuator makes several per thread per tick. */
+	vs_strbuf_append_int(s, t->tid);
+	g_string_append_c(s, ':');
+	vs_strbuf_append_uint(s, t->start_time);
+	return g_string_free(s, FALSE);
 }
 
 char *vs_cpu_deadline_key(const VsThread *t, int64_t runtime_us, int64_t period_us)

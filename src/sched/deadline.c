@@ -9,9 +9,11 @@
 #include "sched/deadline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/error.h"
 #include "virt/threads.h"
@@ -196,17 +198,32 @@ void vs_admission_usage(const VsAdmission *a, double *ret_used, double *ret_capa
 int vs_thread_verify(const VsSys *sys, const VsThread *t)
 {
 	g_autofree char *path = NULL;
-	g_autofree char *text = NULL;
-	int r;
+	char text[1024];
+	ssize_t n;
+	int fd;
 
 	if (t->pid <= 0 || t->tid <= 0 || !t->comm)
 		return -ESRCH;
 	path = g_strdup_printf("/proc/%d/task/%d/stat", (int)t->pid, (int)t->tid);
-	r = vs_sys_read(sys, path, &text);
-	if (r == -ENOENT || r == -ESRCH)
+	fd = vs_sys_open(sys, path, O_RDONLY);
+	if (fd == -ENOENT || fd == -ESRCH)
 		return -ESRCH;
-	if (r < 0)
-		return r;
+	if (fd < 0)
+		return fd;
+	/* One read: the line is one record of a few hundred bytes, so a read
+	 * that does not fill the buffer has all of it (as act.c's held
+	 * descriptors read it). */
+	do
+		n = pread(fd, text, sizeof(text) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n == -ESRCH || n == 0)
+		return -ESRCH;
+	if (n < 0)
+		return (int)n;
+	text[n] = '\0';
 	return vs_thread_verify_stat(t, text);
 }
 
@@ -312,7 +329,7 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 		    GError **error)
 {
 	g_autofree char *why = NULL;
-	g_autofree char *what = NULL;
+	g_autofree char *what = NULL; /* made only for an error */
 	VsSchedAttr attr, got = { .size = sizeof(got) };
 	int r;
 
@@ -323,9 +340,6 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 	r = vs_thread_verify(sys, t);
 	if (r < 0)
 		return identity_error(error, t, r);
-	what = g_strdup_printf("SCHED_DEADLINE %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-			       " µs refused for thread %d (%s) of process %d",
-			       runtime_us, period_us, (int)t->tid, t->comm, (int)t->pid);
 	attr = (VsSchedAttr){
 		.size = sizeof(attr),
 		.sched_policy = SCHED_DEADLINE,
@@ -334,6 +348,10 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 		.sched_period = (uint64_t)period_us * NSEC_PER_USEC,
 	};
 	r = sys->ops->sched_setattr(t->tid, &attr);
+	if (r < 0 && r != -ESRCH)
+		what = g_strdup_printf("SCHED_DEADLINE %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+				       " µs refused for thread %d (%s) of process %d",
+				       runtime_us, period_us, (int)t->tid, t->comm, (int)t->pid);
 	switch (r) {
 	case 0:
 		break;

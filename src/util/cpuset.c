@@ -3,6 +3,7 @@
 
 #include "util/cpuset.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -192,10 +193,11 @@ char *vs_cpuset_format(const VsCpuSet *set)
 			end++;
 		if (out->len)
 			g_string_append_c(out, ',');
-		if (end == c)
-			g_string_append_printf(out, "%d", c);
-		else
-			g_string_append_printf(out, "%d-%d", c, end);
+		vs_strbuf_append_uint(out, (guint)c);
+		if (end != c) {
+			g_string_append_c(out, '-');
+			vs_strbuf_append_uint(out, (guint)end);
+		}
 		c = vs_cpuset_next(set, (guint)end + 1);
 	}
 	return g_string_free(out, FALSE);

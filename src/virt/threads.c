@@ -167,27 +167,44 @@ int vs_threads_parse_status(const char *xml, VsThreadsStatus **ret_status, GErro
 	return 0;
 }
 
+/* Parses the field at @p, @len bytes, as an unsigned number up to @max. */
+static bool stat_number(const char *p, size_t len, guint64 max, guint64 *ret)
+{
+	char buf[32];
+
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return g_ascii_string_to_unsigned(buf, 10, 0, max, ret, NULL);
+}
+
 int vs_threads_parse_stat(const char *text, uint64_t *ret_start_time, int *ret_cpu)
 {
-	const char *after = strrchr(text, ')');
-	g_auto(GStrv) fields = NULL;
+	const char *p = strrchr(text, ')');
 	guint64 start = 0, cpu = 0;
 	bool have_start = false, have_cpu = false;
 	guint field = 2;       /* the comm; the state is field 3 */
 
-	if (!after)
+	if (!p)
 		return -EINVAL;
-	fields = g_strsplit_set(after + 1, " \n", -1);
-	for (guint i = 0; fields[i]; i++) {
-		if (fields[i][0] == '\0')
-			continue;
+	/* Field by field in place, without splitting: the actuator checks a
+	 * thread's identity with this before every change. */
+	for (p++; *p && field < 39;) {
+		size_t len = 0;
+
+		while (*p == ' ' || *p == '\n')
+			p++;
+		while (p[len] && p[len] != ' ' && p[len] != '\n')
+			len++;
+		if (len == 0)
+			break;
 		field++;
 		if (field == 22)
-			have_start = g_ascii_string_to_unsigned(fields[i], 10, 0, G_MAXUINT64,
-								&start, NULL);
+			have_start = stat_number(p, len, G_MAXUINT64, &start);
 		else if (field == 39)
-			have_cpu = g_ascii_string_to_unsigned(fields[i], 10, 0, VS_CPU_MAX,
-							      &cpu, NULL);
+			have_cpu = stat_number(p, len, VS_CPU_MAX, &cpu);
+		p += len;
 	}
 	if (!have_start || (field >= 39 && !have_cpu))
 		return -EINVAL;

@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/cgroup-write.h"
@@ -252,6 +253,74 @@ static void test_set(void **state)
 	/* ret_previous may be NULL. */
 	assert_int_equal(vs_cgroup_set(sys, GUEST, "cpu.weight", "50", NULL, &error), 0);
 	temp_root_free(sys);
+}
+
+/* A held file reads what is there now at every read, writes and reads
+ * back on the same descriptor; a missing file says "cannot read". */
+static void test_file(void **state)
+{
+	VsSys *sys = guest_tree();
+	g_autofree char *missing = vs_sys_path(sys, GUEST "/cpu.idle");
+	g_autofree char *want = g_strdup_printf("cannot read %s: %s", missing, g_strerror(ENOENT));
+	g_autoptr(VsCgroupFile) f = NULL;
+	g_autoptr(VsCgroupFile) none = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL, *now = NULL;
+
+	assert_int_equal(vs_cgroup_file_open(sys, GUEST, "cpu.weight", &f, &error), 0);
+	assert_int_equal(vs_cgroup_file_read(f, &v1, &error), 0);
+	assert_string_equal(v1, "100");
+	assert_int_equal(vs_cgroup_file_write(f, "300", v1, &error), 0);
+	assert_null(error);
+	now = temp_read(sys, GUEST "/cpu.weight");
+	assert_string_equal(now, "300");  /* truncated, not "300" over "100\n" */
+	/* Changed in place by someone else: the next read sees it. */
+	assert_int_equal(vs_sys_write(sys, GUEST "/cpu.weight", "7\n"), 0);
+	assert_int_equal(vs_cgroup_file_read(f, &v2, &error), 0);
+	assert_string_equal(v2, "7");
+	assert_int_equal(vs_cgroup_file_write(f, "50", v2, &error), 0);
+	assert_int_equal(vs_cgroup_file_read(f, &v3, &error), 0);
+	assert_string_equal(v3, "50");
+
+	assert_int_equal(vs_cgroup_file_open(sys, GUEST, "cpu.idle", &none, &error), -ENOENT);
+	assert_null(none);
+	assert_error(error, VS_ERROR_SYSTEM, want, NULL);
+	temp_root_free(sys);
+}
+
+/* The kernel's side, where a cpu cgroup can be made (root): a held file of
+ * a cgroup removed since reads -ENODEV (or -ENOENT), which is how the
+ * actuator knows to drop it, and opening it again fails with -ENOENT. */
+static void test_file_removed_real(void **state)
+{
+	static const struct { const char *dir, *file; } tries[] = {
+		{ "/sys/fs/cgroup/cpu/vsched-test-held", "cpu.shares" },
+		{ "/sys/fs/cgroup/vsched-test-held", "cpu.weight" },
+	};
+	g_autoptr(VsSys) sys = vs_sys_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(tries); i++) {
+		g_autoptr(VsCgroupFile) f = NULL;
+		g_autoptr(VsCgroupFile) again = NULL;
+		g_autofree char *value = NULL, *gone = NULL;
+		int r;
+
+		if (mkdir(tries[i].dir, 0755) < 0)
+			continue;
+		if (vs_cgroup_file_open(sys, tries[i].dir, tries[i].file, &f, NULL) < 0) {
+			rmdir(tries[i].dir);
+			continue;
+		}
+		assert_int_equal(vs_cgroup_file_read(f, &value, NULL), 0);
+		assert_int_equal(rmdir(tries[i].dir), 0);
+		r = vs_cgroup_file_read(f, &gone, NULL);
+		assert_true(r == -ENODEV || r == -ENOENT);
+		assert_null(gone);
+		assert_int_equal(vs_cgroup_file_open(sys, tries[i].dir, tries[i].file, &again, NULL),
+				 -ENOENT);
+		return;
+	}
+	skip();
 }
 
 static void test_set_errors(void **state)
@@ -566,6 +635,8 @@ int main(void)
 		cmocka_unit_test(test_domain_dir),
 		cmocka_unit_test(test_vcpu_dir),
 		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_removed_real),
 		cmocka_unit_test(test_set_errors),
 		cmocka_unit_test(test_typed),
 		cmocka_unit_test(test_typed_rejects),

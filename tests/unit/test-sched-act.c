@@ -329,6 +329,48 @@ static void test_set_and_restore(void **state)
 	assert_int_equal(f->applied->entries->len, 0);
 }
 
+/* How many descriptors this process has open. */
+static guint count_fds(void)
+{
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+	guint n = 0;
+
+	assert_non_null(dir);
+	while (g_dir_read_name(dir))
+		n++;
+	return n;
+}
+
+/* The cgroup files are held open across ticks: a value changed behind
+ * vsched's back (in place, as the kernel's files change) is read through
+ * the held descriptor and set again; the descriptors of values the plan no
+ * longer sets are closed. */
+static void test_held_files(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	guint held;
+
+	set_policy(f, "[Match]\nName=db\n[CPU]\nWeight=300\nLimit=50%\n");
+	assert_true(tick(f, events) > 0);
+	held = count_fds();
+	assert_int_equal(vs_sys_write(f->sys, GUEST "/cpu.weight", "200\n"), 0);
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 1);
+	assert_file(f, GUEST "/cpu.weight", "300");
+	assert_event(events, "set guest of db: " GUEST "/cpu.weight = \"300\" (was \"200\")");
+	assert_int_equal(count_fds(), held);
+
+	/* Restored, then no longer planned: cpu.weight and cpu.max closed. */
+	set_policy(f, NULL);
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 2);
+	assert_file(f, GUEST "/cpu.weight", "100");
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 0);
+	assert_true(count_fds() <= held - 2);
+}
+
 /* Another QEMU process under the same PID (a restarted guest whose
  * cgroup got reused): nothing is written, and it is reported. */
 static void test_other_instance(void **state)
@@ -368,6 +410,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_and_restore),
+		cmocka_unit_test(test_held_files),
 		cmocka_unit_test(test_other_instance),
 		cmocka_unit_test(test_failure_reported_once),
 	};

@@ -131,6 +131,42 @@ static void test_round_trip(void **state)
 	assert_string_equal(again, json);
 }
 
+/* Names with what JSON must escape (quotes, backslashes, control
+ * characters) and bytes that are not UTF-8 (a comm or a domain name may
+ * hold any) come back from the file as written, the invalid bytes as
+ * U+FFFD; a big start time and a negative nice keep their values. */
+static void test_round_trip_strings(void **state)
+{
+	g_autoptr(VsApplied) a = vs_applied_new();
+	g_autoptr(VsApplied) b = NULL;
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsCpuSet) cpus = vs_cpuset_parse("0-1,5", NULL);
+	g_autofree char *json = NULL;
+	VsThread t = thread(100, 101, G_GUINT64_CONSTANT(18446744073709551), "a\"b\\c\td\x01");
+	VsThread bad = thread(100, 102, 5000, "x\xff\xfey");
+	const VsAppliedEntry *e;
+
+	vs_applied_set_affinity(a, UUID_A, "d\"b\n", "vcpu0", &t, cpus, cpus);
+	vs_applied_set_nice(a, UUID_A, "db", "vcpu1", &bad, -5, 3);
+	json = vs_applied_to_json(a);
+	b = vs_applied_from_json(json, warnings, &error);
+	assert_null(error);
+	assert_non_null(b);
+	assert_int_equal(warnings->len, 0);
+	e = vs_applied_find(b, VS_APPLIED_AFFINITY, &t);
+	assert_non_null(e);
+	assert_string_equal(e->thread.comm, "a\"b\\c\td\x01");
+	assert_string_equal(e->domain, "d\"b\n");
+	assert_cpus(e->orig_cpus, "0-1,5");
+	bad.comm = (char *)"x\xef\xbf\xbd\xef\xbf\xbdy";
+	e = vs_applied_find(b, VS_APPLIED_NICE, &bad);
+	assert_non_null(e);
+	assert_string_equal(e->thread.comm, bad.comm);
+	assert_int_equal(e->orig_nice, -5);
+	assert_int_equal(e->cur_nice, 3);
+}
+
 /* The body of one entry that validates, for the hostile variants below. */
 #define GOOD_AFFINITY \
 	"\"kind\": \"affinity\", \"uuid\": \"" UUID_A "\", \"domain\": \"db\", " \
@@ -446,6 +482,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_originals),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_round_trip_strings),
 		cmocka_unit_test(test_hostile_documents),
 		cmocka_unit_test(test_hostile_entries),
 		cmocka_unit_test(test_cgroup_entries),

@@ -2,6 +2,7 @@
 UTIL_UNIT_TESTS = \
 	tests/unit/test-cpuset \
 	tests/unit/test-units \
+	tests/unit/test-strbuf \
 	tests/unit/test-ini \
 	tests/unit/test-conf \
 	tests/unit/test-changes \
@@ -12,6 +13,8 @@ tests_unit_test_cpuset_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_cpuset_LDADD = $(TEST_LDADD)
 tests_unit_test_units_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_units_LDADD = $(TEST_LDADD)
+tests_unit_test_strbuf_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_strbuf_LDADD = $(TEST_LDADD)
 tests_unit_test_ini_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_ini_LDADD = $(TEST_LDADD)
 tests_unit_test_conf_CPPFLAGS = $(TEST_CPPFLAGS)

@@ -1,0 +1,61 @@
+/* Unit tests of util/strbuf: decimal numbers as printf writes them,
+ * including the ends of the ranges. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "util/strbuf.h"
+
+static void check_int(int64_t v)
+{
+	g_autoptr(GString) s = g_string_new("x");
+	g_autofree char *want = g_strdup_printf("x%" G_GINT64_FORMAT, (gint64)v);
+
+	vs_strbuf_append_int(s, v);
+	assert_string_equal(s->str, want);
+}
+
+static void check_uint(uint64_t v)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+	g_autofree char *want = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)v);
+
+	vs_strbuf_append_uint(s, v);
+	assert_string_equal(s->str, want);
+}
+
+static void test_ints(void **state)
+{
+	(void)state;
+	check_int(0);
+	check_int(7);
+	check_int(-7);
+	check_int(10);
+	check_int(1234567890123);
+	check_int(INT64_MAX);
+	check_int(INT64_MIN);
+	check_int(INT64_MIN + 1);
+}
+
+static void test_uints(void **state)
+{
+	(void)state;
+	check_uint(0);
+	check_uint(9);
+	check_uint(100);
+	check_uint(UINT64_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ints),
+		cmocka_unit_test(test_uints),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
