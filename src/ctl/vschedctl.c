@@ -873,17 +873,14 @@ static void print_messages(JsonObject *params, const char *key, const char *pref
 	}
 }
 
-static int run_override_set(const Ctl *ctl, char **args)
+/* Sends @method (an override of @domain, with @params) with the
+ * --for duration, and prints the domain's overrides, or the daemon's errors
+ * and "error: @refused". Returns the exit status. */
+static int request_override(const Ctl *ctl, const char *method, const char *domain,
+			    JsonObject *params, const char *refused)
 {
-	static const char method[] = "org.vsched.SetOverride";
-	g_autoptr(JsonObject) params = json_object_new();
 	g_autoptr(VsCtlReply) reply = NULL;
-	JsonArray *assignments = json_array_new();
 
-	for (guint i = 1; args[i]; i++)
-		json_array_add_string_element(assignments, args[i]);
-	json_object_set_string_member(params, "domain", args[0]);
-	json_object_set_array_member(params, "assignments", assignments);
 	if (ctl->for_us > 0)
 		json_object_set_int_member(params, "for_us", ctl->for_us);
 	reply = request(ctl, method, params);
@@ -891,10 +888,10 @@ static int run_override_set(const Ctl *ctl, char **args)
 		return 1;
 	if (g_strcmp0(reply->error, VS_CTL_ERROR_INVALID_OVERRIDE) == 0) {
 		print_messages(reply->parameters, "errors", "error");
-		fprintf(stderr, "error: no override was set\n");
+		fprintf(stderr, "error: %s\n", refused);
 		return 1;
 	}
-	if (!domain_reply_ok(method, args[0], reply))
+	if (!domain_reply_ok(method, domain, reply))
 		return 1;
 	print_messages(reply->parameters, "warnings", "warning");
 	if (ctl->json)
@@ -902,6 +899,19 @@ static int run_override_set(const Ctl *ctl, char **args)
 	else
 		print_overrides(jarr(reply->parameters, "overrides"));
 	return 0;
+}
+
+static int run_override_set(const Ctl *ctl, char **args)
+{
+	static const char method[] = "org.vsched.SetOverride";
+	g_autoptr(JsonObject) params = json_object_new();
+	JsonArray *assignments = json_array_new();
+
+	for (guint i = 1; args[i]; i++)
+		json_array_add_string_element(assignments, args[i]);
+	json_object_set_string_member(params, "domain", args[0]);
+	json_object_set_array_member(params, "assignments", assignments);
+	return request_override(ctl, method, args[0], params, "no override was set");
 }
 
 /* vcpupin DOMAIN VCPU CPULIST: an override of Pin=VCPU:CPULIST, one per
@@ -920,7 +930,6 @@ static int run_setvcpus(const Ctl *ctl, char **args)
 {
 	static const char method[] = "org.vsched.SetVcpus";
 	g_autoptr(JsonObject) params = json_object_new();
-	g_autoptr(VsCtlReply) reply = NULL;
 	guint64 n;
 
 	if (!g_ascii_string_to_unsigned(args[1], 10, 1, 4096, &n, NULL)) {
@@ -929,24 +938,7 @@ static int run_setvcpus(const Ctl *ctl, char **args)
 	}
 	json_object_set_string_member(params, "domain", args[0]);
 	json_object_set_int_member(params, "vcpus", (gint64)n);
-	if (ctl->for_us > 0)
-		json_object_set_int_member(params, "for_us", ctl->for_us);
-	reply = request(ctl, method, params);
-	if (!reply)
-		return 1;
-	if (g_strcmp0(reply->error, VS_CTL_ERROR_INVALID_OVERRIDE) == 0) {
-		print_messages(reply->parameters, "errors", "error");
-		fprintf(stderr, "error: the vCPU count was not changed\n");
-		return 1;
-	}
-	if (!domain_reply_ok(method, args[0], reply))
-		return 1;
-	print_messages(reply->parameters, "warnings", "warning");
-	if (ctl->json)
-		print_json(reply->parameters);
-	else
-		print_overrides(jarr(reply->parameters, "overrides"));
-	return 0;
+	return request_override(ctl, method, args[0], params, "the vCPU count was not changed");
 }
 
 static int run_override_list(const Ctl *ctl, char **args)
@@ -1418,7 +1410,6 @@ static int run_setmem(const Ctl *ctl, char **args)
 {
 	static const char method[] = "org.vsched.SetMemory";
 	g_autoptr(JsonObject) params = json_object_new();
-	g_autoptr(VsCtlReply) reply = NULL;
 	g_autoptr(GError) error = NULL;
 	uint64_t bytes;
 
@@ -1428,24 +1419,7 @@ static int run_setmem(const Ctl *ctl, char **args)
 	}
 	json_object_set_string_member(params, "domain", args[0]);
 	json_object_set_string_member(params, "size", args[1]);
-	if (ctl->for_us > 0)
-		json_object_set_int_member(params, "for_us", ctl->for_us);
-	reply = request(ctl, method, params);
-	if (!reply)
-		return 1;
-	if (g_strcmp0(reply->error, VS_CTL_ERROR_INVALID_OVERRIDE) == 0) {
-		print_messages(reply->parameters, "errors", "error");
-		fprintf(stderr, "error: the balloon target was not set\n");
-		return 1;
-	}
-	if (!domain_reply_ok(method, args[0], reply))
-		return 1;
-	print_messages(reply->parameters, "warnings", "warning");
-	if (ctl->json)
-		print_json(reply->parameters);
-	else
-		print_overrides(jarr(reply->parameters, "overrides"));
-	return 0;
+	return request_override(ctl, method, args[0], params, "the balloon target was not set");
 }
 
 static const Verb verbs[] = {
