@@ -213,10 +213,27 @@ static GArray *collect_guests(const VsCpuPlanInput *in)
 	return guests;
 }
 
+/* The one CPU each vCPU of @g is pinned to now (a new array), or NULL when
+ * one is pinned to none or several. */
+static guint *current_cpus(const Guest *g)
+{
+	g_autofree guint *cpus = g_new(guint, MAX(g->vcpus->len, 1));
+
+	for (guint j = 0; j < g->vcpus->len; j++) {
+		const VsThread *t = &((const VsVcpu *)g_ptr_array_index(g->vcpus, j))->thread;
+
+		if (!t->affinity || vs_cpuset_count(t->affinity) != 1)
+			return NULL;
+		cpus[j] = (guint)vs_cpuset_next(t->affinity, 0);
+	}
+	return g_steal_pointer(&cpus);
+}
+
 static int placement_for(const VsCpuPlanInput *in, GArray *guests, VsPlacement **ret,
 			 GError **error)
 {
 	g_autofree VsPlacementGuest *pg = g_new0(VsPlacementGuest, MAX(guests->len, 1));
+	g_autoptr(GPtrArray) current = g_ptr_array_new_with_free_func(g_free);
 	VsPlacementInput pin = {
 		.topology = &in->snapshot->host->topology,
 		.managed = in->managed,
@@ -245,6 +262,14 @@ static int placement_for(const VsCpuPlanInput *in, GArray *guests, VsPlacement *
 			.allowed = allowed && allowed->value ? allowed->value->cpus : NULL,
 			.provenance = g->provenance,
 		};
+		/* The first plan after a start keeps dedicated guests where the
+		 * threads are (placement.h). */
+		if (!in->previous) {
+			guint *cpus = current_cpus(g);
+
+			g_ptr_array_add(current, cpus);
+			pg[i].current = cpus;
+		}
 	}
 	return vs_placement_plan(&pin, ret, error);
 }

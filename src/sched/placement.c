@@ -402,25 +402,47 @@ static char *idle_text(const VsGuestPlacement *g)
 			       "cores kept idle, for no other guest to use (Siblings=share)", idle);
 }
 
-/* Keeps the previous dedicated CPUs of @s when they are all still valid. */
-static bool keep_dedicated(Planner *p, GuestState *s)
+/* The CPUs a dedicated guest keeps, one per vCPU, when they stay valid:
+ * those of the previous plan, or without one, those its vCPUs are pinned
+ * to now (@ret_source says which); NULL when there are none. */
+static const guint *kept_cpus(const GuestState *s, guint *buf, const char **ret_source)
 {
 	const VsGuestPlacement *prev = s->prev;
 	const VsPlacementGuest *in = s->in;
+
+	if (prev) {
+		if (prev->got != VS_PLACE_DEDICATED || prev->n_vcpus != in->n_vcpus ||
+		    prev->siblings != in->siblings)
+			return NULL;
+		for (guint i = 0; i < in->n_vcpus; i++)
+			buf[i] = prev->vcpus[i].cpu;
+		*ret_source = "from the last plan";
+		return buf;
+	}
+	*ret_source = "where its vCPUs were pinned when vschedd started";
+	return in->current;
+}
+
+/* Keeps the dedicated CPUs of kept_cpus() when they are all still valid. */
+static bool keep_dedicated(Planner *p, GuestState *s)
+{
+	const VsPlacementGuest *in = s->in;
 	g_autoptr(GArray) cores = NULL;
 	g_autofree guint *cpus = NULL;
+	g_autofree guint *buf = g_new(guint, MAX(in->n_vcpus, 1));
 	g_autofree char *list = NULL, *idle = NULL, *nodes = NULL;
-	char buf[256];
+	const char *source = NULL;
+	const guint *from = kept_cpus(s, buf, &source);
+	char obuf[256];
 	guint mark;
 
-	if (!prev || prev->got != VS_PLACE_DEDICATED || prev->n_vcpus != in->n_vcpus ||
-	    prev->siblings != in->siblings)
+	if (!from)
 		return false;
 	mark = ++p->mark;
 	cores = g_array_new(FALSE, FALSE, sizeof(guint));
 	cpus = g_new(guint, in->n_vcpus);
 	for (guint i = 0; i < in->n_vcpus; i++) {
-		guint cpu = prev->vcpus[i].cpu;
+		guint cpu = from[i];
 		guint core;
 
 		if (cpu >= p->n_ids || p->cpu_core[cpu] == NO_CORE || !allows(in, cpu) ||
@@ -443,8 +465,8 @@ static bool keep_dedicated(Planner *p, GuestState *s)
 	list = vs_cpuset_format(s->out->cpus);
 	idle = idle_text(s->out);
 	nodes = vs_cpuset_format(s->out->mems);
-	add_reason(s->out, "dedicated (%s): kept CPUs %s from the last plan%s; NUMA node%s %s",
-		   origin(in->provenance, buf, sizeof(buf)), list, idle,
+	add_reason(s->out, "dedicated (%s): kept CPUs %s %s%s; NUMA node%s %s",
+		   origin(in->provenance, obuf, sizeof(obuf)), list, source, idle,
 		   vs_cpuset_count(s->out->mems) > 1 ? "s" : "", nodes);
 	return true;
 }
@@ -1094,7 +1116,8 @@ int vs_placement_plan(const VsPlacementInput *in, VsPlacement **ret, GError **er
 		if (s->in->mode == VS_PLACE_DEDICATED && allowed_misses(s, p.usable))
 			allowed_reason(s);
 		if (s->in->mode == VS_PLACE_DEDICATED && !s->allowed_unusable) {
-			s->first = s->prev && s->prev->got == VS_PLACE_DEDICATED;
+			s->first = s->prev ? s->prev->got == VS_PLACE_DEDICATED
+					   : s->in->current != NULL;
 			g_ptr_array_add(dedicated, s);
 		} else {
 			want_pool = true;

@@ -83,6 +83,12 @@ typedef struct VsPlacementGuest {
 	VsEmulatorMode emulator;
 	const VsCpuSet *allowed;    /* NULL: any managed CPU */
 	const char *provenance;     /* "10-db.policy:4"; NULL: built-in default */
+	/* The one CPU each vCPU thread is pinned to now (n_vcpus entries), or
+	 * NULL when not every vCPU is pinned to exactly one. Without a
+	 * previous plan for the guest (the first plan after vschedd starts), a
+	 * dedicated guest keeps these CPUs while they are valid, so that a
+	 * restarted daemon does not shuffle the guests it had placed. */
+	const guint *current;
 } VsPlacementGuest;
 
 typedef struct VsPlacement VsPlacement;

@@ -47,7 +47,7 @@ if ! "$cc" -fsanitize=fuzzer,address,undefined -o "$work/probe" "$work/probe.c" 
 fi
 
 policy_sources=""
-for f in "$top_srcdir"/src/util/cpuset.c "$top_srcdir"/src/util/error.c \
+for f in "$top_srcdir"/src/util/cpuset.c "$top_srcdir"/src/util/error.c "$top_srcdir"/src/util/strbuf.c \
 	"$top_srcdir"/src/util/ini.c "$top_srcdir"/src/util/units.c \
 	"$top_srcdir"/src/policy/*.c; do
 	case $f in
@@ -64,7 +64,7 @@ ctl_sources="$top_srcdir/tests/unit/test-ctl-fixture.c $s_/ctl/proto.c $s_/ctl/m
 	$s_/host/caps.c $s_/steal/report.c $s_/steal/account.c $s_/steal/guest.c
 	$s_/mem/mem.c $s_/mem/plan.c $s_/mem/follow.c $s_/hotplug/plan.c $s_/steal/condition.c"
 # The memory room's pure part and the configuration it reads its keys from.
-mem_sources="$s_/util/cpuset.c $s_/util/error.c $s_/util/ini.c $s_/util/units.c
+mem_sources="$s_/util/cpuset.c $s_/util/error.c $s_/util/ini.c $s_/util/units.c $s_/util/strbuf.c
 	$s_/daemon/conf.c $s_/mem/mem.c $s_/mem/stats-sanitize.c $s_/mem/pressure.c $s_/mem/plan.c"
 
 artifacts="$top_builddir/tests/fuzz/artifacts"

@@ -352,6 +352,26 @@ static void test_dedicated_without_smt(void **state)
 	assert_reason(find(plan, "a"), "CPUs 1-3; NUMA node 0");
 }
 
+/* The first plan after a start: dedicated guests whose vCPUs are pinned to
+ * one CPU each keep those CPUs (a restarted vschedd does not shuffle them),
+ * unless they are no longer valid. */
+static void test_current_pinning_kept(void **state)
+{
+	g_autoptr(Scenario) sc = scenario_new(SCHED_TOPO_1S_FLAT_8, "0-7", "0");
+	g_autoptr(VsPlacement) plan = NULL;
+	static const guint a_now[] = { 6, 5, 4 };
+	static const guint b_now[] = { 1, 2, 0 };  /* CPU 0 is housekeeping now */
+
+	add_guest(sc, "a", 3, VS_PLACE_DEDICATED)->current = a_now;
+	add_guest(sc, "b", 3, VS_PLACE_DEDICATED)->current = b_now;
+	plan = plan_of(sc, NULL);
+	assert_vcpus(plan, "a", "6,5,4");
+	assert_reason(find(plan, "a"),
+		      "kept CPUs 4-6 where its vCPUs were pinned when vschedd started");
+	/* b's CPUs are not all valid: planned afresh, around a. */
+	assert_vcpus(plan, "b", "1,2,3");
+}
+
 static void test_numa_fit_and_exhaustion(void **state)
 {
 	g_autoptr(Scenario) sc = scenario_new(SCHED_TOPO_2S_SMT2_32, "0-31", "0,16");
@@ -946,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_dedicated_isolate_smt),
 		cmocka_unit_test(test_dedicated_share_smt),
 		cmocka_unit_test(test_dedicated_without_smt),
+		cmocka_unit_test(test_current_pinning_kept),
 		cmocka_unit_test(test_numa_fit_and_exhaustion),
 		cmocka_unit_test(test_numa_spill),
 		cmocka_unit_test(test_llc_locality),
