@@ -42,7 +42,9 @@
  *   served in a fixed order (those dedicated in the previous plan first,
  *   then by name, then by UUID) and the later ones fall back to the shared
  *   pool with the reason. Shared guests are served likewise: those shared
- *   in the previous plan first.
+ *   in the previous plan first. Without a previous plan (vschedd just
+ *   started), the CPUs a dedicated guest's vCPUs are pinned to now stand
+ *   in for it (VsPlacementGuest.current), so a restart moves nothing.
  * - Determinism: the result depends only on the input (never on hash
  *   order); the guests of the result are in the order of the input. */
 #pragma once
