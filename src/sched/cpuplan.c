@@ -213,9 +213,29 @@ static GArray *collect_guests(const VsCpuPlanInput *in)
 	return guests;
 }
 
+/* Whether a vCPU of a guest of @guests other than @self may run on @cpu. */
+static bool other_guest_on(GArray *guests, const Guest *self, guint cpu)
+{
+	for (guint i = 0; i < guests->len; i++) {
+		const Guest *o = &g_array_index(guests, Guest, i);
+
+		if (o == self)
+			continue;
+		for (guint j = 0; j < o->vcpus->len; j++) {
+			const VsThread *t = &((const VsVcpu *)g_ptr_array_index(o->vcpus, j))->thread;
+
+			if (t->affinity && vs_cpuset_has(t->affinity, cpu))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* The one CPU each vCPU of @g is pinned to now (a new array), or NULL when
- * one is pinned to none or several. */
-static guint *current_cpus(const Guest *g)
+ * one is pinned to none or several, or to a CPU another guest's vCPUs may
+ * use too (then it was not a dedicated placement, e.g. a dedicated guest
+ * that fell back to a one-CPU shared pool). */
+static guint *current_cpus(GArray *guests, const Guest *g)
 {
 	g_autofree guint *cpus = g_new(guint, MAX(g->vcpus->len, 1));
 
@@ -225,6 +245,8 @@ static guint *current_cpus(const Guest *g)
 		if (!t->affinity || vs_cpuset_count(t->affinity) != 1)
 			return NULL;
 		cpus[j] = (guint)vs_cpuset_next(t->affinity, 0);
+		if (other_guest_on(guests, g, cpus[j]))
+			return NULL;
 	}
 	return g_steal_pointer(&cpus);
 }
@@ -265,7 +287,7 @@ static int placement_for(const VsCpuPlanInput *in, GArray *guests, VsPlacement *
 		/* The first plan after a start keeps dedicated guests where the
 		 * threads are (placement.h). */
 		if (!in->previous) {
-			guint *cpus = current_cpus(g);
+			guint *cpus = current_cpus(guests, g);
 
 			g_ptr_array_add(current, cpus);
 			pg[i].current = cpus;
