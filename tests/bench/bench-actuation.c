@@ -235,10 +235,17 @@ int main(void)
 		printf("bench-actuation: skipped (needs root for sched_setattr and cgroups)\n");
 		return 0;
 	}
-	g_mkdir_with_parents("/run/vsched", 0755);
-	tmpdir = g_strdup(g_getenv("VSCHED_BENCH_DIR") ? g_getenv("VSCHED_BENCH_DIR") : "/run/vsched/bench-XXXXXX");
+	/* The Applied file goes in a fresh directory under VSCHED_BENCH_DIR
+	 * (default /run/vsched, where vschedd keeps it: tmpfs, as in use). */
+	{
+		const char *parent = g_getenv("VSCHED_BENCH_DIR") ? g_getenv("VSCHED_BENCH_DIR")
+								 : "/run/vsched";
+
+		g_mkdir_with_parents(parent, 0755);
+		tmpdir = g_build_filename(parent, "bench-XXXXXX", NULL);
+	}
 	if (!g_mkdtemp(tmpdir)) {
-		fprintf(stderr, "bench-actuation: cannot make %s\n", tmpdir);
+		fprintf(stderr, "bench-actuation: cannot make %s: %s\n", tmpdir, g_strerror(errno));
 		return 1;
 	}
 	applied_path = g_build_filename(tmpdir, "applied.json", NULL);
