@@ -329,8 +329,6 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 		    GError **error)
 {
 	g_autofree char *why = NULL;
-	g_autofree char *what = NULL; /* made only for an error */
-	VsSchedAttr attr, got = { .size = sizeof(got) };
 	int r;
 
 	if (!params_valid(runtime_us, period_us, &why)) {
@@ -340,6 +338,21 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 	r = vs_thread_verify(sys, t);
 	if (r < 0)
 		return identity_error(error, t, r);
+	return vs_deadline_set_verified(sys, t, runtime_us, period_us, error);
+}
+
+int vs_deadline_set_verified(const VsSys *sys, const VsThread *t, int64_t runtime_us,
+			     int64_t period_us, GError **error)
+{
+	g_autofree char *why = NULL;
+	g_autofree char *what = NULL; /* made only for an error */
+	VsSchedAttr attr, got = { .size = sizeof(got) };
+	int r;
+
+	if (!params_valid(runtime_us, period_us, &why)) {
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "%s", why);
+		return -EINVAL;
+	}
 	attr = (VsSchedAttr){
 		.size = sizeof(attr),
 		.sched_policy = SCHED_DEADLINE,
@@ -393,8 +406,7 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
 	return 0;
 }
 
-/* The longest period the kernel takes (ns), for shrink(). */
-static uint64_t period_max_ns(const VsSys *sys)
+uint64_t vs_deadline_period_max_ns(const VsSys *sys)
 {
 	uint64_t us;
 
@@ -412,10 +424,10 @@ static uint64_t period_max_ns(const VsSys *sys)
  * SCHED_DEADLINE releases it only at the task's 0-lag time, and (seen on
  * Linux 6.18) often not at all when the task is asleep then: an idle vCPU
  * would leak its reservation until the root domain is rebuilt. So the
- * thread leaves SCHED_DEADLINE with nothing left to release. */
-static int shrink(const VsSys *sys, pid_t tid)
+ * thread leaves SCHED_DEADLINE with nothing left to release. @period is
+ * vs_deadline_period_max_ns(). */
+static int shrink(const VsSys *sys, pid_t tid, uint64_t period)
 {
-	uint64_t period = period_max_ns(sys);
 	VsSchedAttr attr = {
 		.size = sizeof(attr),
 		.sched_policy = SCHED_DEADLINE,
@@ -429,7 +441,6 @@ static int shrink(const VsSys *sys, pid_t tid)
 
 int vs_deadline_clear(const VsSys *sys, const VsThread *t, int nice, GError **error)
 {
-	VsSchedAttr attr, got = { .size = sizeof(got) };
 	int r;
 
 	if (nice < -20 || nice > 19) {
@@ -439,10 +450,23 @@ int vs_deadline_clear(const VsSys *sys, const VsThread *t, int nice, GError **er
 	r = vs_thread_verify(sys, t);
 	if (r < 0)
 		return identity_error(error, t, r);
+	return vs_deadline_clear_verified(sys, t, nice, vs_deadline_period_max_ns(sys), error);
+}
+
+int vs_deadline_clear_verified(const VsSys *sys, const VsThread *t, int nice,
+			       uint64_t period_max_ns, GError **error)
+{
+	VsSchedAttr attr, got = { .size = sizeof(got) };
+	int r;
+
+	if (nice < -20 || nice > 19) {
+		g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "nice %d is outside -20..19", nice);
+		return -EINVAL;
+	}
 	/* A failed shrink is no reason not to leave SCHED_DEADLINE: the
 	 * bandwidth is then released the kernel's way. */
 	if (sys->ops->sched_getattr(t->tid, &got) == 0 && got.sched_policy == SCHED_DEADLINE &&
-	    shrink(sys, t->tid) == -ESRCH)
+	    shrink(sys, t->tid, period_max_ns) == -ESRCH)
 		return identity_error(error, t, -ESRCH);
 	attr = (VsSchedAttr){
 		.size = sizeof(attr),

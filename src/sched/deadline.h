@@ -87,6 +87,21 @@ int vs_deadline_set(const VsSys *sys, const VsThread *t, int64_t runtime_us, int
  * when the thread sleeps then, as an idle vCPU does). Returns 0 or -errno
  * with @error set. */
 int vs_deadline_clear(const VsSys *sys, const VsThread *t, int nice, GError **error);
+/* vs_deadline_set() without its identity check, for a caller that has
+ * verified @t itself just before (the actuator checks each thread once per
+ * run through a held /proc descriptor). Same returns. */
+int vs_deadline_set_verified(const VsSys *sys, const VsThread *t, int64_t runtime_us,
+			     int64_t period_us, GError **error);
+/* vs_deadline_clear() without its identity check, for a caller that has
+ * verified @t just before, with the longest period the kernel takes read
+ * by the caller (vs_deadline_period_max_ns(), once for many threads).
+ * Same returns. */
+int vs_deadline_clear_verified(const VsSys *sys, const VsThread *t, int nice,
+			       uint64_t period_max_ns, GError **error);
+/* The longest deadline period the kernel takes, in ns:
+ * /proc/sys/kernel/sched_deadline_period_max_us, or the kernel's default
+ * (~4 s) when it cannot be read. */
+uint64_t vs_deadline_period_max_ns(const VsSys *sys);
 /* Reads @t's scheduling attributes (through the ops table) into *ret,
  * identity-checked: for Applied's originals and for read-back. Returns 0,
  * -ESRCH when the thread is gone or replaced, or another -errno. */
