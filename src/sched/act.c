@@ -1,6 +1,7 @@
 /* The CPU actuator; see act.h. Affinity goes through the sys layer's ops
  * table directly (one syscall each way); reservations through the deadline
- * primitives, which check identity and read back themselves; cgroup values
+ * primitives (their _verified forms: the actuator checks identity itself,
+ * once per thread and run), which read back themselves; cgroup values
  * through the cgroup v2 writer (cgroup-write.h), which reads back. */
 #include "config.h"
 
@@ -44,6 +45,14 @@ struct VsAct {
 	 * held descriptor keeps naming the thread it was opened for, so a
 	 * reused TID reads as gone. Closed when a thread leaves the plan. */
 	GHashTable *stat_fds;
+	/* The threads verified in this run ("TID:START"): each is checked
+	 * once per run, before the first of its actions (affinity, cgroup,
+	 * reservation), and not again by the others (invariant 1 asks for an
+	 * identity checked in this tick). Emptied at the start of every run. */
+	GHashTable *verified;
+	/* vs_deadline_period_max_ns(), read once per run when a reservation
+	 * is cleared; 0 when not read in this run. */
+	uint64_t period_max_ns;
 	/* Held cgroup files of the values the plan sets ("DIR/FILE" →
 	 * VsCgroupFile): the write-ahead read, the write and the read-back
 	 * use them without opening the file, tick after tick. Closed when the
@@ -104,6 +113,7 @@ VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path
 	act->failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	act->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	act->stat_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, close_fd);
+	act->verified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	act->cg_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      (GDestroyNotify)vs_cgroup_file_free);
 	return act;
@@ -117,6 +127,7 @@ void vs_act_free(VsAct *act)
 	g_hash_table_unref(act->failed);
 	g_hash_table_unref(act->refused);
 	g_hash_table_unref(act->stat_fds);
+	g_hash_table_unref(act->verified);
 	g_hash_table_unref(act->cg_files);
 	g_free(act);
 }
@@ -136,8 +147,17 @@ GHashTable *vs_act_refused(const VsAct *act)
 	return act->refused;
 }
 
-/* vs_thread_verify() through a held descriptor of the thread's stat file:
- * 0, -ESRCH (gone, or another thread), or another -errno. */
+/* Starts a run: every thread is to be verified again, and the kernel's
+ * settings read again. */
+static void run_begin(VsAct *act)
+{
+	g_hash_table_remove_all(act->verified);
+	act->period_max_ns = 0;
+}
+
+/* vs_thread_verify() through a held descriptor of the thread's stat file,
+ * once per run and thread (act->verified): 0, -ESRCH (gone, or another
+ * thread), or another -errno. */
 static int verify(VsAct *act, const VsThread *t)
 {
 	g_autofree char *key = NULL;
@@ -149,9 +169,15 @@ static int verify(VsAct *act, const VsThread *t)
 	if (t->pid <= 0 || t->tid <= 0 || !t->comm)
 		return -ESRCH;
 	key = vs_cpu_thread_key(t);
+	if (g_hash_table_contains(act->verified, key))
+		return 0;
 	held = g_hash_table_lookup(act->stat_fds, key);
-	if (!held && g_hash_table_size(act->stat_fds) >= STAT_FDS_MAX)
-		return vs_thread_verify(act->sys, t);
+	if (!held && g_hash_table_size(act->stat_fds) >= STAT_FDS_MAX) {
+		r = vs_thread_verify(act->sys, t);
+		if (r == 0)
+			g_hash_table_add(act->verified, g_steal_pointer(&key));
+		return r;
+	}
 	if (held) {
 		fd = GPOINTER_TO_INT(held) - 1;
 	} else {
@@ -175,6 +201,8 @@ static int verify(VsAct *act, const VsThread *t)
 	r = vs_thread_verify_stat(t, text);
 	if (r == -ESRCH)
 		g_hash_table_remove(act->stat_fds, key);
+	else if (r == 0)
+		g_hash_table_add(act->verified, g_steal_pointer(&key));
 	return r;
 }
 
@@ -267,17 +295,26 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
 	if (checked) {
 		now = vs_cpuset_copy(checked);
 	} else {
-		r = get_affinity(act->sys, a->thread.tid, &now);
-		if (r < 0) {
-			failed(act, a, key, r, g_strerror(-r), events);
-			return false;
-		}
-		if (vs_cpuset_equal(now, a->cpus)) {
-			if (a->restore && e) {
-				vs_applied_remove(act->applied, e);
-				return true;
+		if (e && e->cur_cpus && !vs_cpuset_equal(e->cur_cpus, a->cpus)) {
+			/* Re-touch: the original is recorded and what vsched
+			 * set last is not what the plan asks, so the change is
+			 * due without reading what is in place first (the
+			 * read-back below verifies the result); what was there
+			 * is taken to be what vsched set last. */
+			now = vs_cpuset_copy(e->cur_cpus);
+		} else {
+			r = get_affinity(act->sys, a->thread.tid, &now);
+			if (r < 0) {
+				failed(act, a, key, r, g_strerror(-r), events);
+				return false;
 			}
-			return false;
+			if (vs_cpuset_equal(now, a->cpus)) {
+				if (a->restore && e) {
+					vs_applied_remove(act->applied, e);
+					return true;
+				}
+				return false;
+			}
 		}
 		r = verify(act, &a->thread);
 		if (r < 0) {
@@ -322,23 +359,74 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
 	return true;
 }
 
-static bool act_deadline(VsAct *act, const VsCpuAction *a, const char *key, GPtrArray *events)
+/* Whether @now is the reservation @a asks for. */
+static bool deadline_in_place(const VsCpuAction *a, const VsSchedAttr *now)
+{
+	return now->sched_policy == SCHED_DEADLINE &&
+	       now->sched_runtime == (uint64_t)a->runtime_us * 1000 &&
+	       now->sched_period == (uint64_t)a->period_us * 1000;
+}
+
+/* Write-ahead for reservations, as for affinities: verifies every thread
+ * the plan reserves and reads its policy; keeps what it read in @now
+ * (action → VsSchedAttr) when the reservation is not in place, and records
+ * the policy as the original of a thread vsched reserves for the first
+ * time (@fresh holds those actions, whose entry goes again when the kernel
+ * refuses). Returns true when it recorded any. */
+static bool record_deadline_originals(VsAct *act, const VsCpuPlan *plan, char *const *fkeys,
+				      GHashTable *now, GHashTable *fresh, GPtrArray *events)
+{
+	bool recorded = false;
+
+	for (guint i = 0; i < plan->actions->len; i++) {
+		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+		VsSchedAttr attr = { .size = sizeof(attr) };
+		int r;
+
+		if (a->kind != VS_CPU_ACTION_DEADLINE || g_hash_table_contains(act->failed, fkeys[i]))
+			continue;
+		r = verify(act, &a->thread);
+		if (r == 0)
+			r = act->sys->ops->sched_getattr(a->thread.tid, &attr);
+		if (r < 0) {
+			failed(act, a, fkeys[i], r, g_strerror(-r), events);
+			continue;
+		}
+		if (deadline_in_place(a, &attr))
+			continue;
+		if (attr.sched_policy == SCHED_DEADLINE) {
+			/* Someone else's reservation: what vsched restores is a
+			 * plain thread. */
+			attr.sched_policy = 0;
+			attr.sched_nice = 0;
+			attr.sched_priority = 0;
+		}
+		g_hash_table_insert(now, (gpointer)a, g_memdup2(&attr, sizeof(attr)));
+		if (vs_applied_find(act->applied, VS_APPLIED_DEADLINE, &a->thread))
+			continue;
+		vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, &attr,
+					a->runtime_us, a->period_us);
+		g_hash_table_add(fresh, (gpointer)a);
+		recorded = true;
+	}
+	return recorded;
+}
+
+/* Sets @a's reservation on its thread, which the pass above verified in
+ * this run, found with the policy @orig and recorded (@fresh: recorded in
+ * this run, and forgotten again when the kernel refuses). Returns true
+ * when it set the reservation. */
+static bool act_deadline(VsAct *act, const VsCpuAction *a, const char *key,
+			 const VsSchedAttr *orig, bool fresh, GPtrArray *events)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *what = vs_cpu_action_describe(a);
-	VsSchedAttr now = { 0 };
+	g_autofree char *what = NULL;
 	int r;
 
-	r = vs_deadline_get(act->sys, &a->thread, &now);
-	if (r < 0) {
-		failed(act, a, key, r, g_strerror(-r), events);
-		return false;
-	}
-	if (now.sched_policy == SCHED_DEADLINE &&
-	    now.sched_runtime == (uint64_t)a->runtime_us * 1000 &&
-	    now.sched_period == (uint64_t)a->period_us * 1000)
-		return false;
-	r = vs_deadline_set(act->sys, &a->thread, a->runtime_us, a->period_us, &error);
+	r = verify(act, &a->thread);
+	if (r == 0)
+		r = vs_deadline_set_verified(act->sys, &a->thread, a->runtime_us, a->period_us,
+					     &error);
 	if (r < 0) {
 		if (r != -ESRCH) {
 			g_autofree char *dk = vs_cpu_deadline_key(&a->thread, a->runtime_us,
@@ -348,16 +436,18 @@ static bool act_deadline(VsAct *act, const VsCpuAction *a, const char *key, GPtr
 			act->needs_replan = true;
 		}
 		failed(act, a, key, r, error ? error->message : g_strerror(-r), events);
+		/* Not reserved: the entry recorded ahead goes (the kernel keeps
+		 * an earlier reservation of vsched's when it refuses, and its
+		 * entry stays). */
+		if (fresh)
+			vs_applied_remove(act->applied,
+					  vs_applied_find(act->applied, VS_APPLIED_DEADLINE,
+							  &a->thread));
 		return false;
 	}
-	if (now.sched_policy == SCHED_DEADLINE) {
-		/* Someone else's reservation: what vsched restores is a plain thread. */
-		now.sched_policy = 0;
-		now.sched_nice = 0;
-		now.sched_priority = 0;
-	}
-	vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, &now,
+	vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, orig,
 				a->runtime_us, a->period_us);
+	what = vs_cpu_action_describe(a);
 	add_event(events, LOG_INFO, a->domain, "set %s", what);
 	return true;
 }
@@ -371,14 +461,24 @@ static int restore_policy(VsAct *act, const VsAppliedEntry *e, GError **error)
 		.sched_nice = e->orig_nice,
 		.sched_priority = e->orig_priority,
 	};
-	int r;
+	int r = verify(act, &e->thread);
 
-	if (e->orig_policy == 0)
-		return vs_deadline_clear(act->sys, &e->thread, e->orig_nice, error);
+	if (r < 0) {
+		g_set_error(error, VS_ERROR, r == -ESRCH ? VS_ERROR_NOT_FOUND : VS_ERROR_SYSTEM,
+			    "thread %d (%s) of process %d: %s", (int)e->thread.tid,
+			    e->thread.comm ? e->thread.comm : "?", (int)e->thread.pid,
+			    r == -ESRCH ? "gone or no longer the thread recorded" : g_strerror(-r));
+		return r;
+	}
+	if (e->orig_policy == 0) {
+		/* The longest period, for the shrink: read once per run. */
+		if (!act->period_max_ns)
+			act->period_max_ns = vs_deadline_period_max_ns(act->sys);
+		return vs_deadline_clear_verified(act->sys, &e->thread, e->orig_nice,
+						  act->period_max_ns, error);
+	}
 	/* A real-time or batch thread before: its attributes as they were. */
-	r = verify(act, &e->thread);
-	if (r == 0)
-		r = act->sys->ops->sched_setattr(e->thread.tid, &attr);
+	r = act->sys->ops->sched_setattr(e->thread.tid, &attr);
 	if (r < 0)
 		g_set_error(error, VS_ERROR, VS_ERROR_SYSTEM, "sched_setattr: %s", g_strerror(-r));
 	return r;
@@ -454,21 +554,30 @@ static int held_read(VsAct *act, const char *dir, const char *file, char **ret_v
 }
 
 /* vs_cgroup_set() through the held descriptor of @dir/@file when there is
- * one and @previous (what the write-ahead pass read there) is known, else
- * through a descriptor of its own. */
+ * one and @previous (what the write-ahead pass read there, or what vsched
+ * wrote last) is known, else through a descriptor of its own, which is
+ * also how a held file whose cgroup was removed since is written. */
 static int held_set(VsAct *act, const char *dir, const char *file, const char *value,
 		    const char *previous, GError **error)
 {
 	g_autofree char *path = previous ? g_build_filename(dir, file, NULL) : NULL;
 	VsCgroupFile *f = path ? g_hash_table_lookup(act->cg_files, path) : NULL;
+	g_autoptr(GError) local = NULL;
 	int r;
 
 	if (!f)
 		return vs_cgroup_set(act->sys, dir, file, value, NULL, error);
-	r = vs_cgroup_file_write(f, value, previous, error);
-	if (r == -ENODEV)
-		g_hash_table_remove(act->cg_files, path); /* removed since the read */
-	return r;
+	r = vs_cgroup_file_write(f, value, previous, &local);
+	if (r != -ENODEV && r != -ENOENT) {
+		if (r < 0)
+			g_propagate_error(error, g_steal_pointer(&local));
+		return r;
+	}
+	/* Removed since it was opened: a cgroup made again under the same
+	 * name is written through a new descriptor, one that is gone says
+	 * -ENOENT. */
+	g_hash_table_remove(act->cg_files, path);
+	return vs_cgroup_set(act->sys, dir, file, value, NULL, error);
 }
 
 /* Writes @value to @dir/@file through the cgroup v2 writer (read back).
@@ -522,6 +631,23 @@ static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GPtrArr
 	return r < 0 ? r : held_read(act, a->dir, a->file, ret_now, events);
 }
 
+/* Whether @a (with the entry @e, or NULL) is a re-touch that needs no read
+ * before its write: vsched has written this file before for the same guest
+ * instance (the original is recorded), holds it open, and wrote a value
+ * other than the one planned last, so the write is due. Restores are not
+ * (they read first, which tells a removed cgroup, whose entry just goes). */
+static bool retouch_cgroup(VsAct *act, const VsCpuAction *a, const VsAppliedEntry *e)
+{
+	g_autofree char *path = NULL;
+
+	if (a->restore || !e || !e->cur_value || e->thread.tid != a->thread.tid ||
+	    e->thread.start_time != a->thread.start_time ||
+	    vs_cgroup_value_matches(a->file, a->value, e->cur_value))
+		return false;
+	path = g_build_filename(a->dir, a->file, NULL);
+	return g_hash_table_contains(act->cg_files, path);
+}
+
 /* Write-ahead for cgroup values, as for affinities: reads every file the
  * plan sets, keeps what it read in @now (action → char *) for the acting
  * loop, records the original of every file about to change for the first
@@ -547,6 +673,13 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, char *con
 		e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
 		if (a->restore && !e)
 			continue;
+		if (retouch_cgroup(act, a, e)) {
+			/* The write goes through the held file, and its
+			 * read-back verifies it; what was there is taken to be
+			 * what vsched wrote last. */
+			g_hash_table_insert(now, (gpointer)a, g_strdup(e->cur_value));
+			continue;
+		}
 		r = cgroup_read(act, a, &value, events, &error);
 		if (r < 0) {
 			if (a->restore && (r == -ENOENT || r == -ESRCH)) {
@@ -702,11 +835,14 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 	g_autoptr(GHashTable) aff_now = g_hash_table_new_full(NULL, NULL, NULL,
 							      (GDestroyNotify)vs_cpuset_free);
 	g_autoptr(GHashTable) aff_in_place = g_hash_table_new(NULL, NULL);
+	g_autoptr(GHashTable) dl_now = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	g_autoptr(GHashTable) dl_fresh = g_hash_table_new(NULL, NULL);
 	guint changed = 0;
-	bool batched_changed = false; /* affinity or cgroup: saved once after the loop */
+	bool batched_changed = false; /* the record changed: saved once after the loop */
 	bool recorded;
 
 	act->needs_replan = false;
+	run_begin(act);
 	for (guint i = 0; i < plan->actions->len; i++) {
 		char *key = fail_key(g_ptr_array_index(plan->actions, i));
 
@@ -715,9 +851,15 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 	}
 	prune_memory(act, plan, keys);
 
+	/* Every original this run may change is recorded, and saved once,
+	 * before the first change. */
 	recorded = record_affinity_originals(act, plan, (char **)fkeys->pdata, aff_now,
 					     aff_in_place);
-	if (record_cgroup_originals(act, plan, (char **)fkeys->pdata, cg_now, events) || recorded)
+	if (record_cgroup_originals(act, plan, (char **)fkeys->pdata, cg_now, events))
+		recorded = true;
+	if (record_deadline_originals(act, plan, (char **)fkeys->pdata, dl_now, dl_fresh, events))
+		recorded = true;
+	if (recorded)
 		save(act, events);
 	for (guint i = 0; i < plan->actions->len; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
@@ -744,12 +886,25 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 			}
 			break;
 		case VS_CPU_ACTION_DEADLINE:
+			/* Only those the pass above found not in place. */
+			if (g_hash_table_contains(dl_now, a)) {
+				bool fresh = g_hash_table_contains(dl_fresh, a);
+
+				if (act_deadline(act, a, key, g_hash_table_lookup(dl_now, a), fresh,
+						 events)) {
+					changed++;
+					batched_changed = true;
+				} else if (fresh) {
+					batched_changed = true; /* its entry went again */
+				}
+			}
+			break;
 		case VS_CPU_ACTION_DEADLINE_CLEAR:
-			/* Few, and their originals are recorded as they are set. */
-			if (a->kind == VS_CPU_ACTION_DEADLINE ? act_deadline(act, a, key, events)
-							      : act_clear(act, a, key, events)) {
+			/* A crash before the save after the loop leaves an entry
+			 * whose restore is a harmless SCHED_OTHER. */
+			if (act_clear(act, a, key, events)) {
 				changed++;
-				save(act, events);
+				batched_changed = true;
 			}
 			break;
 		}
@@ -778,6 +933,7 @@ guint vs_act_restore_all(VsAct *act, GPtrArray *events)
 
 	if (act->applied->entries->len == 0)
 		return 0;
+	run_begin(act);
 	/* Reservations end first; cpusets widen before affinities. */
 	for (int pass = 0; pass < 3; pass++) {
 		VsAppliedKind kind = pass == 0 ? VS_APPLIED_DEADLINE :

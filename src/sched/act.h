@@ -3,10 +3,18 @@
  * deadline primitives (deadline.h), and keeps the Applied record
  * (applied.h) and its file up to date.
  *
- * For each action: when the value is in place (read back now) nothing is
- * done; else the thread's identity is verified just before acting
- * (invariant 1), the value found is recorded as the original before the
- * first change, the value is set and read back, and the result recorded.
+ * For each action: when the value is in place (read now) nothing is done;
+ * else the thread's identity is verified (invariant 1: once per thread and
+ * run, before the first of its actions, through a held descriptor of its
+ * /proc stat file; its other actions in the run rely on that check), the
+ * value found is recorded as the original before the first change (every
+ * original of a run, affinities, cgroup values and policies alike, is saved
+ * once before the first change, and the record once more after the last),
+ * the value is set and read back, and the result recorded. A re-touch (the
+ * Applied record holds the original, and the value vsched set last is not
+ * the one planned) does not read what is in place first: the change is due
+ * and the read-back verifies it; what was there is taken to be what vsched
+ * set last.
  * A failure (the thread is gone; the kernel says EINVAL, EPERM or EBUSY; the
  * read-back disagrees) is reported once and the same value is not tried on
  * the same thread again while the plan keeps asking for it; a reservation
@@ -14,8 +22,8 @@
  * then leaves the vCPU on its placement without a deadline.
  *
  * A CGROUP action reads the file (enabling the controller in the
- * ancestors when a fresh cgroup lacks it), does nothing when the value is
- * in place, else records the original (all originals of a run are saved
+ * ancestors when a fresh cgroup lacks it; not on a re-touch of a file it
+ * holds), does nothing when the value is in place, else records the original (all originals of a run are saved
  * before the first write), checks that the guest's QEMU main thread is
  * still the one collected, and writes and reads back as vs_cgroup_set()
  * does, on the file's descriptor held across runs (cgroup-write.h's

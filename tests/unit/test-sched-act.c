@@ -6,8 +6,12 @@
  * (and saved) first, that values in place are left alone, that a policy
  * no longer setting a value puts the original back and forgets it, that a
  * guest whose QEMU process is another one is not touched, and that a clean
- * stop restores cgroup values and affinities. The kernel's side is tested
- * in the lab (tests/lab/lab-cpu.c). */
+ * stop restores cgroup values and affinities; that vsched changing its own
+ * affinity again does not read it first (the read-back verifies) while a
+ * change behind its back is still found; and that a reservation's
+ * original is saved before sched_setattr, and forgotten again when the
+ * kernel refuses. The kernel's side is tested in the lab
+ * (tests/lab/lab-cpu.c). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -44,10 +48,14 @@ static int fake_setaffinity(pid_t tid, const cpu_set_t *set, size_t setsize)
 	return 0;
 }
 
+/* How many sched_getaffinity calls the fake kernel saw. */
+static guint n_getaffinity;
+
 static int fake_getaffinity(pid_t tid, cpu_set_t *set, size_t setsize)
 {
 	const VsCpuSet *cpus = g_hash_table_lookup(affinities, GINT_TO_POINTER(tid));
 
+	n_getaffinity++;
 	if (!cpus)
 		return -ESRCH;
 	CPU_ZERO_S(setsize, set);
@@ -56,14 +64,42 @@ static int fake_getaffinity(pid_t tid, cpu_set_t *set, size_t setsize)
 	return 0;
 }
 
+/* The scheduling attributes of each thread (TID → VsSchedAttr) when a
+ * test gives the fake kernel deadline support (else ENOSYS); the Applied
+ * file, which must hold a thread's reservation before it is made; what the
+ * kernel answers a reservation (0 or -errno); and how many reservations
+ * were made with the file not saying so. */
+static GHashTable *attrs;
+static const char *attrs_applied;
+static int attrs_answer;
+static guint unrecorded;
+
 static int fake_setattr(pid_t tid, const VsSchedAttr *attr)
 {
-	return -ENOSYS;
+	if (!attrs)
+		return -ENOSYS;
+	if (attr->sched_policy == SCHED_DEADLINE && attr->sched_runtime != 1024) {
+		g_autoptr(VsApplied) saved = vs_applied_load(attrs_applied, NULL, NULL);
+		VsThread t = { .tid = tid, .start_time = (uint64_t)tid * 10 };
+
+		if (!saved || !vs_applied_find(saved, VS_APPLIED_DEADLINE, &t))
+			unrecorded++;
+		if (attrs_answer < 0)
+			return attrs_answer;
+	}
+	g_hash_table_replace(attrs, GINT_TO_POINTER(tid), g_memdup2(attr, sizeof(*attr)));
+	return 0;
 }
 
 static int fake_getattr(pid_t tid, VsSchedAttr *attr)
 {
-	return -ENOSYS;
+	const VsSchedAttr *have;
+
+	if (!attrs)
+		return -ENOSYS;
+	have = g_hash_table_lookup(attrs, GINT_TO_POINTER(tid));
+	*attr = have ? *have : (VsSchedAttr){ .size = sizeof(*attr) };
+	return 0;
 }
 
 static int fake_prctl(unsigned long cmd, pid_t pid, unsigned long type)
@@ -188,6 +224,7 @@ static void fixture_free(Fixture *f)
 	vs_cpuset_free(f->housekeeping);
 	temp_root_free(f->sys);
 	g_clear_pointer(&affinities, g_hash_table_unref);
+	g_clear_pointer(&attrs, g_hash_table_unref);
 	g_free(f);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Fixture, fixture_free)
@@ -406,9 +443,113 @@ static void test_failure_reported_once(void **state)
 	assert_false(has_event(events, "vcpu1/cpuset.cpus"));
 }
 
+/* vsched changing an affinity it set before (here: the housekeeping CPUs
+ * grow) sets it without reading it first: one sched_getaffinity per
+ * thread, the read-back, and the original stays the one found before the
+ * first change. An affinity changed behind vsched's back is still read,
+ * found and set again. */
+static void test_retouch(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	const VsThread vcpu0 = make_thread(1000, 1001, "CPU 0/TCG");
+
+	assert_true(tick(f, events) > 0);
+	assert_affinity(1001, "1-7");
+	assert_affinity(1000, "0");
+
+	vs_cpuset_free(f->housekeeping);
+	f->housekeeping = vs_cpuset_parse("0-1", NULL);
+	n_getaffinity = 0;
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 6); /* and the vcpuN cpusets */
+	assert_int_equal(n_getaffinity, 4); /* four threads, read back once each */
+	assert_affinity(1001, "2-7");
+	assert_affinity(1000, "0-1");
+	assert_event(events, "set vcpu0 (TID 1001) of db: affinity CPUs 2-7 (was 1-7)");
+	assert_event(events, "vcpu0/cpuset.cpus = \"2-7\" (was \"1-7\")");
+	assert_file(f, GUEST "/vcpu0/cpuset.cpus", "2-7");
+	{
+		const VsAppliedEntry *e = vs_applied_find(f->applied, VS_APPLIED_AFFINITY, &vcpu0);
+		g_autofree char *orig = NULL;
+
+		assert_non_null(e);
+		orig = vs_cpuset_format(e->orig_cpus);
+		assert_string_equal(orig, "0-7");
+	}
+	g_free((char *)vcpu0.comm);
+
+	/* Behind vsched's back: found by the read of a value in place. */
+	g_hash_table_replace(affinities, GINT_TO_POINTER(1001), vs_cpuset_parse("5", NULL));
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 1);
+	assert_affinity(1001, "2-7");
+	assert_event(events, "set vcpu0 (TID 1001) of db: affinity CPUs 2-7 (was 5)");
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 0);
+}
+
+/* A reservation's original is in the Applied file before sched_setattr
+ * makes it (all of a run's originals saved once, first); a reservation
+ * the kernel refuses is reported, handed back to the planner, and its
+ * entry goes again, from the file too; an earlier reservation of vsched's
+ * that the kernel keeps when it refuses a new one keeps its entry. */
+static void test_deadline_write_ahead(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	g_autoptr(VsApplied) saved = NULL;
+	VsThread vcpu1 = make_thread(1000, 1002, "CPU 1/TCG");
+	const VsSchedAttr *got;
+
+	attrs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	attrs_applied = f->applied_path;
+	attrs_answer = 0;
+	unrecorded = 0;
+	f->host.caps.deadline.ok = true;
+	f->host.caps.rt_runtime_us = 950000;
+	f->host.caps.rt_period_us = 1000000;
+	set_policy(f, "[Match]\nName=db\n[CPU]\nReservation=1ms/10ms\n");
+	assert_true(tick(f, events) > 0);
+	got = g_hash_table_lookup(attrs, GINT_TO_POINTER(1002));
+	assert_non_null(got);
+	assert_int_equal(got->sched_policy, SCHED_DEADLINE);
+	assert_int_equal(got->sched_runtime, 1000000);
+	assert_int_equal(unrecorded, 0);
+	saved = vs_applied_load(f->applied_path, NULL, NULL);
+	assert_non_null(vs_applied_find(saved, VS_APPLIED_DEADLINE, &vcpu1));
+
+	/* A larger one refused: the kernel keeps the old one, and so does
+	 * the record. */
+	attrs_answer = -EBUSY;
+	set_policy(f, "[Match]\nName=db\n[CPU]\nReservation=2ms/10ms\n");
+	g_ptr_array_set_size(events, 0);
+	tick(f, events);
+	assert_event(events, "not enough deadline bandwidth");
+	assert_true(vs_act_needs_replan(f->act));
+	assert_int_equal(vs_applied_find(f->applied, VS_APPLIED_DEADLINE, &vcpu1)->runtime_us, 1000);
+
+	/* Ended at a clean stop; then refused on a fresh record: no entry. */
+	g_ptr_array_set_size(events, 0);
+	assert_true(vs_act_restore_all(f->act, events) > 0);
+	assert_int_equal(((VsSchedAttr *)g_hash_table_lookup(attrs, GINT_TO_POINTER(1002)))
+				 ->sched_policy, SCHED_OTHER);
+	set_policy(f, "[Match]\nName=db\n[CPU]\nReservation=3ms/10ms\n");
+	g_ptr_array_set_size(events, 0);
+	tick(f, events);
+	assert_event(events, "not enough deadline bandwidth");
+	assert_null(vs_applied_find(f->applied, VS_APPLIED_DEADLINE, &vcpu1));
+	g_clear_pointer(&saved, vs_applied_free);
+	saved = vs_applied_load(f->applied_path, NULL, NULL);
+	assert_null(vs_applied_find(saved, VS_APPLIED_DEADLINE, &vcpu1));
+	g_free(vcpu1.comm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_retouch),
+		cmocka_unit_test(test_deadline_write_ahead),
 		cmocka_unit_test(test_set_and_restore),
 		cmocka_unit_test(test_held_files),
 		cmocka_unit_test(test_other_instance),
