@@ -9,6 +9,7 @@
 #include "sched/act.h"
 #include "sched/deadline.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +91,18 @@ void vs_act_event_addv(GPtrArray *events, int priority, const char *domain, cons
 	e->priority = priority;
 	e->domain = g_strdup(domain);
 	e->message = g_strdup_vprintf(format, ap);
+	g_ptr_array_add(events, e);
+}
+
+/* Adds an event whose message is @message (taken), without printf: the
+ * "set" events, one per change. */
+static void add_event_text(GPtrArray *events, int priority, const char *domain, char *message)
+{
+	VsActEvent *e = g_new0(VsActEvent, 1);
+
+	e->priority = priority;
+	e->domain = g_strdup(domain);
+	e->message = message;
 	g_ptr_array_add(events, e);
 }
 
@@ -251,16 +264,36 @@ static int set_affinity(const VsSys *sys, pid_t tid, const VsCpuSet *cpus)
 	return r;
 }
 
+/* "KIND|TID:START|WHAT" (act->failed), without printf: one per action
+ * and run. */
 static char *fail_key(const VsCpuAction *a)
 {
-	g_autofree char *tk = vs_cpu_thread_key(&a->thread);
-	g_autofree char *cpus = a->cpus ? vs_cpuset_format(a->cpus) : NULL;
+	GString *s = g_string_sized_new(64);
 
-	if (a->kind == VS_CPU_ACTION_CGROUP)
-		return g_strdup_printf("%d|%s|%s/%s|%s", (int)a->kind, tk, a->dir, a->file,
-				       a->value);
-	return g_strdup_printf("%d|%s|%s|%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, (int)a->kind,
-			       tk, cpus ? cpus : "", a->runtime_us, a->period_us);
+	vs_strbuf_append_int(s, (int)a->kind);
+	g_string_append_c(s, '|');
+	vs_strbuf_append_int(s, a->thread.tid);
+	g_string_append_c(s, ':');
+	vs_strbuf_append_uint(s, a->thread.start_time);
+	g_string_append_c(s, '|');
+	if (a->kind == VS_CPU_ACTION_CGROUP) {
+		g_string_append(s, a->dir);
+		g_string_append_c(s, '/');
+		g_string_append(s, a->file);
+		g_string_append_c(s, '|');
+		g_string_append(s, a->value);
+		return g_string_free(s, FALSE);
+	}
+	if (a->cpus) {
+		g_autofree char *cpus = vs_cpuset_format(a->cpus);
+
+		g_string_append(s, cpus);
+	}
+	g_string_append_c(s, '|');
+	vs_strbuf_append_int(s, a->runtime_us);
+	g_string_append_c(s, '/');
+	vs_strbuf_append_int(s, a->period_us);
+	return g_string_free(s, FALSE);
 }
 
 /* Remembers that @a failed and reports it (once: the caller skips what
@@ -355,7 +388,8 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
 			  a->reason);
 		return true;
 	}
-	add_event(events, LOG_INFO, a->domain, "set %s (was %s)", what, got);
+	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, " (was ", got, ")",
+								NULL));
 	return true;
 }
 
@@ -448,7 +482,7 @@ static bool act_deadline(VsAct *act, const VsCpuAction *a, const char *key,
 	vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, orig,
 				a->runtime_us, a->period_us);
 	what = vs_cpu_action_describe(a);
-	add_event(events, LOG_INFO, a->domain, "set %s", what);
+	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, NULL));
 	return true;
 }
 
@@ -747,7 +781,8 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 	}
 	vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
 			      a->file, e ? e->orig_value : now, a->value);
-	add_event(events, LOG_INFO, a->domain, "set %s (was \"%s\")", what, now);
+	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, " (was \"", now, "\")",
+								NULL));
 	return true;
 }
 

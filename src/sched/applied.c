@@ -38,14 +38,30 @@ static const char *const cgroup_files[] = {
 /* Longest cgroup value kept (a CPU list of a large host fits). */
 #define MAX_VALUE 4096
 
+/* The index keys, without printf: the actuator looks entries up several
+ * times per thread and run. */
 static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
 {
-	return g_strdup_printf("%d:%d:%" G_GUINT64_FORMAT, (int)kind, (int)tid, start_time);
+	GString *s = g_string_sized_new(32);
+
+	vs_strbuf_append_int(s, (int)kind);
+	g_string_append_c(s, ':');
+	vs_strbuf_append_int(s, tid);
+	g_string_append_c(s, ':');
+	vs_strbuf_append_uint(s, start_time);
+	return g_string_free(s, FALSE);
 }
 
 static char *cgroup_key(const char *dir, const char *file)
 {
-	return g_strdup_printf("%d:%s/%s", (int)VS_APPLIED_CGROUP, dir, file);
+	GString *s = g_string_sized_new(strlen(dir) + strlen(file) + 8);
+
+	vs_strbuf_append_int(s, (int)VS_APPLIED_CGROUP);
+	g_string_append_c(s, ':');
+	g_string_append(s, dir);
+	g_string_append_c(s, '/');
+	g_string_append(s, file);
+	return g_string_free(s, FALSE);
 }
 
 static char *entry_key(const VsAppliedEntry *e)
@@ -294,17 +310,27 @@ guint vs_applied_drop_stale(VsApplied *a, const VsSys *sys, GPtrArray *dropped)
 static void json_string(GString *out, const char *s)
 {
 	g_autofree char *valid = g_utf8_validate(s, -1, NULL) ? NULL : g_utf8_make_valid(s, -1);
+	const char *p = valid ? valid : s;
 
 	g_string_append_c(out, '"');
-	for (const char *p = valid ? valid : s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
+	while (*p) {
+		/* The bytes that need no escape go in one append. */
+		size_t n = 0;
+		unsigned char c;
 
-		if (c == '"' || c == '\\')
+		while ((c = (unsigned char)p[n]) >= 0x20 && c != '"' && c != '\\')
+			n++;
+		vs_strbuf_put(out, p, n);
+		p += n;
+		if (!c)
+			break;
+		if (c == '"' || c == '\\') {
 			g_string_append_c(out, '\\');
-		if (c >= 0x20)
 			g_string_append_c(out, (char)c);
-		else
+		} else {
 			g_string_append_printf(out, "\\u%04x", c);
+		}
+		p++;
 	}
 	g_string_append_c(out, '"');
 }
@@ -312,18 +338,18 @@ static void json_string(GString *out, const char *s)
 /* Appends a string member ("  "name" : "value"") to an entry. */
 static void json_str_member(GString *out, const char *name, const char *value)
 {
-	g_string_append(out, ",\n      \"");
-	g_string_append(out, name);
-	g_string_append(out, "\" : ");
+	vs_strbuf_puts(out, ",\n      \"");
+	vs_strbuf_puts(out, name);
+	vs_strbuf_puts(out, "\" : ");
 	json_string(out, value ? value : "");
 }
 
 /* Appends an integer member. */
 static void json_int_member(GString *out, const char *name, gint64 value)
 {
-	g_string_append(out, ",\n      \"");
-	g_string_append(out, name);
-	g_string_append(out, "\" : ");
+	vs_strbuf_puts(out, ",\n      \"");
+	vs_strbuf_puts(out, name);
+	vs_strbuf_puts(out, "\" : ");
 	vs_strbuf_append_int(out, value);
 }
 
@@ -335,13 +361,13 @@ static void json_int_member(GString *out, const char *name, gint64 value)
  * JSON parser. */
 char *vs_applied_to_json(const VsApplied *a)
 {
-	GString *out = g_string_sized_new(256 + 320 * a->entries->len);
+	GString *out = g_string_sized_new(256 + 512 * a->entries->len);
 
 	g_string_append_printf(out, "{\n  \"version\" : %d,\n  \"entries\" : [", APPLIED_VERSION);
 	for (guint i = 0; i < a->entries->len; i++) {
 		const VsAppliedEntry *e = g_ptr_array_index(a->entries, i);
 
-		g_string_append(out, i ? ",\n    {\n      \"kind\" : " : "\n    {\n      \"kind\" : ");
+		vs_strbuf_puts(out, i ? ",\n    {\n      \"kind\" : " : "\n    {\n      \"kind\" : ");
 		json_string(out, kind_names[e->kind]);
 		json_str_member(out, "uuid", e->uuid);
 		json_str_member(out, "domain", e->domain);
@@ -371,7 +397,7 @@ char *vs_applied_to_json(const VsApplied *a)
 			json_int_member(out, "runtime_us", e->runtime_us);
 			json_int_member(out, "period_us", e->period_us);
 		}
-		g_string_append(out, "\n    }");
+		vs_strbuf_puts(out, "\n    }");
 	}
 	g_string_append(out, a->entries->len ? "\n  ]\n}" : "]\n}");
 	return g_string_free(out, FALSE);

@@ -727,23 +727,44 @@ const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, g
 
 char *vs_cpu_action_describe(const VsCpuAction *a)
 {
-	g_autofree char *cpus = NULL;
+	/* Without printf: the actuator describes every change it makes. */
+	GString *s = g_string_sized_new(128);
 
-	switch (a->kind) {
-	case VS_CPU_ACTION_AFFINITY:
-		cpus = vs_cpuset_format(a->cpus);
-		return g_strdup_printf("%s (TID %d) of %s: affinity CPUs %s", a->what,
-				       (int)a->thread.tid, a->domain, cpus);
-	case VS_CPU_ACTION_DEADLINE:
-		return g_strdup_printf("%s (TID %d) of %s: SCHED_DEADLINE runtime %" G_GINT64_FORMAT
-				       "us period %" G_GINT64_FORMAT "us", a->what,
-				       (int)a->thread.tid, a->domain, a->runtime_us, a->period_us);
-	case VS_CPU_ACTION_DEADLINE_CLEAR:
-		return g_strdup_printf("%s (TID %d) of %s: end of the deadline reservation",
-				       a->what, (int)a->thread.tid, a->domain);
-	case VS_CPU_ACTION_CGROUP:
-		return g_strdup_printf("%s of %s: %s/%s = \"%s\"", a->what, a->domain, a->dir,
-				       a->file, a->value);
+	g_string_append(s, a->what);
+	if (a->kind != VS_CPU_ACTION_CGROUP) {
+		g_string_append(s, " (TID ");
+		vs_strbuf_append_int(s, a->thread.tid);
+		g_string_append_c(s, ')');
 	}
-	g_assert_not_reached();
+	g_string_append(s, " of ");
+	g_string_append(s, a->domain);
+	switch (a->kind) {
+	case VS_CPU_ACTION_AFFINITY: {
+		g_autofree char *cpus = vs_cpuset_format(a->cpus);
+
+		g_string_append(s, ": affinity CPUs ");
+		g_string_append(s, cpus);
+		break;
+	}
+	case VS_CPU_ACTION_DEADLINE:
+		g_string_append(s, ": SCHED_DEADLINE runtime ");
+		vs_strbuf_append_int(s, a->runtime_us);
+		g_string_append(s, "us period ");
+		vs_strbuf_append_int(s, a->period_us);
+		g_string_append(s, "us");
+		break;
+	case VS_CPU_ACTION_DEADLINE_CLEAR:
+		g_string_append(s, ": end of the deadline reservation");
+		break;
+	case VS_CPU_ACTION_CGROUP:
+		g_string_append(s, ": ");
+		g_string_append(s, a->dir);
+		g_string_append_c(s, '/');
+		g_string_append(s, a->file);
+		g_string_append(s, " = \"");
+		g_string_append(s, a->value);
+		g_string_append_c(s, '"');
+		break;
+	}
+	return g_string_free(s, FALSE);
 }

@@ -12,7 +12,7 @@ void vs_strbuf_append_uint(GString *s, uint64_t v)
 		buf[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	g_string_append_len(s, buf + i, (gssize)(sizeof(buf) - i));
+	vs_strbuf_put(s, buf + i, sizeof(buf) - i);
 }
 
 void vs_strbuf_append_int(GString *s, int64_t v)

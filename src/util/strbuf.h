@@ -5,6 +5,28 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Appends the @n bytes at @p (not inside @s) to @s, as
+ * g_string_append_len() does, but copied straight in when they fit: GLib
+ * before 2.76 makes every append an insert, whose checks cost more than
+ * the copy of a few bytes. */
+static inline void vs_strbuf_put(GString *s, const char *p, size_t n)
+{
+	if (s->len + n < s->allocated_len) {
+		memcpy(s->str + s->len, p, n);
+		s->len += n;
+		s->str[s->len] = '\0';
+		return;
+	}
+	g_string_append_len(s, p, (gssize)n);
+}
+
+/* vs_strbuf_put() of the string @p. */
+static inline void vs_strbuf_puts(GString *s, const char *p)
+{
+	vs_strbuf_put(s, p, strlen(p));
+}
 
 /* Appends @v in decimal ("-12", "0") to @s. */
 void vs_strbuf_append_int(GString *s, int64_t v);

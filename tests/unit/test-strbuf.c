@@ -1,5 +1,6 @@
 /* Unit tests of util/strbuf: decimal numbers as printf writes them,
- * including the ends of the ranges. */
+ * including the ends of the ranges; bytes put into a GString with room
+ * for them and into one that must grow. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -50,9 +51,31 @@ static void test_uints(void **state)
 	check_uint(UINT64_MAX);
 }
 
+/* Copied in when they fit, appended (the string grows) when not; always
+ * NUL-terminated, length counted. */
+static void test_put(void **state)
+{
+	g_autoptr(GString) room = g_string_sized_new(64);
+	g_autoptr(GString) tight = g_string_new("ab");
+
+	(void)state;
+	vs_strbuf_puts(room, "one");
+	vs_strbuf_put(room, ", two, three", 5);
+	assert_string_equal(room->str, "one, two");
+	assert_int_equal(room->len, 8);
+	for (int i = 0; i < 100; i++)
+		vs_strbuf_puts(tight, "0123456789");
+	assert_int_equal(tight->len, 1002);
+	assert_int_equal(strlen(tight->str), 1002);
+	assert_true(g_str_has_suffix(tight->str, "890123456789"));
+	vs_strbuf_put(tight, "", 0);
+	assert_int_equal(tight->len, 1002);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put),
 		cmocka_unit_test(test_ints),
 		cmocka_unit_test(test_uints),
 	};
