@@ -11,7 +11,9 @@
  *
  * The actuator records the original value before its first change of a
  * setting and the current value after every change; the daemon persists the
- * record as JSON in AppliedFile (written atomically on every change) and
+ * record as JSON in AppliedFile (written atomically, by the actuator once
+ * before the first change of a run that records originals and once after
+ * its last change) and
  * loads it at start, so that a daemon killed with SIGKILL and started again
  * neither forgets the originals nor repeats a change that is in place, and a
  * clean stop can put every original back (invariant 4 of ARCHITECTURE.md).
