@@ -25,8 +25,9 @@
  * free in the kernel too.
  *
  * Every function that acts on a thread first checks that it is still the
- * thread that was collected (pid, tid, start time, comm), and reads the
- * result back with sched_getattr. Nothing here retries. */
+ * thread that was collected (pid, tid, start time, comm), except the
+ * _verified forms, whose caller has just checked it, and reads the result
+ * back with sched_getattr. Nothing here retries. */
 #pragma once
 
 #include <glib.h>
