@@ -4,8 +4,9 @@
  * into a new Snapshot, logs what changed since the last one, plans the CPU
  * placement and reservations (sched/cpuplan.h) and acts on them
  * (sched/act.h), and hands the snapshot and the plan's reasons to the
- * control server. The CPU plan is made again only when the guests' threads,
- * the policies, the overrides or the configuration changed, or every
+ * control server. The CPU plan is made again only when what it reads of the
+ * snapshot (the guests' threads, names, classes, cgroups), the policies,
+ * the overrides or the configuration changed, or, when acting, every
  * REPLAN_TICKS ticks (which also puts back what someone else changed); a
  * new vCPU thread changes the threads, so hotplugged vCPUs are placed in
  * the tick that first sees them. What vsched changed is recorded in
@@ -80,8 +81,8 @@ struct VsDaemon {
 	VsApplied *applied;
 	VsAct *act;
 	VsCpuPlan *cpu_plan;
-	uint64_t cpu_fingerprint;   /* the guests' threads the plan was made for
-				     * (vs_changes_threads_hash()) */
+	uint64_t cpu_fingerprint;   /* the snapshot inputs the plan was made for
+				     * (vs_cpu_plan_inputs_hash()) */
 	uint64_t cpu_plan_tick;
 	bool cpu_replan;            /* policies, overrides or configuration changed */
 	char *cpu_problem;          /* why the last plan failed, logged once */
@@ -285,12 +286,16 @@ static void cpu_step(VsDaemon *d, const VsSnapshot *snap)
 	/* While libvirt is away the guests are as last seen: nothing new to do. */
 	if (!snap->virt_connected)
 		return;
-	/* The running guests' threads by identity: when they change (a guest
-	 * starts or stops, a vCPU is plugged, a thread is replaced), so may
-	 * the plan. */
-	fingerprint = vs_changes_threads_hash(snap);
+	/* What the planner reads of the snapshot (the running guests' threads
+	 * by identity, names, classes, cgroups; the host's CPUs): when it
+	 * changes (a guest starts or stops, a vCPU is plugged, a thread is
+	 * replaced), so may the plan. Acting, the plan is made and acted on
+	 * again every REPLAN_TICKS ticks too: the actuator reads every value
+	 * back and puts back what someone else changed. In a dry run or with
+	 * Act=no nothing was set, and the same inputs make the same plan. */
+	fingerprint = vs_cpu_plan_inputs_hash(snap);
 	if (d->cpu_plan && !d->cpu_replan && fingerprint == d->cpu_fingerprint &&
-	    snap->tick - d->cpu_plan_tick < REPLAN_TICKS)
+	    (!acting(d) || snap->tick - d->cpu_plan_tick < REPLAN_TICKS))
 		return;
 	/* Settings of threads that ended have nothing left to restore. */
 	if (vs_applied_retain_snapshot(d->applied, snap) > 0 && acting(d)) {

@@ -2,6 +2,7 @@
  * into per-thread actions with reasons; see cpuplan.h. */
 #include "config.h"
 
+#include "core/changes.h"
 #include "sched/cgplan.h"
 #include "sched/cpuplan.h"
 #include "sched/deadline.h"
@@ -89,6 +90,52 @@ char *vs_cpu_deadline_key(const VsThread *t, int64_t runtime_us, int64_t period_
 {
 	return g_strdup_printf("%d:%" G_GUINT64_FORMAT "/%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
 			       (int)t->tid, t->start_time, runtime_us, period_us);
+}
+
+/* Mixes @v into the digest @h (splitmix64's finaliser on the sum). */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	uint64_t z = h + v + UINT64_C(0x9e3779b97f4a7c15);
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Mixes string @s into @h, NULL apart from "". */
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	return mix(h, s ? ((uint64_t)g_str_hash(s) << 1) | 1 : 0);
+}
+
+uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap)
+{
+	const VsHost *host = snap->host;
+	uint64_t h = vs_changes_threads_hash(snap);
+
+	for (guint i = 0; i < snap->domains->len; i++) {
+		const VsDomain *dom = g_ptr_array_index(snap->domains, i);
+
+		if (dom->pid <= 0)
+			continue;
+		h = mix_str(h, dom->name);
+		h = mix_str(h, dom->vsched_class);
+		h = mix_str(h, dom->cgroup_path);
+		h = mix_str(h, dom->cgroup_v1_cpuset);
+		h = mix(h, ((uint64_t)dom->vcpus_current << 32) | dom->vcpus_max);
+		h = mix(h, (uint64_t)(uint32_t)dom->id);
+	}
+	if (!host)
+		return h;
+	for (int cpu = vs_cpuset_next(host->topology.online, 0); cpu >= 0;
+	     cpu = vs_cpuset_next(host->topology.online, (guint)cpu + 1))
+		h = mix(h, (uint64_t)cpu);
+	h = mix(h, (uint64_t)host->topology.smt | (uint64_t)host->caps.deadline.ok << 1 |
+			   (uint64_t)host->caps.cpuset_partitions.ok << 2 |
+			   (uint64_t)host->caps.cgroup_v2_cpu.ok << 3 |
+			   (uint64_t)host->caps.cgroup_v2_cpuset.ok << 4);
+	h = mix(h, (uint64_t)host->caps.rt_runtime_us);
+	return mix(h, (uint64_t)host->caps.rt_period_us);
 }
 
 /* "10-db.policy:5", "override ov-3", or NULL for a built-in default. */
