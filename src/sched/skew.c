@@ -8,7 +8,10 @@
 static void sum_window(const VsStealSeries *series, int64_t cutoff_us, int64_t now_us,
 		       VsSkewVcpu *v)
 {
-	for (guint i = 0; series && i < vs_steal_series_len(series); i++) {
+	/* The length walks the series' buckets: once, not per point. */
+	guint n = series ? vs_steal_series_len(series) : 0;
+
+	for (guint i = 0; i < n; i++) {
 		const VsStealPoint *p = vs_steal_series_nth_newest(series, i);
 
 		if (p->end_us <= cutoff_us)
