@@ -138,6 +138,19 @@ uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap)
 	return mix(h, (uint64_t)host->caps.rt_period_us);
 }
 
+/* The key of vCPU @index of guest @uuid in a plan's vcpus table,
+ * "UUID/INDEX"; caller frees. Without printf: one per vCPU per plan. */
+static char *vcpu_key(const char *uuid, guint index)
+{
+	size_t n = strlen(uuid);
+	char *key = g_malloc(n + 1 + VS_FMT_INT_MAX + 1);
+
+	memcpy(key, uuid, n);
+	key[n++] = '/';
+	key[n + vs_fmt_uint(key + n, index)] = '\0';
+	return key;
+}
+
 /* "10-db.policy:5", "override ov-3", or NULL for a built-in default. */
 static char *provenance(const VsEffectiveEntry *e)
 {
@@ -229,7 +242,7 @@ static GArray *collect_guests(const VsCpuPlanInput *in)
 
 		if (dom->pid <= 0 || dom->id < 0 || !dom->vcpus)
 			continue;
-		g.vcpus = g_ptr_array_new();
+		g.vcpus = g_ptr_array_sized_new(dom->vcpus->len);
 		for (guint j = 0; j < dom->vcpus->len; j++) {
 			const VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, j);
 
@@ -473,7 +486,7 @@ static void plan_vcpus(const VsCpuPlanInput *in, Guest *g, const VsGuestPlacemen
 		const VsVcpu *v = g_ptr_array_index(g->vcpus, j);
 		const VsVcpuPlacement *vp = &gp->vcpus[j];
 		const VsEffectiveEntry *pin = pin_of(g->eff, v->index);
-		g_autofree char *what = g_strdup_printf("vcpu%u", v->index);
+		char what[4 + VS_FMT_INT_MAX + 1] = "vcpu";
 		g_autoptr(VsCpuSet) cpus = NULL;
 		g_autofree char *sentence = NULL;
 		g_autofree char *pin_from = NULL;
@@ -481,6 +494,7 @@ static void plan_vcpus(const VsCpuPlanInput *in, Guest *g, const VsGuestPlacemen
 		VsCpuVcpuPlan *vplan = g_new0(VsCpuVcpuPlan, 1);
 		VsCpuAction *a;
 
+		what[4 + vs_fmt_uint(what + 4, v->index)] = '\0';
 		if (pin) {
 			cpus = vs_cpuset_copy(pin->value->pin.cpus);
 			vs_cpuset_intersect(cpus, online);
@@ -533,13 +547,13 @@ static void plan_vcpus(const VsCpuPlanInput *in, Guest *g, const VsGuestPlacemen
 		}
 		vplan->affinity = g_strdup(cpus_text);
 		vplan->reservation = g_strdup(g->reservation_note);
-		g_hash_table_insert(vcpus, g_strdup_printf("%s/%u", g->dom->uuid, v->index), vplan);
-		add_reason(g, "%s", sentence);
+		g_hash_table_insert(vcpus, vcpu_key(g->dom->uuid, v->index), vplan);
+		g_ptr_array_add(g->reasons, g_strdup(sentence));
 
 		g_ptr_array_add(g->vcpu_cpus, vs_cpuset_copy(cpus));
 		a = action_new(VS_CPU_ACTION_AFFINITY, g, what, &v->thread);
 		a->cpus = g_steal_pointer(&cpus);
-		a->reason = g_strdup(sentence);
+		a->reason = g_steal_pointer(&sentence);
 		g_ptr_array_add(actions, a);
 
 		if (g->reserved) {
@@ -767,9 +781,36 @@ const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid)
 
 const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, guint index)
 {
-	g_autofree char *key = g_strdup_printf("%s/%u", uuid, index);
+	g_autofree char *key = vcpu_key(uuid, index);
 
 	return g_hash_table_lookup(plan->vcpus, key);
+}
+
+uint64_t vs_cpu_action_hash(const VsCpuAction *a)
+{
+	uint64_t h = mix((uint64_t)a->kind, 0);
+
+	h = mix_str(h, a->what);
+	h = mix_str(h, a->domain);
+	switch (a->kind) {
+	case VS_CPU_ACTION_AFFINITY:
+		h = mix(h, (uint64_t)(uint32_t)a->thread.tid);
+		for (int cpu = vs_cpuset_next(a->cpus, 0); cpu >= 0;
+		     cpu = vs_cpuset_next(a->cpus, (guint)cpu + 1))
+			h = mix(h, (uint64_t)cpu);
+		return h;
+	case VS_CPU_ACTION_DEADLINE:
+		h = mix(h, (uint64_t)a->runtime_us);
+		h = mix(h, (uint64_t)a->period_us);
+		return mix(h, (uint64_t)(uint32_t)a->thread.tid);
+	case VS_CPU_ACTION_DEADLINE_CLEAR:
+		return mix(h, (uint64_t)(uint32_t)a->thread.tid);
+	case VS_CPU_ACTION_CGROUP:
+		h = mix_str(h, a->dir);
+		h = mix_str(h, a->file);
+		return mix_str(h, a->value);
+	}
+	g_assert_not_reached();
 }
 
 char *vs_cpu_action_describe(const VsCpuAction *a)

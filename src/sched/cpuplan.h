@@ -127,6 +127,10 @@ const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid);
 const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, guint index);
 /* "vcpu0 of db: set affinity to CPUs 2-3" - one line for logs; caller frees. */
 char *vs_cpu_action_describe(const VsCpuAction *a);
+/* A 64-bit digest of what vs_cpu_action_describe() says of @a (kind,
+ * thread, guest, target value): equal digests mean, but for a 2^-64
+ * chance, the same line. Formats nothing, allocates nothing. */
+uint64_t vs_cpu_action_hash(const VsCpuAction *a);
 /* Where @e comes from, for reasons: "policy 10-db.policy:5", "override
  * ov-3" or "built-in default"; caller frees. */
 char *vs_cpu_plan_from(const VsEffectiveEntry *e);
