@@ -127,9 +127,7 @@ uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap)
 	}
 	if (!host)
 		return h;
-	for (int cpu = vs_cpuset_next(host->topology.online, 0); cpu >= 0;
-	     cpu = vs_cpuset_next(host->topology.online, (guint)cpu + 1))
-		h = mix(h, (uint64_t)cpu);
+	h = mix(h, vs_cpuset_hash(host->topology.online));
 	h = mix(h, (uint64_t)host->topology.smt | (uint64_t)host->caps.deadline.ok << 1 |
 			   (uint64_t)host->caps.cpuset_partitions.ok << 2 |
 			   (uint64_t)host->caps.cgroup_v2_cpu.ok << 3 |
@@ -795,10 +793,7 @@ uint64_t vs_cpu_action_hash(const VsCpuAction *a)
 	switch (a->kind) {
 	case VS_CPU_ACTION_AFFINITY:
 		h = mix(h, (uint64_t)(uint32_t)a->thread.tid);
-		for (int cpu = vs_cpuset_next(a->cpus, 0); cpu >= 0;
-		     cpu = vs_cpuset_next(a->cpus, (guint)cpu + 1))
-			h = mix(h, (uint64_t)cpu);
-		return h;
+		return mix(h, vs_cpuset_hash(a->cpus));
 	case VS_CPU_ACTION_DEADLINE:
 		h = mix(h, (uint64_t)a->runtime_us);
 		h = mix(h, (uint64_t)a->period_us);
