@@ -4,8 +4,9 @@
  * into a new Snapshot, logs what changed since the last one, plans the CPU
  * placement and reservations (sched/cpuplan.h) and acts on them
  * (sched/act.h), and hands the snapshot and the plan's reasons to the
- * control server. The CPU plan is made again only when the guests' threads,
- * the policies, the overrides or the configuration changed, or every
+ * control server. The CPU plan is made again only when what it reads of the
+ * snapshot (the guests' threads, names, classes, cgroups), the policies,
+ * the overrides or the configuration changed, or, when acting, every
  * REPLAN_TICKS ticks (which also puts back what someone else changed); a
  * new vCPU thread changes the threads, so hotplugged vCPUs are placed in
  * the tick that first sees them. What vsched changed is recorded in
@@ -52,6 +53,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 
 /* Editors write a file in several steps; wait for them to finish. */
 #define POLICY_DEBOUNCE_MS 500
@@ -80,13 +82,14 @@ struct VsDaemon {
 	VsApplied *applied;
 	VsAct *act;
 	VsCpuPlan *cpu_plan;
-	uint64_t cpu_fingerprint;   /* the guests' threads the plan was made for
-				     * (vs_changes_threads_hash()) */
+	uint64_t cpu_fingerprint;   /* the snapshot inputs the plan was made for
+				     * (vs_cpu_plan_inputs_hash()) */
 	uint64_t cpu_plan_tick;
 	bool cpu_replan;            /* policies, overrides or configuration changed */
 	char *cpu_problem;          /* why the last plan failed, logged once */
 	char *applied_path;         /* AppliedFile, through the sys layer's root */
-	GHashTable *would;          /* dry run: actions already logged as "would set" */
+	GArray *would;              /* dry run: the digests (vs_cpu_action_hash()) of the
+				     * actions already logged as "would set", sorted */
 
 	/* Co-scheduling (CoSchedule=): planned every tick, from the steal
 	 * collector's intervals */
@@ -261,18 +264,34 @@ static void log_would_once(GHashTable *seen, GHashTable *now, const char *domain
 	g_hash_table_add(now, text);
 }
 
-/* Dry run: logs each action of @plan once, until it leaves the plan. */
+static int cmp_u64(gconstpointer a, gconstpointer b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Dry run: logs each action of @plan once, until it leaves the plan. The
+ * actions are told apart by digest: only the new ones are described. */
 static void log_would(VsDaemon *d, const VsCpuPlan *plan)
 {
-	g_autoptr(GHashTable) now = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GArray *now = g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), plan->actions->len);
 
 	for (guint i = 0; i < plan->actions->len; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+		uint64_t h = vs_cpu_action_hash(a);
 
-		log_would_once(d->would, now, a->domain, vs_cpu_action_describe(a), a->reason);
+		g_array_append_val(now, h);
+		if (!d->would->len ||
+		    !bsearch(&h, d->would->data, d->would->len, sizeof(h), cmp_u64)) {
+			g_autofree char *text = vs_cpu_action_describe(a);
+
+			vs_log_full(LOG_INFO, a->domain, "would set %s: %s", text, a->reason);
+		}
 	}
-	g_hash_table_unref(d->would);
-	d->would = g_steal_pointer(&now);
+	g_array_sort(now, cmp_u64);
+	g_array_unref(d->would);
+	d->would = now;
 }
 
 /* The CPU step of a tick: plan when something changed, then act (or, in a
@@ -285,12 +304,16 @@ static void cpu_step(VsDaemon *d, const VsSnapshot *snap)
 	/* While libvirt is away the guests are as last seen: nothing new to do. */
 	if (!snap->virt_connected)
 		return;
-	/* The running guests' threads by identity: when they change (a guest
-	 * starts or stops, a vCPU is plugged, a thread is replaced), so may
-	 * the plan. */
-	fingerprint = vs_changes_threads_hash(snap);
+	/* What the planner reads of the snapshot (the running guests' threads
+	 * by identity, names, classes, cgroups; the host's CPUs): when it
+	 * changes (a guest starts or stops, a vCPU is plugged, a thread is
+	 * replaced), so may the plan. Acting, the plan is made and acted on
+	 * again every REPLAN_TICKS ticks too: the actuator reads every value
+	 * back and puts back what someone else changed. In a dry run or with
+	 * Act=no nothing was set, and the same inputs make the same plan. */
+	fingerprint = vs_cpu_plan_inputs_hash(snap);
 	if (d->cpu_plan && !d->cpu_replan && fingerprint == d->cpu_fingerprint &&
-	    snap->tick - d->cpu_plan_tick < REPLAN_TICKS)
+	    (!acting(d) || snap->tick - d->cpu_plan_tick < REPLAN_TICKS))
 		return;
 	/* Settings of threads that ended have nothing left to restore. */
 	if (vs_applied_retain_snapshot(d->applied, snap) > 0 && acting(d)) {
@@ -889,7 +912,7 @@ VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GEr
 	d->cosched = vs_cosched_new();
 	d->cosched_act = vs_cosched_act_new(d->sys, d->applied, d->applied_path);
 	d->cosched_would = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	d->would = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	d->would = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	d->started_us = g_get_monotonic_time();
 	return g_steal_pointer(&d);
 }
@@ -1054,7 +1077,7 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_pointer(&d->cosched, vs_cosched_free);
 	g_clear_pointer(&d->cosched_would, g_hash_table_unref);
 	g_clear_pointer(&d->applied, vs_applied_free);
-	g_clear_pointer(&d->would, g_hash_table_unref);
+	g_clear_pointer(&d->would, g_array_unref);
 	g_free(d->cpu_problem);
 	g_free(d->metrics_problem);
 	g_free(d->applied_path);

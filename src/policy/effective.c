@@ -45,30 +45,43 @@ static void entry_set(VsEffectivePolicy *e, VsEffectiveEntry with)
 		g_array_insert_val(e->entries, last + 1, with);
 }
 
+/* The entries of a domain no file matches: every non-Match key in table
+ * order with its default, parsed once for the life of the process (the
+ * values are shared by every effective policy and never freed). */
+static const GArray *default_entries(void)
+{
+	static GArray *entries;
+
+	if (g_once_init_enter(&entries)) {
+		GArray *a = g_array_new(FALSE, TRUE, sizeof(VsEffectiveEntry));
+
+		for (const VsPolicyKey *k = vs_policy_keys; k->name; k++) {
+			VsEffectiveEntry en = { .key = k, .origin = VS_ORIGIN_DEFAULT };
+
+			if (strcmp(k->section, "Match") == 0)
+				continue;
+			if (k->default_value) {
+				en.value = vs_policy_value_parse(k, k->default_value, NULL);
+				/* The table's own defaults are checked by the unit tests. */
+				g_assert(en.value);
+			}
+			g_array_append_val(a, en);
+		}
+		g_once_init_leave(&entries, a);
+	}
+	return entries;
+}
+
 VsEffectivePolicy *vs_policy_effective(const VsPolicySet *set, const VsOverrides *overrides,
 				       const char *name, const char *uuid, const char *class_name,
 				       int64_t now_us)
 {
+	const GArray *defaults = default_entries();
 	VsEffectivePolicy *e = g_new0(VsEffectivePolicy, 1);
 
-	e->entries = g_array_new(FALSE, TRUE, sizeof(VsEffectiveEntry));
+	e->entries = g_array_sized_new(FALSE, TRUE, sizeof(VsEffectiveEntry), defaults->len + 4);
+	g_array_append_vals(e->entries, defaults->data, defaults->len);
 	e->files = g_ptr_array_new_with_free_func(g_free);
-	e->defaults = g_ptr_array_new_with_free_func((GDestroyNotify)vs_policy_value_free);
-
-	for (const VsPolicyKey *k = vs_policy_keys; k->name; k++) {
-		VsEffectiveEntry en = { .key = k, .origin = VS_ORIGIN_DEFAULT };
-
-		if (strcmp(k->section, "Match") == 0)
-			continue;
-		if (k->default_value) {
-			VsPolicyValue *v = vs_policy_value_parse(k, k->default_value, NULL);
-			/* The table's own defaults are checked by the unit tests. */
-			g_assert(v);
-			g_ptr_array_add(e->defaults, v);
-			en.value = v;
-		}
-		g_array_append_val(e->entries, en);
-	}
 
 	for (guint i = 0; set && i < set->files->len; i++) {
 		const VsPolicyFile *f = g_ptr_array_index(set->files, i);
@@ -106,7 +119,6 @@ void vs_effective_policy_free(VsEffectivePolicy *e)
 		return;
 	g_array_unref(e->entries);
 	g_ptr_array_unref(e->files);
-	g_ptr_array_unref(e->defaults);
 	g_free(e);
 }
 

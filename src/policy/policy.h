@@ -224,7 +224,6 @@ typedef struct VsEffectiveEntry {
 typedef struct VsEffectivePolicy {
 	GArray *entries;              /* VsEffectiveEntry: every non-Match key in table order */
 	GPtrArray *files;             /* char * names of the matching files, in order */
-	GPtrArray *defaults;          /* VsPolicyValue: owns the parsed defaults the entries borrow */
 } VsEffectivePolicy;
 
 /* Merges for one domain: defaults, then every matching file in order (a later

@@ -38,6 +38,7 @@ static const char *const cgroup_files[] = {
 /* Longest cgroup value kept (a CPU list of a large host fits). */
 #define MAX_VALUE 4096
 
+<<<<<<< ours
 /* The index keys, without printf: the actuator looks entries up several
  * times per thread and run. */
 static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
@@ -50,6 +51,31 @@ static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
 	g_string_append_c(s, ':');
 	vs_strbuf_append_uint(s, start_time);
 	return g_string_free(s, FALSE);
+=======
+/* Room for "KIND:TID:START_TIME" and its NUL. */
+#define INDEX_KEY_MAX (3 * VS_FMT_INT_MAX + 3)
+
+/* Writes the index key of a thread's entry, "KIND:TID:START_TIME", into
+ * @buf (INDEX_KEY_MAX bytes) and returns @buf: without printf or an
+ * allocation, as the planners look entries up per vCPU per tick. */
+static char *index_key_into(char *buf, VsAppliedKind kind, pid_t tid, uint64_t start_time)
+{
+	size_t n = vs_fmt_int(buf, (int64_t)kind);
+
+	buf[n++] = ':';
+	n += vs_fmt_int(buf + n, (int64_t)tid);
+	buf[n++] = ':';
+	n += vs_fmt_uint(buf + n, start_time);
+	buf[n] = '\0';
+	return buf;
+}
+
+static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
+{
+	char buf[INDEX_KEY_MAX];
+
+	return g_strdup(index_key_into(buf, kind, tid, start_time));
+>>>>>>> theirs
 }
 
 static char *cgroup_key(const char *dir, const char *file)
@@ -107,9 +133,9 @@ void vs_applied_free(VsApplied *a)
 
 VsAppliedEntry *vs_applied_find(const VsApplied *a, VsAppliedKind kind, const VsThread *t)
 {
-	g_autofree char *key = index_key(kind, t->tid, t->start_time);
+	char key[INDEX_KEY_MAX];
 
-	return g_hash_table_lookup(a->index, key);
+	return g_hash_table_lookup(a->index, index_key_into(key, kind, t->tid, t->start_time));
 }
 
 VsAppliedEntry *vs_applied_find_cgroup(const VsApplied *a, const char *dir, const char *file)

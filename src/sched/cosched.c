@@ -332,7 +332,7 @@ static void plan_guest(VsCosched *c, const VsCoschedInput *in, const VsDomain *d
 								dom->vsched_class, in->now_us);
 	const VsEffectiveEntry *mode = vs_effective_get(eff, "CPU", "CoSchedule");
 	const VsEffectiveEntry *thr = vs_effective_get(eff, "CPU", "SkewThreshold");
-	g_autoptr(GPtrArray) vcpus = g_ptr_array_new();
+	g_autoptr(GPtrArray) vcpus = g_ptr_array_sized_new(dom->vcpus->len);
 	g_autofree VsSkewVcpuIn *sin = NULL;
 	g_autofree VsSkewVcpu *sout = NULL;
 	g_autofree Level **levels = NULL;
@@ -361,7 +361,7 @@ static void plan_guest(VsCosched *c, const VsCoschedInput *in, const VsDomain *d
 	g->name = g_strdup(dom->name);
 	g->mode = mode_name(mode && mode->value ? mode->value->str : NULL);
 	g->threshold_us = thr && thr->value ? thr->value->us : 5000;
-	g->vcpus = g_array_new(FALSE, TRUE, sizeof(VsCoschedVcpuReport));
+	g->vcpus = g_array_sized_new(FALSE, TRUE, sizeof(VsCoschedVcpuReport), vcpus->len);
 	g->reasons = g_ptr_array_new_with_free_func(g_free);
 	g_hash_table_insert(plan->guests, g_strdup(dom->uuid), g);
 

@@ -2,6 +2,7 @@
  * into per-thread actions with reasons; see cpuplan.h. */
 #include "config.h"
 
+#include "core/changes.h"
 #include "sched/cgplan.h"
 #include "sched/cpuplan.h"
 #include "sched/deadline.h"
@@ -89,6 +90,63 @@ char *vs_cpu_deadline_key(const VsThread *t, int64_t runtime_us, int64_t period_
 {
 	return g_strdup_printf("%d:%" G_GUINT64_FORMAT "/%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
 			       (int)t->tid, t->start_time, runtime_us, period_us);
+}
+
+/* Mixes @v into the digest @h (splitmix64's finaliser on the sum). */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	uint64_t z = h + v + UINT64_C(0x9e3779b97f4a7c15);
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Mixes string @s into @h, NULL apart from "". */
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	return mix(h, s ? ((uint64_t)g_str_hash(s) << 1) | 1 : 0);
+}
+
+uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap)
+{
+	const VsHost *host = snap->host;
+	uint64_t h = vs_changes_threads_hash(snap);
+
+	for (guint i = 0; i < snap->domains->len; i++) {
+		const VsDomain *dom = g_ptr_array_index(snap->domains, i);
+
+		if (dom->pid <= 0)
+			continue;
+		h = mix_str(h, dom->name);
+		h = mix_str(h, dom->vsched_class);
+		h = mix_str(h, dom->cgroup_path);
+		h = mix_str(h, dom->cgroup_v1_cpuset);
+		h = mix(h, ((uint64_t)dom->vcpus_current << 32) | dom->vcpus_max);
+		h = mix(h, (uint64_t)(uint32_t)dom->id);
+	}
+	if (!host)
+		return h;
+	h = mix(h, vs_cpuset_hash(host->topology.online));
+	h = mix(h, (uint64_t)host->topology.smt | (uint64_t)host->caps.deadline.ok << 1 |
+			   (uint64_t)host->caps.cpuset_partitions.ok << 2 |
+			   (uint64_t)host->caps.cgroup_v2_cpu.ok << 3 |
+			   (uint64_t)host->caps.cgroup_v2_cpuset.ok << 4);
+	h = mix(h, (uint64_t)host->caps.rt_runtime_us);
+	return mix(h, (uint64_t)host->caps.rt_period_us);
+}
+
+/* The key of vCPU @index of guest @uuid in a plan's vcpus table,
+ * "UUID/INDEX"; caller frees. Without printf: one per vCPU per plan. */
+static char *vcpu_key(const char *uuid, guint index)
+{
+	size_t n = strlen(uuid);
+	char *key = g_malloc(n + 1 + VS_FMT_INT_MAX + 1);
+
+	memcpy(key, uuid, n);
+	key[n++] = '/';
+	key[n + vs_fmt_uint(key + n, index)] = '\0';
+	return key;
 }
 
 /* "10-db.policy:5", "override ov-3", or NULL for a built-in default. */
@@ -182,7 +240,7 @@ static GArray *collect_guests(const VsCpuPlanInput *in)
 
 		if (dom->pid <= 0 || dom->id < 0 || !dom->vcpus)
 			continue;
-		g.vcpus = g_ptr_array_new();
+		g.vcpus = g_ptr_array_sized_new(dom->vcpus->len);
 		for (guint j = 0; j < dom->vcpus->len; j++) {
 			const VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, j);
 
@@ -426,7 +484,7 @@ static void plan_vcpus(const VsCpuPlanInput *in, Guest *g, const VsGuestPlacemen
 		const VsVcpu *v = g_ptr_array_index(g->vcpus, j);
 		const VsVcpuPlacement *vp = &gp->vcpus[j];
 		const VsEffectiveEntry *pin = pin_of(g->eff, v->index);
-		g_autofree char *what = g_strdup_printf("vcpu%u", v->index);
+		char what[4 + VS_FMT_INT_MAX + 1] = "vcpu";
 		g_autoptr(VsCpuSet) cpus = NULL;
 		g_autofree char *sentence = NULL;
 		g_autofree char *pin_from = NULL;
@@ -434,6 +492,7 @@ static void plan_vcpus(const VsCpuPlanInput *in, Guest *g, const VsGuestPlacemen
 		VsCpuVcpuPlan *vplan = g_new0(VsCpuVcpuPlan, 1);
 		VsCpuAction *a;
 
+		what[4 + vs_fmt_uint(what + 4, v->index)] = '\0';
 		if (pin) {
 			cpus = vs_cpuset_copy(pin->value->pin.cpus);
 			vs_cpuset_intersect(cpus, online);
@@ -486,13 +545,13 @@ static void plan_vcpus(const VsCpuPlanInput *in, Guest *g, const VsGuestPlacemen
 		}
 		vplan->affinity = g_strdup(cpus_text);
 		vplan->reservation = g_strdup(g->reservation_note);
-		g_hash_table_insert(vcpus, g_strdup_printf("%s/%u", g->dom->uuid, v->index), vplan);
-		add_reason(g, "%s", sentence);
+		g_hash_table_insert(vcpus, vcpu_key(g->dom->uuid, v->index), vplan);
+		g_ptr_array_add(g->reasons, g_strdup(sentence));
 
 		g_ptr_array_add(g->vcpu_cpus, vs_cpuset_copy(cpus));
 		a = action_new(VS_CPU_ACTION_AFFINITY, g, what, &v->thread);
 		a->cpus = g_steal_pointer(&cpus);
-		a->reason = g_strdup(sentence);
+		a->reason = g_steal_pointer(&sentence);
 		g_ptr_array_add(actions, a);
 
 		if (g->reserved) {
@@ -720,9 +779,33 @@ const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid)
 
 const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, guint index)
 {
-	g_autofree char *key = g_strdup_printf("%s/%u", uuid, index);
+	g_autofree char *key = vcpu_key(uuid, index);
 
 	return g_hash_table_lookup(plan->vcpus, key);
+}
+
+uint64_t vs_cpu_action_hash(const VsCpuAction *a)
+{
+	uint64_t h = mix((uint64_t)a->kind, 0);
+
+	h = mix_str(h, a->what);
+	h = mix_str(h, a->domain);
+	switch (a->kind) {
+	case VS_CPU_ACTION_AFFINITY:
+		h = mix(h, (uint64_t)(uint32_t)a->thread.tid);
+		return mix(h, vs_cpuset_hash(a->cpus));
+	case VS_CPU_ACTION_DEADLINE:
+		h = mix(h, (uint64_t)a->runtime_us);
+		h = mix(h, (uint64_t)a->period_us);
+		return mix(h, (uint64_t)(uint32_t)a->thread.tid);
+	case VS_CPU_ACTION_DEADLINE_CLEAR:
+		return mix(h, (uint64_t)(uint32_t)a->thread.tid);
+	case VS_CPU_ACTION_CGROUP:
+		h = mix_str(h, a->dir);
+		h = mix_str(h, a->file);
+		return mix_str(h, a->value);
+	}
+	g_assert_not_reached();
 }
 
 char *vs_cpu_action_describe(const VsCpuAction *a)

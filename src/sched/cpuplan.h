@@ -113,12 +113,24 @@ int vs_cpu_plan(const VsCpuPlanInput *in, VsCpuPlan **ret, GError **error);
 void vs_cpu_plan_free(VsCpuPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCpuPlan, vs_cpu_plan_free)
 
+/* A 64-bit digest of what vs_cpu_plan() reads from @snap: the running
+ * guests' threads by identity (vs_changes_threads_hash()), each one's name,
+ * class, cgroup paths and vCPU counts, the online CPUs and the host
+ * capabilities the plan depends on. With equal digests and the same
+ * policies, overrides, CPU sets, Applied record and refusals, a new plan
+ * would be the one made last. Hashes values; allocates nothing. */
+uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap);
+
 /* The reasons of the guest @uuid (borrowed, NULL-terminated), or NULL. */
 const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid);
 /* The plan of vCPU @index of guest @uuid (borrowed), or NULL. */
 const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, guint index);
 /* "vcpu0 of db: set affinity to CPUs 2-3" - one line for logs; caller frees. */
 char *vs_cpu_action_describe(const VsCpuAction *a);
+/* A 64-bit digest of what vs_cpu_action_describe() says of @a (kind,
+ * thread, guest, target value): equal digests mean, but for a 2^-64
+ * chance, the same line. Formats nothing, allocates nothing. */
+uint64_t vs_cpu_action_hash(const VsCpuAction *a);
 /* Where @e comes from, for reasons: "policy 10-db.policy:5", "override
  * ov-3" or "built-in default"; caller frees. */
 char *vs_cpu_plan_from(const VsEffectiveEntry *e);

@@ -8,9 +8,11 @@
 static void sum_window(const VsStealSeries *series, int64_t cutoff_us, int64_t now_us,
 		       VsSkewVcpu *v)
 {
-	for (guint i = 0; series && i < vs_steal_series_len(series); i++) {
-		const VsStealPoint *p = vs_steal_series_nth_newest(series, i);
+	const VsStealPoint *p;
 
+	/* Newest first until the window's start: the series' length (which
+	 * walks its buckets) is not needed, the walk ends at NULL. */
+	for (guint i = 0; series && (p = vs_steal_series_nth_newest(series, i)); i++) {
 		if (p->end_us <= cutoff_us)
 			break;
 		if (p->end_us > now_us)

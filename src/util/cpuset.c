@@ -96,6 +96,22 @@ bool vs_cpuset_equal(const VsCpuSet *a, const VsCpuSet *b)
 	return true;
 }
 
+guint64 vs_cpuset_hash(const VsCpuSet *set)
+{
+	guint64 h = G_GUINT64_CONSTANT(0xcbf29ce484222325);
+
+	/* The non-zero words with their index, so that trailing zero words
+	 * (a set that had a high CPU once) do not count. */
+	for (guint i = 0; i < set->n_words; i++) {
+		if (!set->words[i])
+			continue;
+		h = (h ^ i) * G_GUINT64_CONSTANT(0x100000001b3);
+		h = (h ^ set->words[i]) * G_GUINT64_CONSTANT(0x100000001b3);
+		h ^= h >> 29;
+	}
+	return h;
+}
+
 void vs_cpuset_union(VsCpuSet *set, const VsCpuSet *other)
 {
 	if (other->n_words == 0)

@@ -28,6 +28,9 @@ void vs_cpuset_remove(VsCpuSet *set, guint cpu);
 bool vs_cpuset_has(const VsCpuSet *set, guint cpu);
 guint vs_cpuset_count(const VsCpuSet *set);
 bool vs_cpuset_equal(const VsCpuSet *a, const VsCpuSet *b);
+/* A 64-bit digest of the CPUs of @set: equal sets (vs_cpuset_equal())
+ * have equal digests, whatever their allocated length. */
+guint64 vs_cpuset_hash(const VsCpuSet *set);
 bool vs_cpuset_is_empty(const VsCpuSet *set);
 /* Adds every CPU of @other to @set. */
 void vs_cpuset_union(VsCpuSet *set, const VsCpuSet *other);

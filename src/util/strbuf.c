@@ -3,25 +3,47 @@
 
 #include "util/strbuf.h"
 
-void vs_strbuf_append_uint(GString *s, uint64_t v)
-{
-	char buf[20]; /* the digits of UINT64_MAX */
-	size_t i = sizeof(buf);
+#include <string.h>
 
+/* Writes the digits of @v to end just before @end; returns where they start. */
+static char *digits_before(char *end, uint64_t v)
+{
 	do {
-		buf[--i] = (char)('0' + v % 10);
+		*--end = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	vs_strbuf_put(s, buf + i, sizeof(buf) - i);
+	return end;
+}
+
+size_t vs_fmt_uint(char *buf, uint64_t v)
+{
+	char tmp[VS_FMT_INT_MAX];
+	char *start = digits_before(tmp + sizeof(tmp), v);
+	size_t n = (size_t)(tmp + sizeof(tmp) - start);
+
+	memcpy(buf, start, n);
+	return n;
+}
+
+size_t vs_fmt_int(char *buf, int64_t v)
+{
+	if (v >= 0)
+		return vs_fmt_uint(buf, (uint64_t)v);
+	buf[0] = '-';
+	/* -(v + 1) + 1: INT64_MIN has no positive int64_t. */
+	return 1 + vs_fmt_uint(buf + 1, (uint64_t)(-(v + 1)) + 1);
+}
+
+void vs_strbuf_append_uint(GString *s, uint64_t v)
+{
+	char buf[VS_FMT_INT_MAX];
+
+	vs_strbuf_put(s, buf, vs_fmt_uint(buf, v));
 }
 
 void vs_strbuf_append_int(GString *s, int64_t v)
 {
-	if (v < 0) {
-		g_string_append_c(s, '-');
-		/* -(v + 1) + 1: INT64_MIN has no positive int64_t. */
-		vs_strbuf_append_uint(s, (uint64_t)(-(v + 1)) + 1);
-		return;
-	}
-	vs_strbuf_append_uint(s, (uint64_t)v);
+	char buf[VS_FMT_INT_MAX];
+
+	g_string_append_len(s, buf, (gssize)vs_fmt_int(buf, v));
 }

@@ -102,9 +102,26 @@ static void test_equal_ignores_length(void **state)
 	assert_true(vs_cpuset_equal(a, b));
 	assert_true(vs_cpuset_equal(b, a));
 	assert_true(vs_cpuset_is_empty(empty));
+	assert_true(vs_cpuset_hash(a) == vs_cpuset_hash(b));
 	vs_cpuset_subtract(b, a);
 	assert_true(vs_cpuset_is_empty(b));
 	assert_true(vs_cpuset_equal(b, empty));
+	assert_true(vs_cpuset_hash(b) == vs_cpuset_hash(empty));
+	assert_true(vs_cpuset_hash(a) != vs_cpuset_hash(empty));
+}
+
+/* Different sets, different digests: a CPU more, a CPU moved to another
+ * word. */
+static void test_hash(void **state)
+{
+	g_autoptr(VsCpuSet) a = vs_cpuset_parse("0-7", NULL);
+	g_autoptr(VsCpuSet) b = vs_cpuset_parse("0-8", NULL);
+	g_autoptr(VsCpuSet) c = vs_cpuset_parse("64-71", NULL);
+
+	assert_true(vs_cpuset_hash(a) != vs_cpuset_hash(b));
+	assert_true(vs_cpuset_hash(a) != vs_cpuset_hash(c));
+	vs_cpuset_remove(b, 8);
+	assert_true(vs_cpuset_hash(a) == vs_cpuset_hash(b));
 }
 
 int main(void)
@@ -114,6 +131,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_operations),
 		cmocka_unit_test(test_equal_ignores_length),
+		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

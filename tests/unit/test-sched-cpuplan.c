@@ -812,6 +812,82 @@ static void test_describe(void **state)
 	assert_string_equal(key, "1001:10010");
 }
 
+/* The digest of the planner's snapshot inputs: equal for an equal
+ * snapshot, different for each input a plan depends on. */
+static void test_inputs_hash(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(VsSnapshot) snap = NULL;
+	VsDomain *dom;
+	uint64_t h, again;
+
+	dom = add_guest(f, "db", UUID_DB, 1000, 2, 3);
+	add_guest(f, "web", UUID_WEB, 2000, 1, 1);
+	snap = vs_snapshot_new(1, 0, 0, &f->host, g_ptr_array_ref(f->domains), true);
+	h = vs_cpu_plan_inputs_hash(snap);
+	assert_true(h == vs_cpu_plan_inputs_hash(snap));
+
+	/* The class (policy matching) and back. */
+	dom->vsched_class = g_strdup("db");
+	again = vs_cpu_plan_inputs_hash(snap);
+	assert_true(again != h);
+	g_clear_pointer(&dom->vsched_class, g_free);
+	assert_true(vs_cpu_plan_inputs_hash(snap) == h);
+	/* The name. */
+	g_free(dom->name);
+	dom->name = g_strdup("db2");
+	assert_true(vs_cpu_plan_inputs_hash(snap) != h);
+	g_free(dom->name);
+	dom->name = g_strdup("db");
+	assert_true(vs_cpu_plan_inputs_hash(snap) == h);
+	/* The cgroup the QEMU process is in. */
+	dom->cgroup_path = g_strdup("/machine.slice/db");
+	assert_true(vs_cpu_plan_inputs_hash(snap) != h);
+	g_clear_pointer(&dom->cgroup_path, g_free);
+	/* A hot-added vCPU (a thread change). */
+	g_array_index(dom->vcpus, VsVcpu, 2).online = true;
+	g_array_index(dom->vcpus, VsVcpu, 2).thread = make_thread(1000, 1003, "CPU 2/TCG");
+	assert_true(vs_cpu_plan_inputs_hash(snap) != h);
+	g_array_index(dom->vcpus, VsVcpu, 2).online = false;
+	assert_true(vs_cpu_plan_inputs_hash(snap) == h);
+	/* The host's CPUs and capabilities. */
+	f->host.caps.deadline.ok = false;
+	assert_true(vs_cpu_plan_inputs_hash(snap) != h);
+	f->host.caps.deadline.ok = true;
+	vs_cpuset_remove(f->host.topology.online, 7);
+	assert_true(vs_cpu_plan_inputs_hash(snap) != h);
+	vs_cpuset_add(f->host.topology.online, 7);
+	assert_true(vs_cpu_plan_inputs_hash(snap) == h);
+}
+
+/* The action digest follows what the description says. */
+static void test_action_hash(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(VsCpuPlan) plan = NULL;
+	g_autoptr(VsCpuPlan) again = NULL;
+	VsCpuAction *aff, *dl;
+	uint64_t h;
+
+	add_policy(f, "20-rt.policy", "[Match]\nName=rt\n[CPU]\nReservation=2ms/10ms\n");
+	add_guest(f, "rt", UUID_DB, 1000, 1, 1);
+	plan = plan_with(f, NULL);
+	again = plan_with(f, NULL);
+	aff = (VsCpuAction *)find(plan, VS_CPU_ACTION_AFFINITY, 1001);
+	dl = (VsCpuAction *)find(plan, VS_CPU_ACTION_DEADLINE, 1001);
+	h = vs_cpu_action_hash(aff);
+	/* The same action of another plan; not the reservation of the thread. */
+	assert_true(h == vs_cpu_action_hash(find(again, VS_CPU_ACTION_AFFINITY, 1001)));
+	assert_true(h != vs_cpu_action_hash(dl));
+	vs_cpuset_remove(aff->cpus, 3);
+	assert_true(h != vs_cpu_action_hash(aff));
+	vs_cpuset_add(aff->cpus, 3);
+	assert_true(h == vs_cpu_action_hash(aff));
+	h = vs_cpu_action_hash(dl);
+	dl->runtime_us++;
+	assert_true(h != vs_cpu_action_hash(dl));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,6 +907,8 @@ int main(void)
 		cmocka_unit_test(test_hotplug_stable),
 		cmocka_unit_test(test_no_guest_and_errors),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_inputs_hash),
+		cmocka_unit_test(test_action_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

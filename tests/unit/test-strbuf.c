@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "util/strbuf.h"
@@ -27,6 +28,36 @@ static void check_uint(uint64_t v)
 
 	vs_strbuf_append_uint(s, v);
 	assert_string_equal(s->str, want);
+}
+
+/* vs_fmt_int() and vs_fmt_uint() write what printf writes, no more. */
+static void check_fmt(int64_t i, uint64_t u)
+{
+	char buf[VS_FMT_INT_MAX + 1];
+	g_autofree char *want_i = g_strdup_printf("%" G_GINT64_FORMAT, (gint64)i);
+	g_autofree char *want_u = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)u);
+	size_t n;
+
+	memset(buf, '#', sizeof(buf));
+	n = vs_fmt_int(buf, i);
+	assert_int_equal(n, strlen(want_i));
+	assert_memory_equal(buf, want_i, n);
+	assert_int_equal(buf[n], '#');
+	memset(buf, '#', sizeof(buf));
+	n = vs_fmt_uint(buf, u);
+	assert_int_equal(n, strlen(want_u));
+	assert_memory_equal(buf, want_u, n);
+	assert_int_equal(buf[n], '#');
+}
+
+static void test_fmt(void **state)
+{
+	(void)state;
+	check_fmt(0, 0);
+	check_fmt(-1, 1);
+	check_fmt(42, 10);
+	check_fmt(INT64_MAX, UINT64_MAX);
+	check_fmt(INT64_MIN, (uint64_t)INT64_MAX + 1);
 }
 
 static void test_ints(void **state)
@@ -78,6 +109,7 @@ int main(void)
 		cmocka_unit_test(test_put),
 		cmocka_unit_test(test_ints),
 		cmocka_unit_test(test_uints),
+		cmocka_unit_test(test_fmt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
