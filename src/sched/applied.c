@@ -38,20 +38,6 @@ static const char *const cgroup_files[] = {
 /* Longest cgroup value kept (a CPU list of a large host fits). */
 #define MAX_VALUE 4096
 
-<<<<<<< ours
-/* The index keys, without printf: the actuator looks entries up several
- * times per thread and run. */
-static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
-{
-	GString *s = g_string_sized_new(32);
-
-	vs_strbuf_append_int(s, (int)kind);
-	g_string_append_c(s, ':');
-	vs_strbuf_append_int(s, tid);
-	g_string_append_c(s, ':');
-	vs_strbuf_append_uint(s, start_time);
-	return g_string_free(s, FALSE);
-=======
 /* Room for "KIND:TID:START_TIME" and its NUL. */
 #define INDEX_KEY_MAX (3 * VS_FMT_INT_MAX + 3)
 
@@ -75,7 +61,6 @@ static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
 	char buf[INDEX_KEY_MAX];
 
 	return g_strdup(index_key_into(buf, kind, tid, start_time));
->>>>>>> theirs
 }
 
 static char *cgroup_key(const char *dir, const char *file)
