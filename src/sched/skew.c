@@ -8,16 +8,16 @@
 static void sum_window(const VsStealSeries *series, int64_t cutoff_us, int64_t now_us,
 		       VsSkewVcpu *v)
 {
-	for (guint i = 0; series && i < vs_steal_series_len(series); i++) {
-		const VsStealPoint *p = vs_steal_series_nth_newest(series, i);
+	VsStealPoint p;
 
-		if (p->end_us <= cutoff_us)
+	for (guint i = 0; series && vs_steal_series_nth_newest(series, i, &p); i++) {
+		if (p.end_us <= cutoff_us)
 			break;
-		if (p->end_us > now_us)
+		if (p.end_us > now_us)
 			continue;
-		v->span_ns += p->span_ns;
-		v->run_ns += p->run_ns;
-		v->delay_ns += p->steal_ns;
+		v->span_ns += p.span_ns;
+		v->run_ns += p.run_ns;
+		v->delay_ns += p.steal_ns;
 	}
 }
 
