@@ -371,12 +371,13 @@ static void ring_resize(Ring *r, guint cap)
 	r->head = 0;
 }
 
-/* Appends @q, growing by half (at least 4 slots, at most to @most) when
- * full. */
+/* Appends @q, growing by an eighth (at least 4 slots, at most to @most)
+ * when full: a ring grows while its history fills, then keeps its size,
+ * so that few slots stay unused. */
 static void ring_push(Ring *r, const Packed *q, guint most)
 {
 	if (r->len == r->cap)
-		ring_resize(r, MAX(MIN(r->cap + MAX(r->cap / 2, 4), most), r->len + 1));
+		ring_resize(r, MAX(MIN(r->cap + MAX(r->cap / 8, 4), most), r->len + 1));
 	r->items[(r->head + r->len) % r->cap] = *q;
 	r->len++;
 }
