@@ -14,6 +14,14 @@
 /* Buckets kept, the open one included: the 5 min window reaches back into
  * the 31st bucket before the current one at most. */
 #define N_BUCKETS 32
+/* The 1 min window starts at most 6 buckets before the current one: older
+ * buckets are merged three by three into aligned 30 s groups (once the
+ * per-tick points no longer reach them), which the 5 min window takes pro
+ * rata in its turn. */
+#define FINE_BUCKETS 7
+#define GROUP 3
+/* Packed.flags: the entry is a 30 s group of buckets. */
+#define PACKED_GROUP 0x80
 
 /* The times of a point as stored, in VsStealPoint's order; contention is
  * not stored (steal - cap - reservation). */
@@ -348,7 +356,7 @@ static void unpack(VsStealPoint *ret, const Packed *q)
 		.libvirt_ours_ns = f[F_LIBVIRT_OURS],
 		.n = q->n,
 		.clamped = q->clamped,
-		.flags = q->flags,
+		.flags = q->flags & ~PACKED_GROUP,
 	};
 }
 
@@ -442,6 +450,21 @@ static int64_t bucket_of(int64_t end_us)
 	return q;
 }
 
+/* The buckets the closed entry @q covers: its own, or its 30 s group. */
+static void entry_range(const Packed *q, int64_t *ret_lo, int64_t *ret_hi)
+{
+	int64_t k = bucket_of(q->end_us);
+
+	if (q->flags & PACKED_GROUP) {
+		int64_t g = k / GROUP - (k % GROUP < 0);
+
+		*ret_lo = g * GROUP;
+		*ret_hi = g * GROUP + GROUP - 1;
+	} else {
+		*ret_lo = *ret_hi = k;
+	}
+}
+
 /* Adds @frac (0..1) of @p to @sum: the part of a bucket after a window's
  * start, assuming its intervals spread evenly over the bucket. */
 static void point_add_frac(VsStealPoint *sum, const VsStealPoint *p, double frac)
@@ -468,16 +491,63 @@ static void point_add_frac(VsStealPoint *sum, const VsStealPoint *p, double frac
 /* Closes the open bucket for a new interval in bucket @k > cur: the open
  * bucket joins the closed ones, and those N_BUCKETS or more before @k
  * leave. */
+/* Merges the closed buckets whose whole 30 s group is older than the
+ * 1 min window can reach from bucket @k, and than the oldest per-tick
+ * point (so that walking the series finds no hole), into one entry per
+ * group. In place, in ring order. */
+static void merge_groups(VsStealSeries *s, int64_t k)
+{
+	Ring *r = &s->buckets;
+	int64_t limit = k - FINE_BUCKETS;
+	guint out = 0;
+
+	if (s->points.len)
+		limit = MIN(limit, bucket_of(ring_at(&s->points, 0)->end_us) - 1);
+	for (guint i = 0; i < r->len; i++) {
+		Packed q = *ring_at(r, i);
+		int64_t lo, hi;
+
+		q.flags |= PACKED_GROUP;
+		entry_range(&q, &lo, &hi);
+		if (hi > limit) {
+			q.flags &= (uint8_t)~PACKED_GROUP;
+		} else if (out > 0) {
+			Packed *prev = ring_at(r, out - 1);
+			int64_t plo, phi;
+
+			entry_range(prev, &plo, &phi);
+			if ((prev->flags & PACKED_GROUP) && plo == lo) {
+				VsStealPoint a, b;
+
+				unpack(&a, prev);
+				unpack(&b, &q);
+				vs_steal_point_add(&a, &b, false);
+				pack(prev, &a);
+				prev->flags |= PACKED_GROUP;
+				continue;
+			}
+		}
+		*ring_at(r, out++) = q;
+	}
+	r->len = out;
+}
+
 static void close_bucket(VsStealSeries *s, int64_t k)
 {
 	Packed q;
+	int64_t lo, hi;
 
-	while (s->buckets.len && bucket_of(ring_at(&s->buckets, 0)->end_us) <= k - N_BUCKETS)
+	while (s->buckets.len) {
+		entry_range(ring_at(&s->buckets, 0), &lo, &hi);
+		if (hi > k - N_BUCKETS)
+			break;
 		ring_pop(&s->buckets);
+	}
 	if (s->cur > k - N_BUCKETS) {
 		pack(&q, &s->open);
 		ring_push(&s->buckets, &q, N_BUCKETS - 1);
 	}
+	merge_groups(s, k);
 	s->open = (VsStealPoint){ 0 };
 	ring_trim(&s->buckets);
 }
@@ -545,17 +615,19 @@ VsStealPoint vs_steal_series_window(const VsStealSeries *s, VsStealWindow w)
 		sum = s->open;
 		for (guint i = 0; i < s->buckets.len; i++) {
 			const Packed *q = ring_at(&s->buckets, i);
-			int64_t k = bucket_of(q->end_us);
+			int64_t lo, hi;
 			VsStealPoint b;
 
-			if (k < edge || k <= s->cur - N_BUCKETS)
+			entry_range(q, &lo, &hi);
+			if (hi < edge || hi <= s->cur - N_BUCKETS)
 				continue;
 			unpack(&b, q);
-			if (k > edge)
+			if (lo > edge)
 				vs_steal_point_add(&sum, &b, false);
 			else
 				point_add_frac(&sum, &b,
-					       (double)((k + 1) * BUCKET_US - cutoff) / (double)BUCKET_US);
+					       (double)((hi + 1) * BUCKET_US - cutoff) /
+						       (double)((hi - lo + 1) * BUCKET_US));
 		}
 	}
 	sum.end_us = s->last_end_us;
@@ -575,9 +647,10 @@ static void bucket_range(const VsStealSeries *s, int64_t *ret_lo, int64_t *ret_h
 /* Whether closed bucket @q is listed after the per-tick points. */
 static bool bucket_listed(const Packed *q, int64_t lo, int64_t hi)
 {
-	int64_t k = bucket_of(q->end_us);
+	int64_t qlo, qhi;
 
-	return q->n > 0 && k >= lo && k <= hi;
+	entry_range(q, &qlo, &qhi);
+	return q->n > 0 && qhi >= lo && qhi <= hi;
 }
 
 guint vs_steal_series_len(const VsStealSeries *s)

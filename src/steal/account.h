@@ -141,10 +141,13 @@ double vs_steal_pct(uint64_t part, const VsStealPoint *p);
 /* A series of intervals with rolling window sums. It keeps each interval
  * for the newest two 10 s buckets (10 to 20 s; longer when asked), older
  * ones only as the sum of their 10 s bucket (the intervals that ended in
- * (k * 10 s, (k + 1) * 10 s]), for 5 min. The 10 s window is exact; the
- * 1 min and 5 min windows add the bucket their start falls in pro rata
- * (as if its intervals were spread evenly over it): exact at a steady
- * rate, and off by at most one bucket's share otherwise (doc/steal.md).
+ * (k * 10 s, (k + 1) * 10 s]) as far as the 1 min window reaches, and
+ * beyond as the sum of their aligned 30 s group of buckets, for 5 min.
+ * The 10 s window is exact; the 1 min and 5 min windows add the bucket
+ * (or group) their start falls in pro rata (as if its intervals were
+ * spread evenly over it): exact at a steady rate, and off by at most that
+ * bucket's (10 s of 60) or group's (30 s of 300) share otherwise
+ * (doc/steal.md).
  *
  * Stored compactly: each kept interval and bucket holds its times as
  * 32-bit multiples of a power of two ns chosen for its largest time (1 ns

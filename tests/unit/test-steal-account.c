@@ -364,17 +364,24 @@ static void test_windows(void **state)
 	w = win(s, VS_STEAL_WINDOW_5M);
 	assert_int_equal(w->n, 300);
 	/* Per-tick points for the newest two buckets (381 to 400 s), then
-	 * one point per older bucket back to 101 s. */
-	assert_int_equal(vs_steal_series_len(s), 20 + 28);
+	 * one point per older 10 s bucket the 1 min window may start in
+	 * (331 to 380 s), then one per 30 s group back to the one the 5 min
+	 * window starts in (91 to 330 s). */
+	assert_int_equal(vs_steal_series_len(s), 20 + 5 + 8);
 	assert_int_equal(nth(s, 0)->end_us, 400 * SEC);
 	assert_int_equal(nth(s, 19)->end_us, 381 * SEC);
 	w = nth(s, 20);
 	assert_int_equal(w->end_us, 380 * SEC);
 	assert_int_equal(w->n, 10);
 	assert_int_equal(w->span_ns, 10 * NS_SEC);
-	assert_int_equal(nth(s, 47)->end_us, 110 * SEC);
-	assert_int_equal(nth(s, 47)->n, 10);
-	assert_null(nth(s, 48));
+	assert_int_equal(nth(s, 24)->end_us, 340 * SEC);
+	w = nth(s, 25);
+	assert_int_equal(w->end_us, 330 * SEC);
+	assert_int_equal(w->n, 30);
+	assert_int_equal(w->span_ns, 30 * NS_SEC);
+	assert_int_equal(nth(s, 32)->end_us, 120 * SEC);
+	assert_int_equal(nth(s, 32)->n, 30);
+	assert_null(nth(s, 33));
 	/* Out of order: refused, nothing changes. */
 	assert_false(vs_steal_series_push(s, &(VsStealPoint){ .end_us = 399 * SEC }));
 	assert_int_equal(win(s, VS_STEAL_WINDOW_10S)->n, 10);
@@ -531,8 +538,9 @@ static void test_window_buckets(void **state)
 	w = win(s, VS_STEAL_WINDOW_5M);
 	assert_in_range(w->span_ns, 299300 * NS_MS, 300700 * NS_MS);
 	assert_float_equal(vs_steal_pct(w->steal_ns, w), 20.0, 1e-6);
-	/* Kept: the newest two buckets' ticks and one point per older bucket. */
-	assert_in_range(vs_steal_series_len(s), 10 / 0.7 + 28, 20 / 0.7 + 1 + 30);
+	/* Kept: the newest two buckets' ticks, one point per older bucket
+	 * for the 1 min window (5 to 7), one per 30 s group (7 to 9). */
+	assert_in_range(vs_steal_series_len(s), 10 / 0.7 + 5 + 7, 20 / 0.7 + 1 + 7 + 9);
 
 	/* A step inside the bucket the 1 min window starts in: off from the
 	 * exact figure by at most that bucket's share (10 s of 60). */
@@ -566,7 +574,8 @@ static void test_window_buckets(void **state)
 
 			assert_true(vs_steal_series_push(t, &p));
 		}
-		assert_int_equal(vs_steal_series_len(t), 20 + 28);
+		/* (Bucket 352 of 359 waits for its group, 351 to 353.) */
+		assert_int_equal(vs_steal_series_len(t), 20 + 7 + 7);
 		assert_int_equal(win(t, VS_STEAL_WINDOW_10S)->n, 10);
 		assert_int_equal(win(t, VS_STEAL_WINDOW_1M)->n, 60);
 		assert_int_equal(win(t, VS_STEAL_WINDOW_5M)->n, 300);
@@ -589,9 +598,9 @@ static void test_window_buckets(void **state)
 	}
 }
 
-/* The windows as a plain list of every interval would give them: the 10 s
- * window exactly, the others with the bucket their start falls in pro
- * rata (doc/steal.md "Windows"). */
+/* The 10 s and 1 min windows as a plain list of every interval would give
+ * them: the 10 s window exactly, the 1 min window with the 10 s bucket its
+ * start falls in pro rata (doc/steal.md "Windows"). */
 static VsStealPoint reference_window(const GArray *all, VsStealWindow w)
 {
 	const int64_t bucket = 10 * SEC;
@@ -612,6 +621,30 @@ static VsStealPoint reference_window(const GArray *all, VsStealWindow w)
 	}
 	sum.steal_ns += (uint64_t)((double)part.steal_ns * frac + 0.5);
 	sum.wall_ns += (uint64_t)((double)part.wall_ns * frac + 0.5);
+	return sum;
+}
+
+/* The 5 min window's exact sum over the plain list (the intervals that
+ * ended within 300 s of the newest), and into *@ret_edge the sum of the
+ * aligned 30 s group its start falls in: the window taken from the series
+ * may differ from the exact one by no more than that group. */
+static VsStealPoint exact_5m(const GArray *all, VsStealPoint *ret_edge)
+{
+	const int64_t group = 30 * SEC;
+	const VsStealPoint *last = &g_array_index(all, VsStealPoint, all->len - 1);
+	int64_t cutoff = last->end_us - 300 * SEC;
+	int64_t edge = cutoff >= 1 ? (cutoff - 1) / group : -1;
+	VsStealPoint sum = { 0 }, part = { 0 };
+
+	for (guint i = 0; i < all->len; i++) {
+		const VsStealPoint *p = &g_array_index(all, VsStealPoint, i);
+
+		if (p->end_us > cutoff)
+			vs_steal_point_add(&sum, p, false);
+		if ((p->end_us - 1) / group == edge)
+			vs_steal_point_add(&part, p, false);
+	}
+	*ret_edge = part;
 	return sum;
 }
 
@@ -654,11 +687,19 @@ static void test_ring_wrap(void **state)
 				assert_true(step > 0);
 				assert_int_equal(got.n, ref.n);
 				assert_true(got.wall_ns + 8 >= ref.wall_ns && got.wall_ns <= ref.wall_ns + 8);
-			} else {
+			} else if (k == VS_STEAL_WINDOW_1M) {
+				/* 10 s buckets where the 1 min window starts. */
 				assert_true(got.wall_ns + 200 >= ref.wall_ns &&
 					    got.wall_ns <= ref.wall_ns + 200);
 				assert_true(got.steal_ns + 200 >= ref.steal_ns &&
 					    got.steal_ns <= ref.steal_ns + 200);
+			} else {
+				VsStealPoint edge, exact = exact_5m(all, &edge);
+
+				assert_true(got.wall_ns + edge.wall_ns + 200 >= exact.wall_ns &&
+					    got.wall_ns <= exact.wall_ns + edge.wall_ns + 200);
+				assert_true(got.steal_ns + edge.steal_ns + 200 >= exact.steal_ns &&
+					    got.steal_ns <= exact.steal_ns + edge.steal_ns + 200);
 			}
 		}
 		peak = MAX(peak, vs_steal_series_bytes(s));
@@ -674,9 +715,10 @@ static void test_ring_wrap(void **state)
 		t += SEC;
 		assert_true(vs_steal_series_push(s, &p));
 	}
-	/* (Not aligned to the buckets any more: one either way.) */
-	assert_in_range(vs_steal_series_len(s), 20 + 28 - 1, 20 + 28 + 1);
-	assert_true(vs_steal_series_bytes(s) <= 6 * 1024);
+	/* (Not aligned to the buckets any more: 5 to 7 buckets of 10 s, 7
+	 * or 8 groups of 30 s.) */
+	assert_in_range(vs_steal_series_len(s), 20 + 5 + 7 - 1, 20 + 7 + 8 + 1);
+	assert_true(vs_steal_series_bytes(s) <= 4 * 1024);
 }
 
 /* Times that do not fit 32 bits of ns (a long interval, a guest of many
@@ -735,9 +777,10 @@ static void test_fine_part(void **state)
 
 		assert_true(vs_steal_series_push(s, &p));
 	}
-	/* 120 s of points (and the rest of the bucket of the oldest), then
-	 * one per older bucket back to 5 min. */
-	assert_int_equal(vs_steal_series_len(s), 120 + 18);
+	/* 120 s of points (281 to 400 s), then the bucket before them, then
+	 * one per 30 s group back to 5 min: no group reaches into the
+	 * points. */
+	assert_int_equal(vs_steal_series_len(s), 120 + 1 + 6);
 	big = vs_steal_series_bytes(s);
 	vs_steal_series_set_fine(s, 0);
 	{
@@ -745,7 +788,9 @@ static void test_fine_part(void **state)
 
 		assert_true(vs_steal_series_push(s, &p));
 	}
-	assert_int_equal(vs_steal_series_len(s), 11 + 29);
+	/* The points left; the buckets from 271 s on are merged into groups
+	 * only from the next bucket on. */
+	assert_int_equal(vs_steal_series_len(s), 11 + 12 + 6);
 	assert_true(vs_steal_series_bytes(s) * 2 < big);
 }
 
