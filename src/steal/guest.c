@@ -250,7 +250,6 @@ VsStealGuestResult vs_steal_guest_delta(const VsStealGuestSample *prev,
 void vs_steal_guest_add_host(VsStealGuestPoint *p, const VsStealSeries *host)
 {
 	int64_t start_us = p->end_us - (int64_t)(p->span_ns / 1000);
-
 	VsStealPoint h;
 
 	for (guint i = 0; vs_steal_series_nth_newest(host, i, &h); i++) {
