@@ -132,7 +132,9 @@ void vs_hotplug_signals(const VsHotplugPolicy *p, const VsStealSeries *series, g
 			guint online, VsHotplugSignals *ret)
 {
 	VsHotplugSignals s = { .cpu_pct = -1.0, .contention_pct = -1.0 };
-	const VsStealPoint *newest = series ? vs_steal_series_nth_newest(series, 0) : NULL;
+	VsStealPoint newest_point;
+	const VsStealPoint *newest =
+		series && vs_steal_series_nth_newest(series, 0, &newest_point) ? &newest_point : NULL;
 	double scale = 1.0;
 
 	if (!newest) {

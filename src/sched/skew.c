@@ -8,18 +8,18 @@
 static void sum_window(const VsStealSeries *series, int64_t cutoff_us, int64_t now_us,
 		       VsSkewVcpu *v)
 {
-	const VsStealPoint *p;
+	VsStealPoint p;
 
 	/* Newest first until the window's start: the series' length (which
-	 * walks its buckets) is not needed, the walk ends at NULL. */
-	for (guint i = 0; series && (p = vs_steal_series_nth_newest(series, i)); i++) {
-		if (p->end_us <= cutoff_us)
+	 * walks its buckets) is not needed. */
+	for (guint i = 0; series && vs_steal_series_nth_newest(series, i, &p); i++) {
+		if (p.end_us <= cutoff_us)
 			break;
-		if (p->end_us > now_us)
+		if (p.end_us > now_us)
 			continue;
-		v->span_ns += p->span_ns;
-		v->run_ns += p->run_ns;
-		v->delay_ns += p->steal_ns;
+		v->span_ns += p.span_ns;
+		v->run_ns += p.run_ns;
+		v->delay_ns += p.steal_ns;
 	}
 }
 

@@ -11,24 +11,64 @@
  * intervals only as the sums of their bucket: the intervals that ended in
  * (k * BUCKET, (k + 1) * BUCKET]. */
 #define BUCKET_US (INT64_C(10) * 1000000)
-/* Buckets kept: the 5 min window reaches back into the 31st bucket
- * before the current one at most. */
+/* Buckets kept, the open one included: the 5 min window reaches back into
+ * the 31st bucket before the current one at most. */
 #define N_BUCKETS 32
+/* The 1 min window starts at most 6 buckets before the current one: older
+ * buckets are merged three by three into aligned 30 s groups (once the
+ * per-tick points no longer reach them), which the 5 min window takes pro
+ * rata in its turn. */
+#define FINE_BUCKETS 7
+#define GROUP 3
+/* Packed.flags: the entry is a 30 s group of buckets. */
+#define PACKED_GROUP 0x80
+
+/* The times of a point as stored, in VsStealPoint's order; contention is
+ * not stored (steal - cap - reservation). */
+enum {
+	F_SPAN,
+	F_WALL,
+	F_RUN,
+	F_STEAL,
+	F_CAP,
+	F_RESERVATION,
+	F_ENTITLED_WALL,
+	F_ENTITLED,
+	F_DEFICIT,
+	F_LIBVIRT_WALL,
+	F_LIBVIRT_DELAY,
+	F_LIBVIRT_OURS,
+	N_FIELDS
+};
+
+/* A stored interval or bucket (64 bytes, half a VsStealPoint): times in
+ * units of 2^shift ns, the smallest unit in which the largest fits. */
+typedef struct Packed {
+	int64_t end_us;
+	uint32_t v[N_FIELDS];
+	uint32_t n;
+	uint16_t clamped;             /* saturates */
+	uint8_t shift;
+	uint8_t flags;
+} Packed;
+
+/* A ring of Packed, oldest first, grown when full and shrunk when mostly
+ * empty. */
+typedef struct Ring {
+	Packed *items;
+	guint cap, head, len;
+} Ring;
 
 struct VsStealSeries {
-	GArray *points;               /* VsStealPoint, oldest first: the fine part */
-	guint start;                  /* index of the oldest point kept */
-	guint first10;                /* index of the oldest point in the 10 s window */
+	Ring points;                  /* per-tick points: the fine part */
+	Ring buckets;                 /* closed non-empty buckets before cur */
+	guint in10;                   /* newest points in the 10 s window */
 	int64_t fine_us;              /* per-tick points kept at least this long */
 	bool has_last;
 	int64_t last_end_us;          /* end of the newest interval */
-	int64_t cur;                  /* bucket of the newest interval */
-	/* Per window of 1 min and 5 min: the bucket the window starts in and
-	 * the sum of the buckets after it. */
-	int64_t edge[VS_STEAL_N_WINDOWS];
-	VsStealPoint after_edge[VS_STEAL_N_WINDOWS];
-	VsStealPoint buckets[N_BUCKETS]; /* bucket k at k % N_BUCKETS */
-	VsStealPoint sums[VS_STEAL_N_WINDOWS];
+	int64_t cur;                  /* bucket of the newest interval: the open one */
+	VsStealPoint open;            /* the sum of bucket cur so far */
+	VsStealPoint sum10;           /* the 10 s window: its points as stored */
 };
 
 static const struct {
@@ -267,6 +307,104 @@ double vs_steal_pct(uint64_t part, const VsStealPoint *p)
 	return 100.0 * (double)part / (double)p->wall_ns;
 }
 
+/* Packs @p: the smallest unit in which every time fits in 32 bits (with
+ * rounding), contention left out. */
+static void pack(Packed *ret, const VsStealPoint *p)
+{
+	const uint64_t f[N_FIELDS] = {
+		p->span_ns,	     p->wall_ns,     p->run_ns,		 p->steal_ns,
+		p->cap_ns,	     p->reservation_ns, p->entitled_wall_ns, p->entitled_ns,
+		p->deficit_ns,	     p->libvirt_wall_ns, p->libvirt_delay_ns, p->libvirt_ours_ns,
+	};
+	uint64_t max = 0;
+	guint shift = 0;
+
+	for (guint i = 0; i < N_FIELDS; i++)
+		max = MAX(max, f[i]);
+	while ((max >> shift) >= UINT32_MAX)
+		shift++;
+	ret->end_us = p->end_us;
+	for (guint i = 0; i < N_FIELDS; i++)
+		ret->v[i] = (uint32_t)(shift ? (f[i] + (UINT64_C(1) << (shift - 1))) >> shift : f[i]);
+	ret->n = p->n;
+	ret->clamped = (uint16_t)MIN(p->clamped, G_MAXUINT16);
+	ret->shift = (uint8_t)shift;
+	ret->flags = (uint8_t)p->flags;
+}
+
+/* The point @q stands for. */
+static void unpack(VsStealPoint *ret, const Packed *q)
+{
+	uint64_t f[N_FIELDS];
+
+	for (guint i = 0; i < N_FIELDS; i++)
+		f[i] = (uint64_t)q->v[i] << q->shift;
+	*ret = (VsStealPoint){
+		.end_us = q->end_us,
+		.span_ns = f[F_SPAN],
+		.wall_ns = f[F_WALL],
+		.run_ns = f[F_RUN],
+		.steal_ns = f[F_STEAL],
+		.cap_ns = f[F_CAP],
+		.reservation_ns = f[F_RESERVATION],
+		.contention_ns = sub_or_zero(f[F_STEAL], f[F_CAP] + f[F_RESERVATION]),
+		.entitled_wall_ns = f[F_ENTITLED_WALL],
+		.entitled_ns = f[F_ENTITLED],
+		.deficit_ns = f[F_DEFICIT],
+		.libvirt_wall_ns = f[F_LIBVIRT_WALL],
+		.libvirt_delay_ns = f[F_LIBVIRT_DELAY],
+		.libvirt_ours_ns = f[F_LIBVIRT_OURS],
+		.n = q->n,
+		.clamped = q->clamped,
+		.flags = q->flags & ~PACKED_GROUP,
+	};
+}
+
+/* The @i-th oldest item of @r (i < r->len). */
+static Packed *ring_at(const Ring *r, guint i)
+{
+	return &r->items[(r->head + i) % r->cap];
+}
+
+/* Moves @r's items to an array of @cap (>= len) slots, oldest first. */
+static void ring_resize(Ring *r, guint cap)
+{
+	Packed *items = cap ? g_new(Packed, cap) : NULL;
+
+	for (guint i = 0; i < r->len; i++)
+		items[i] = *ring_at(r, i);
+	g_free(r->items);
+	r->items = items;
+	r->cap = cap;
+	r->head = 0;
+}
+
+/* Appends @q, growing by an eighth (at least 4 slots, at most to @most)
+ * when full: a ring grows while its history fills, then keeps its size,
+ * so that few slots stay unused. */
+static void ring_push(Ring *r, const Packed *q, guint most)
+{
+	if (r->len == r->cap)
+		ring_resize(r, MAX(MIN(r->cap + MAX(r->cap / 8, 4), most), r->len + 1));
+	r->items[(r->head + r->len) % r->cap] = *q;
+	r->len++;
+}
+
+/* Drops the oldest item. */
+static void ring_pop(Ring *r)
+{
+	r->head = (r->head + 1) % r->cap;
+	r->len--;
+}
+
+/* Gives back most of the slots of a ring that holds far fewer than it has
+ * (a shorter fine part, a pause of the guest). */
+static void ring_trim(Ring *r)
+{
+	if (r->cap > 8 && r->len * 4 < r->cap)
+		ring_resize(r, MAX(r->len * 2, 4));
+}
+
 VsStealSeries *vs_steal_series_new(void)
 {
 	return vs_steal_series_new_fine(0);
@@ -277,7 +415,6 @@ VsStealSeries *vs_steal_series_new_fine(int64_t fine_us)
 	VsStealSeries *s = g_new0(VsStealSeries, 1);
 
 	s->fine_us = fine_us;
-	s->points = g_array_new(FALSE, TRUE, sizeof(VsStealPoint));
 	return s;
 }
 
@@ -285,8 +422,19 @@ void vs_steal_series_free(VsStealSeries *s)
 {
 	if (!s)
 		return;
-	g_array_unref(s->points);
+	g_free(s->points.items);
+	g_free(s->buckets.items);
 	g_free(s);
+}
+
+void vs_steal_series_set_fine(VsStealSeries *s, int64_t fine_us)
+{
+	s->fine_us = fine_us;
+}
+
+size_t vs_steal_series_bytes(const VsStealSeries *s)
+{
+	return sizeof(*s) + (s->points.cap + s->buckets.cap) * sizeof(Packed);
 }
 
 /* The bucket of an interval that ended at @end_us: k for an end in
@@ -302,14 +450,19 @@ static int64_t bucket_of(int64_t end_us)
 	return q;
 }
 
-static VsStealPoint *bucket_at(VsStealSeries *s, int64_t k)
+/* The buckets the closed entry @q covers: its own, or its 30 s group. */
+static void entry_range(const Packed *q, int64_t *ret_lo, int64_t *ret_hi)
 {
-	return &s->buckets[((k % N_BUCKETS) + N_BUCKETS) % N_BUCKETS];
-}
+	int64_t k = bucket_of(q->end_us);
 
-static const VsStealPoint *bucket_at_const(const VsStealSeries *s, int64_t k)
-{
-	return &s->buckets[((k % N_BUCKETS) + N_BUCKETS) % N_BUCKETS];
+	if (q->flags & PACKED_GROUP) {
+		int64_t g = k / GROUP - (k % GROUP < 0);
+
+		*ret_lo = g * GROUP;
+		*ret_hi = g * GROUP + GROUP - 1;
+	} else {
+		*ret_lo = *ret_hi = k;
+	}
 }
 
 /* Adds @frac (0..1) of @p to @sum: the part of a bucket after a window's
@@ -335,161 +488,208 @@ static void point_add_frac(VsStealPoint *sum, const VsStealPoint *p, double frac
 #undef FRAC
 }
 
-/* Moves the start of the 10 s window past the points that ended 10 s or
- * more before @now_us, or past index @min_first. */
-static void expire10(VsStealSeries *s, int64_t now_us, guint min_first)
+/* Closes the open bucket for a new interval in bucket @k > cur: the open
+ * bucket joins the closed ones, and those N_BUCKETS or more before @k
+ * leave. */
+/* Merges the closed buckets whose whole 30 s group is older than the
+ * 1 min window can reach from bucket @k, and than the oldest per-tick
+ * point (so that walking the series finds no hole), into one entry per
+ * group. In place, in ring order. */
+static void merge_groups(VsStealSeries *s, int64_t k)
 {
-	VsStealPoint *sum = &s->sums[VS_STEAL_WINDOW_10S];
+	Ring *r = &s->buckets;
+	int64_t limit = k - FINE_BUCKETS;
+	guint out = 0;
 
-	while (s->first10 < s->points->len) {
-		const VsStealPoint *p = &g_array_index(s->points, VsStealPoint, s->first10);
+	if (s->points.len)
+		limit = MIN(limit, bucket_of(ring_at(&s->points, 0)->end_us) - 1);
+	for (guint i = 0; i < r->len; i++) {
+		Packed q = *ring_at(r, i);
+		int64_t lo, hi;
 
-		if (s->first10 >= min_first && p->end_us > now_us - windows[VS_STEAL_WINDOW_10S].us)
-			break;
-		point_sub(sum, p);
-		s->first10++;
+		q.flags |= PACKED_GROUP;
+		entry_range(&q, &lo, &hi);
+		if (hi > limit) {
+			q.flags &= (uint8_t)~PACKED_GROUP;
+		} else if (out > 0) {
+			Packed *prev = ring_at(r, out - 1);
+			int64_t plo, phi;
+
+			entry_range(prev, &plo, &phi);
+			if ((prev->flags & PACKED_GROUP) && plo == lo) {
+				VsStealPoint a, b;
+
+				unpack(&a, prev);
+				unpack(&b, &q);
+				vs_steal_point_add(&a, &b, false);
+				pack(prev, &a);
+				prev->flags |= PACKED_GROUP;
+				continue;
+			}
+		}
+		*ring_at(r, out++) = q;
 	}
+	r->len = out;
 }
 
-/* Recomputes the bucketed window @w after an interval ending at @now_us
- * went into bucket s->cur (already added to after_edge[w]). */
-static void advance_edge(VsStealSeries *s, guint w, int64_t now_us)
+static void close_bucket(VsStealSeries *s, int64_t k)
 {
-	int64_t cutoff = now_us - windows[w].us;
-	int64_t k = bucket_of(cutoff);
-	double frac;
+	Packed q;
+	int64_t lo, hi;
 
-	/* Buckets that the window's start passed leave the sum after it. */
-	for (int64_t j = s->edge[w] + 1; j <= k; j++) {
-		if (j > s->cur - N_BUCKETS && j <= s->cur)
-			point_sub(&s->after_edge[w], bucket_at_const(s, j));
+	while (s->buckets.len) {
+		entry_range(ring_at(&s->buckets, 0), &lo, &hi);
+		if (hi > k - N_BUCKETS)
+			break;
+		ring_pop(&s->buckets);
 	}
-	s->edge[w] = MAX(s->edge[w], k);
-	s->sums[w] = s->after_edge[w];
-	/* The part of the edge bucket after the cutoff. */
-	frac = (double)((k + 1) * BUCKET_US - cutoff) / (double)BUCKET_US;
-	if (k == s->edge[w] && k > s->cur - N_BUCKETS && k < s->cur)
-		point_add_frac(&s->sums[w], bucket_at_const(s, k), frac);
-	s->sums[w].end_us = now_us;
-	s->sums[w].flags = 0;
+	if (s->cur > k - N_BUCKETS) {
+		pack(&q, &s->open);
+		ring_push(&s->buckets, &q, N_BUCKETS - 1);
+	}
+	merge_groups(s, k);
+	s->open = (VsStealPoint){ 0 };
+	ring_trim(&s->buckets);
 }
 
 bool vs_steal_series_push(VsStealSeries *s, const VsStealPoint *p)
 {
 	int64_t k = bucket_of(p->end_us);
-	guint len, min_first;
+	int64_t cutoff10 = p->end_us - windows[VS_STEAL_WINDOW_10S].us;
+	VsStealPoint stored;
+	Packed q;
 
 	if (s->has_last && s->last_end_us >= p->end_us)
 		return false;
-	if (!s->has_last) {
-		s->cur = k;
-		for (guint w = VS_STEAL_WINDOW_1M; w < VS_STEAL_N_WINDOWS; w++)
-			s->edge[w] = bucket_of(p->end_us - windows[w].us);
-	}
-	/* New buckets: subtract what the window starts pass first (they may
-	 * be the slots about to be reused), then empty the slots. */
-	if (k > s->cur || !s->has_last) {
-		for (guint w = VS_STEAL_WINDOW_1M; w < VS_STEAL_N_WINDOWS; w++) {
-			int64_t to = MIN(bucket_of(p->end_us - windows[w].us), s->cur);
-
-			for (int64_t j = s->edge[w] + 1; j <= to; j++) {
-				if (j > s->cur - N_BUCKETS)
-					point_sub(&s->after_edge[w], bucket_at(s, j));
-			}
-			s->edge[w] = MAX(s->edge[w], to);
-		}
-		for (int64_t j = MAX(s->cur + 1, k - N_BUCKETS + 1); j <= k; j++)
-			*bucket_at(s, j) = (VsStealPoint){ 0 };
-		if (!s->has_last)
-			memset(s->buckets, 0, sizeof(s->buckets));
-		s->cur = k;
-	}
+	if (s->has_last && k > s->cur)
+		close_bucket(s, k);
 	s->has_last = true;
 	s->last_end_us = p->end_us;
-	vs_steal_point_add(bucket_at(s, k), p, false);
-	g_array_append_val(s->points, *p);
-	len = s->points->len;
-	/* The 10 s window: per-tick points, at most VS_STEAL_MAX_POINTS. */
-	min_first = len > VS_STEAL_MAX_POINTS ? len - VS_STEAL_MAX_POINTS : 0;
-	vs_steal_point_add(&s->sums[VS_STEAL_WINDOW_10S], p, false);
-	s->sums[VS_STEAL_WINDOW_10S].flags = 0;
-	expire10(s, p->end_us, min_first);
-	for (guint w = VS_STEAL_WINDOW_1M; w < VS_STEAL_N_WINDOWS; w++) {
-		vs_steal_point_add(&s->after_edge[w], p, false);
-		s->after_edge[w].flags = 0;
-		advance_edge(s, w, p->end_us);
-	}
-	/* Per-tick points leave once their bucket is older than the previous
-	 * one (and never while in the 10 s window). */
-	while (s->start < s->first10) {
-		int64_t end = g_array_index(s->points, VsStealPoint, s->start).end_us;
+	s->cur = k;
+	vs_steal_point_add(&s->open, p, false);
+	/* The 10 s window sums the points as stored, so that taking one out
+	 * again is exact. */
+	pack(&q, p);
+	unpack(&stored, &q);
+	ring_push(&s->points, &q, G_MAXUINT);
+	s->in10++;
+	vs_steal_point_add(&s->sum10, &stored, false);
+	while (s->in10 > 0) {
+		const Packed *old = ring_at(&s->points, s->points.len - s->in10);
 
-		if (bucket_of(end) >= s->cur - 1 || end > p->end_us - s->fine_us)
+		if (s->in10 <= VS_STEAL_MAX_POINTS && old->end_us > cutoff10)
 			break;
-		s->start++;
+		unpack(&stored, old);
+		point_sub(&s->sum10, &stored);
+		s->in10--;
 	}
-	s->start = MAX(s->start, min_first);
-	/* Compact now and then: amortised O(1) per push. */
-	if (s->start >= 8 && s->start * 2 >= s->points->len) {
-		guint drop = s->start;
+	/* Per-tick points leave once out of the 10 s window, their bucket is
+	 * older than the previous one and they are older than the fine part;
+	 * at most VS_STEAL_MAX_POINTS stay. */
+	while (s->points.len > s->in10) {
+		int64_t end = ring_at(&s->points, 0)->end_us;
 
-		g_array_remove_range(s->points, 0, drop);
-		s->first10 -= drop;
-		s->start = 0;
+		if (s->points.len <= VS_STEAL_MAX_POINTS &&
+		    (bucket_of(end) >= s->cur - 1 || end > p->end_us - s->fine_us))
+			break;
+		ring_pop(&s->points);
 	}
+	ring_trim(&s->points);
 	return true;
 }
 
-const VsStealPoint *vs_steal_series_window(const VsStealSeries *s, VsStealWindow w)
+VsStealPoint vs_steal_series_window(const VsStealSeries *s, VsStealWindow w)
 {
-	return &s->sums[w];
+	VsStealPoint sum = { 0 };
+	int64_t cutoff, edge;
+
+	if (!s->has_last)
+		return sum;
+	if (w == VS_STEAL_WINDOW_10S) {
+		sum = s->sum10;
+	} else {
+		/* The open bucket, the closed ones after the one the window
+		 * starts in, and that one pro rata. */
+		cutoff = s->last_end_us - windows[w].us;
+		edge = bucket_of(cutoff);
+		sum = s->open;
+		for (guint i = 0; i < s->buckets.len; i++) {
+			const Packed *q = ring_at(&s->buckets, i);
+			int64_t lo, hi;
+			VsStealPoint b;
+
+			entry_range(q, &lo, &hi);
+			if (hi < edge || hi <= s->cur - N_BUCKETS)
+				continue;
+			unpack(&b, q);
+			if (lo > edge)
+				vs_steal_point_add(&sum, &b, false);
+			else
+				point_add_frac(&sum, &b,
+					       (double)((hi + 1) * BUCKET_US - cutoff) /
+						       (double)((hi - lo + 1) * BUCKET_US));
+		}
+	}
+	sum.end_us = s->last_end_us;
+	sum.flags = 0;
+	return sum;
 }
 
 /* The oldest bucket listed after the per-tick points, and the newest: the
  * buckets before the oldest point's, back to the 5 min window's start. */
 static void bucket_range(const VsStealSeries *s, int64_t *ret_lo, int64_t *ret_hi)
 {
-	guint n = s->points->len - s->start;
-
-	*ret_hi = n ? bucket_of(g_array_index(s->points, VsStealPoint, s->start).end_us) - 1 : s->cur;
+	*ret_hi = s->points.len ? bucket_of(ring_at(&s->points, 0)->end_us) - 1 : s->cur;
 	*ret_lo = MAX(bucket_of(s->last_end_us - windows[VS_STEAL_WINDOW_5M].us + 1),
 		      s->cur - N_BUCKETS + 1);
 }
 
+/* Whether closed bucket @q is listed after the per-tick points. */
+static bool bucket_listed(const Packed *q, int64_t lo, int64_t hi)
+{
+	int64_t qlo, qhi;
+
+	entry_range(q, &qlo, &qhi);
+	return q->n > 0 && qhi >= lo && qhi <= hi;
+}
+
 guint vs_steal_series_len(const VsStealSeries *s)
 {
-	guint n = s->points->len - s->start;
+	guint n = s->points.len;
 	int64_t lo, hi;
 
 	if (!s->has_last)
 		return 0;
 	bucket_range(s, &lo, &hi);
-	for (int64_t k = hi; k >= lo; k--)
-		n += bucket_at_const(s, k)->n > 0;
+	for (guint i = 0; i < s->buckets.len; i++)
+		n += bucket_listed(ring_at(&s->buckets, i), lo, hi);
 	return n;
 }
 
-const VsStealPoint *vs_steal_series_nth_newest(const VsStealSeries *s, guint i)
+bool vs_steal_series_nth_newest(const VsStealSeries *s, guint i, VsStealPoint *ret)
 {
-	guint n = s->points->len - s->start;
 	int64_t lo, hi;
 
 	if (!s->has_last)
-		return NULL;
-	if (i < n)
-		return &g_array_index(s->points, VsStealPoint, s->points->len - 1 - i);
-	i -= n;
+		return false;
+	if (i < s->points.len) {
+		unpack(ret, ring_at(&s->points, s->points.len - 1 - i));
+		return true;
+	}
+	i -= s->points.len;
 	bucket_range(s, &lo, &hi);
-	for (int64_t k = hi; k >= lo; k--) {
-		const VsStealPoint *b = bucket_at_const(s, k);
+	for (guint j = s->buckets.len; j-- > 0;) {
+		const Packed *q = ring_at(&s->buckets, j);
 
-		if (b->n == 0)
+		if (!bucket_listed(q, lo, hi))
 			continue;
-		if (i == 0)
-			return b;
+		if (i == 0) {
+			unpack(ret, q);
+			return true;
+		}
 		i--;
 	}
-	return NULL;
+	return false;
 }
 
 VsStealVcpu *vs_steal_vcpu_new(void)

@@ -141,10 +141,21 @@ double vs_steal_pct(uint64_t part, const VsStealPoint *p);
 /* A series of intervals with rolling window sums. It keeps each interval
  * for the newest two 10 s buckets (10 to 20 s; longer when asked), older
  * ones only as the sum of their 10 s bucket (the intervals that ended in
- * (k * 10 s, (k + 1) * 10 s]), for 5 min. The 10 s window is exact; the
- * 1 min and 5 min windows add the bucket their start falls in pro rata
- * (as if its intervals were spread evenly over it): exact at a steady
- * rate, and off by at most one bucket's share otherwise (doc/steal.md). */
+ * (k * 10 s, (k + 1) * 10 s]) as far as the 1 min window reaches, and
+ * beyond as the sum of their aligned 30 s group of buckets, for 5 min.
+ * The 10 s window is exact; the 1 min and 5 min windows add the bucket
+ * (or group) their start falls in pro rata (as if its intervals were
+ * spread evenly over it): exact at a steady rate, and off by at most that
+ * bucket's (10 s of 60) or group's (30 s of 300) share otherwise
+ * (doc/steal.md).
+ *
+ * Stored compactly: each kept interval and bucket holds its times as
+ * 32-bit multiples of a power of two ns chosen for its largest time (1 ns
+ * up to 4.29 s, 4 ns for a vCPU's 10 s bucket), so that a per-tick point
+ * reads back exactly at ticks up to 4 s and a bucket within a few ns; a
+ * bucket's clamped count saturates at 65535. Storage grows with the
+ * history actually kept: only buckets with intervals, and no more
+ * per-tick points than are in the fine part. */
 typedef struct VsStealSeries VsStealSeries;
 
 /* A series keeping per-tick points for the newest two buckets; free with
@@ -156,18 +167,26 @@ VsStealSeries *vs_steal_series_new(void);
 VsStealSeries *vs_steal_series_new_fine(int64_t fine_us);
 void vs_steal_series_free(VsStealSeries *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStealSeries, vs_steal_series_free)
+/* Changes how long per-tick points are kept (as vs_steal_series_new_fine());
+ * points already past a shorter time leave at the next push. */
+void vs_steal_series_set_fine(VsStealSeries *s, int64_t fine_us);
 /* Appends an interval, which must end later than the last one (else it is
  * dropped and false returned); intervals that ended more than the longest
  * window before it leave every window and the series. */
 bool vs_steal_series_push(VsStealSeries *s, const VsStealPoint *p);
 /* The sum of the intervals that ended within @w of the newest one (all
- * zero when there are none). */
-const VsStealPoint *vs_steal_series_window(const VsStealSeries *s, VsStealWindow w);
-/* The number of intervals kept, and the @i-th newest (0: the newest):
- * the per-tick points, then the older non-empty buckets as one summed
- * interval each (its end the last one's, its span the sum). */
+ * zero when there are none); its end is the newest interval's. */
+VsStealPoint vs_steal_series_window(const VsStealSeries *s, VsStealWindow w);
+/* The number of intervals kept, and the @i-th newest (0: the newest) into
+ * *@ret (false, *@ret untouched, when there is none): the per-tick points,
+ * then the older non-empty buckets as one summed interval each (its end
+ * the last one's, its span the sum). O(1) for the per-tick points, O(32)
+ * beyond. */
 guint vs_steal_series_len(const VsStealSeries *s);
-const VsStealPoint *vs_steal_series_nth_newest(const VsStealSeries *s, guint i);
+bool vs_steal_series_nth_newest(const VsStealSeries *s, guint i, VsStealPoint *ret);
+/* The heap bytes the series holds (for the scale benchmark and the
+ * tests). */
+size_t vs_steal_series_bytes(const VsStealSeries *s);
 
 /* One vCPU's tracker: its last sample and its series. */
 typedef struct VsStealVcpu {

@@ -196,8 +196,9 @@ static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
 		g_strlcpy(g->uuid, dom->uuid, sizeof(g->uuid));
 		g->vcpus = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vcpu_free);
 		/* Conditions and the agent's cross-check walk the guest's
-		 * per-tick intervals back up to 5 min. */
-		g->series = vs_steal_series_new_fine(vs_steal_window_us(VS_STEAL_WINDOW_5M));
+		 * per-tick intervals: kept as long as they reach back, which
+		 * alerts() sets from the guest's policy. */
+		g->series = vs_steal_series_new();
 		g->agent_series = vs_steal_guest_series_new();
 		g->tolerance_pct = -1;
 		g_hash_table_insert(c->guests, g->uuid, g);
@@ -479,7 +480,7 @@ static VsStealGuestReport *guest_report(const VsStealCollector *c, const Guest *
 	gpointer value;
 
 	for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
-		gr->windows[w] = *vs_steal_series_window(g->series, w);
+		gr->windows[w] = vs_steal_series_window(g->series, w);
 	fill_agent(gr, g, c->report->mono_us);
 	gr->alert = g->alert;
 	gr->alert_condition = g_strdup(g->alert_condition);
@@ -511,7 +512,7 @@ static VsStealGuestReport *guest_report(const VsStealCollector *c, const Guest *
 		};
 
 		for (guint w = 0; w < VS_STEAL_N_WINDOWS; w++)
-			vr.windows[w] = *vs_steal_series_window(v->acct->series, w);
+			vr.windows[w] = vs_steal_series_window(v->acct->series, w);
 		g_array_append_val(gr->vcpus, vr);
 	}
 	g_array_sort(gr->vcpus, compare_vcpu_reports);
@@ -785,13 +786,14 @@ static char *guest_compare(Guest *g, double tolerance_pct, int64_t now_us)
 /* "db1: steal alert: COND holds (last tick: ...)" for @g. */
 static char *alert_started(const Guest *g, const char *condition)
 {
-	const VsStealPoint *p = vs_steal_series_nth_newest(g->series, 0);
+	VsStealPoint p = { 0 };
 
+	vs_steal_series_nth_newest(g->series, 0, &p);
 	return g_strdup_printf("%s: steal alert: %s holds (last tick: steal %.1f%%, "
 			       "contention %.1f%%, cap %.1f%%, reservation %.1f%%)",
-			       g->name, condition, vs_steal_pct(p->steal_ns, p),
-			       vs_steal_pct(p->contention_ns, p), vs_steal_pct(p->cap_ns, p),
-			       vs_steal_pct(p->reservation_ns, p));
+			       g->name, condition, vs_steal_pct(p.steal_ns, &p),
+			       vs_steal_pct(p.contention_ns, &p), vs_steal_pct(p.cap_ns, &p),
+			       vs_steal_pct(p.reservation_ns, &p));
 }
 
 GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
@@ -811,6 +813,8 @@ GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set
 		if (!g)
 			continue;
 		eff = vs_policy_effective(set, overrides, g->name, g->uuid, g->class_name, now_us);
+		vs_steal_series_set_fine(g->series, MAX(vs_condition_longest(eff),
+							VS_STEAL_AGENT_INTERVAL_US));
 		e = vs_effective_get(eff, "Steal", "GuestTolerance");
 		message = guest_compare(g, e && e->value ? e->value->percent : 5.0,
 					c->report->mono_us);

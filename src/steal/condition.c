@@ -42,24 +42,42 @@ bool vs_condition_compare(VsCmp cmp, double value, double threshold)
 
 bool vs_condition_holds(const VsCondition *c, const VsStealSeries *series)
 {
-	const VsStealPoint *newest = vs_steal_series_nth_newest(series, 0);
+	VsStealPoint p;
 	int64_t since;
 
-	if (!newest)
+	if (!vs_steal_series_nth_newest(series, 0, &p))
 		return false;
-	since = newest->end_us - c->for_us;
-	for (guint i = 0;; i++) {
-		const VsStealPoint *p = vs_steal_series_nth_newest(series, i);
-		const VsStealPoint *older;
+	since = p.end_us - c->for_us;
+	for (guint i = 1;; i++) {
 		int64_t start;
 
-		if (!vs_condition_compare(c->cmp, vs_condition_metric(p, c->metric), c->threshold))
+		if (!vs_condition_compare(c->cmp, vs_condition_metric(&p, c->metric), c->threshold))
 			return false;
-		start = p->end_us - (int64_t)(p->span_ns / 1000);
+		start = p.end_us - (int64_t)(p.span_ns / 1000);
 		if (start <= since)
 			return true;
-		older = vs_steal_series_nth_newest(series, i + 1);
-		if (!older || older->end_us < start - CONTIGUITY_SLACK_US)
+		/* The next older interval must end where this one starts. */
+		if (!vs_steal_series_nth_newest(series, i, &p) ||
+		    p.end_us < start - CONTIGUITY_SLACK_US)
 			return false;
 	}
+}
+
+int64_t vs_condition_longest(const VsEffectivePolicy *eff)
+{
+	int64_t longest = 0;
+
+	for (guint i = 0; i < eff->entries->len; i++) {
+		const VsEffectiveEntry *e = &g_array_index(eff->entries, VsEffectiveEntry, i);
+		const VsEffectiveEntry *enable;
+
+		if (!e->value || e->value->type != VS_PTYPE_CONDITION)
+			continue;
+		enable = vs_effective_get(eff, e->key->section, "Enable");
+		if (enable && (!enable->value || enable->value->type != VS_PTYPE_BOOL ||
+			       !enable->value->b))
+			continue;
+		longest = MAX(longest, e->value->cond.for_us);
+	}
+	return longest;
 }

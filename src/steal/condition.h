@@ -28,3 +28,9 @@ bool vs_condition_compare(VsCmp cmp, double value, double threshold);
 
 /* Whether @c holds on @series at its newest interval (see above). */
 bool vs_condition_holds(const VsCondition *c, const VsStealSeries *series);
+
+/* The longest duration of the conditions @eff puts to use, in µs (0 when
+ * none): every condition key with a value, except in a section whose
+ * Enable= is off (the hotplug conditions of a guest without hotplug). How
+ * long a guest's series keeps per-tick points. */
+int64_t vs_condition_longest(const VsEffectivePolicy *eff);

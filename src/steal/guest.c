@@ -250,16 +250,15 @@ VsStealGuestResult vs_steal_guest_delta(const VsStealGuestSample *prev,
 void vs_steal_guest_add_host(VsStealGuestPoint *p, const VsStealSeries *host)
 {
 	int64_t start_us = p->end_us - (int64_t)(p->span_ns / 1000);
+	VsStealPoint h;
 
-	for (guint i = 0; i < vs_steal_series_len(host); i++) {
-		const VsStealPoint *h = vs_steal_series_nth_newest(host, i);
-
-		if (h->end_us <= start_us)
+	for (guint i = 0; vs_steal_series_nth_newest(host, i, &h); i++) {
+		if (h.end_us <= start_us)
 			break;
-		if (h->end_us > p->end_us)
+		if (h.end_us > p->end_us)
 			continue;
-		p->host_wall_ns += h->wall_ns;
-		p->host_steal_ns += h->steal_ns;
+		p->host_wall_ns += h.wall_ns;
+		p->host_steal_ns += h.steal_ns;
 	}
 }
 

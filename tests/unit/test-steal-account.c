@@ -9,8 +9,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
+#include "policy/policy.h"
 #include "steal/account.h"
 #include "steal/condition.h"
 #include "steal/report.h"
@@ -25,6 +27,32 @@ static VsStealSample sample(int64_t t_us, uint64_t run, uint64_t delay)
 {
 	return (VsStealSample){ .mono_us = t_us, .tid = 100, .start_time = 5000, .run_ns = run,
 				.delay_ns = delay, .entitlement = -1 };
+}
+
+/* The asserts below read windows and points through pointers: these
+ * copy them into slots that stay valid for the next few calls. */
+static VsStealPoint *slot(void)
+{
+	static VsStealPoint slots[4];
+	static guint next;
+
+	return &slots[next++ % G_N_ELEMENTS(slots)];
+}
+
+static const VsStealPoint *win(const VsStealSeries *s, VsStealWindow w)
+{
+	VsStealPoint *p = slot();
+
+	*p = vs_steal_series_window(s, w);
+	return p;
+}
+
+/* The @i-th newest interval of @s, or NULL. */
+static const VsStealPoint *nth(const VsStealSeries *s, guint i)
+{
+	VsStealPoint *p = slot();
+
+	return vs_steal_series_nth_newest(s, i, p) ? p : NULL;
 }
 
 static void test_first_and_delta(void **state)
@@ -318,38 +346,45 @@ static void test_windows(void **state)
 	g_autoptr(VsStealSeries) s = vs_steal_series_new();
 	const VsStealPoint *w;
 
-	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_10S)->n, 0);
-	assert_null(vs_steal_series_nth_newest(s, 0));
+	assert_int_equal(win(s, VS_STEAL_WINDOW_10S)->n, 0);
+	assert_null(nth(s, 0));
 	/* 400 s of 1 s intervals: 10 % steal, then the last 10 s at 50 %. */
 	for (int i = 1; i <= 400; i++) {
 		VsStealPoint p = point(i * SEC, 1000, i > 390 ? 50.0 : 10.0);
 
 		assert_true(vs_steal_series_push(s, &p));
 	}
-	w = vs_steal_series_window(s, VS_STEAL_WINDOW_10S);
+	w = win(s, VS_STEAL_WINDOW_10S);
 	assert_int_equal(w->n, 10);
 	assert_int_equal(w->span_ns, 10 * NS_SEC);
 	assert_float_equal(vs_steal_pct(w->steal_ns, w), 50.0, 1e-6);
-	w = vs_steal_series_window(s, VS_STEAL_WINDOW_1M);
+	w = win(s, VS_STEAL_WINDOW_1M);
 	assert_int_equal(w->n, 60);
 	assert_float_equal(vs_steal_pct(w->steal_ns, w), (50.0 * 10 + 10.0 * 50) / 60, 1e-6);
-	w = vs_steal_series_window(s, VS_STEAL_WINDOW_5M);
+	w = win(s, VS_STEAL_WINDOW_5M);
 	assert_int_equal(w->n, 300);
 	/* Per-tick points for the newest two buckets (381 to 400 s), then
-	 * one point per older bucket back to 101 s. */
-	assert_int_equal(vs_steal_series_len(s), 20 + 28);
-	assert_int_equal(vs_steal_series_nth_newest(s, 0)->end_us, 400 * SEC);
-	assert_int_equal(vs_steal_series_nth_newest(s, 19)->end_us, 381 * SEC);
-	w = vs_steal_series_nth_newest(s, 20);
+	 * one point per older 10 s bucket the 1 min window may start in
+	 * (331 to 380 s), then one per 30 s group back to the one the 5 min
+	 * window starts in (91 to 330 s). */
+	assert_int_equal(vs_steal_series_len(s), 20 + 5 + 8);
+	assert_int_equal(nth(s, 0)->end_us, 400 * SEC);
+	assert_int_equal(nth(s, 19)->end_us, 381 * SEC);
+	w = nth(s, 20);
 	assert_int_equal(w->end_us, 380 * SEC);
 	assert_int_equal(w->n, 10);
 	assert_int_equal(w->span_ns, 10 * NS_SEC);
-	assert_int_equal(vs_steal_series_nth_newest(s, 47)->end_us, 110 * SEC);
-	assert_int_equal(vs_steal_series_nth_newest(s, 47)->n, 10);
-	assert_null(vs_steal_series_nth_newest(s, 48));
+	assert_int_equal(nth(s, 24)->end_us, 340 * SEC);
+	w = nth(s, 25);
+	assert_int_equal(w->end_us, 330 * SEC);
+	assert_int_equal(w->n, 30);
+	assert_int_equal(w->span_ns, 30 * NS_SEC);
+	assert_int_equal(nth(s, 32)->end_us, 120 * SEC);
+	assert_int_equal(nth(s, 32)->n, 30);
+	assert_null(nth(s, 33));
 	/* Out of order: refused, nothing changes. */
 	assert_false(vs_steal_series_push(s, &(VsStealPoint){ .end_us = 399 * SEC }));
-	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_10S)->n, 10);
+	assert_int_equal(win(s, VS_STEAL_WINDOW_10S)->n, 10);
 	/* A 30 s gap: the next interval spans it and is in every window; the
 	 * 10 s window holds only it. */
 	{
@@ -357,11 +392,11 @@ static void test_windows(void **state)
 
 		assert_true(vs_steal_series_push(s, &p));
 	}
-	w = vs_steal_series_window(s, VS_STEAL_WINDOW_10S);
+	w = win(s, VS_STEAL_WINDOW_10S);
 	assert_int_equal(w->n, 1);
 	assert_int_equal(w->span_ns, 31 * NS_SEC);
 	assert_float_equal(vs_steal_pct(w->steal_ns, w), 20.0, 1e-6);
-	w = vs_steal_series_window(s, VS_STEAL_WINDOW_1M);
+	w = win(s, VS_STEAL_WINDOW_1M);
 	assert_int_equal(w->n, 1 + 29);
 }
 
@@ -377,11 +412,11 @@ static void test_series_limit(void **state)
 		assert_true(vs_steal_series_push(s, &p));
 	}
 	assert_int_equal(vs_steal_series_len(s), 2000 + 4);
-	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_10S)->n, 1000);
-	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_1M)->n, 6000);
-	assert_int_equal(vs_steal_series_window(s, VS_STEAL_WINDOW_5M)->n, 6000);
-	assert_float_equal(vs_steal_pct(vs_steal_series_window(s, VS_STEAL_WINDOW_5M)->steal_ns,
-					vs_steal_series_window(s, VS_STEAL_WINDOW_5M)),
+	assert_int_equal(win(s, VS_STEAL_WINDOW_10S)->n, 1000);
+	assert_int_equal(win(s, VS_STEAL_WINDOW_1M)->n, 6000);
+	assert_int_equal(win(s, VS_STEAL_WINDOW_5M)->n, 6000);
+	assert_float_equal(vs_steal_pct(win(s, VS_STEAL_WINDOW_5M)->steal_ns,
+					win(s, VS_STEAL_WINDOW_5M)),
 			   25.0, 1e-6);
 }
 
@@ -496,15 +531,16 @@ static void test_window_buckets(void **state)
 	}
 	for (int i = 1; i <= 600; i++)
 		exact += i * 700 * MS + 3 * MS > end - 60 * SEC;
-	w = vs_steal_series_window(s, VS_STEAL_WINDOW_1M);
+	w = win(s, VS_STEAL_WINDOW_1M);
 	assert_in_range(w->n, exact - 1, exact + 1);
 	assert_in_range(w->span_ns, 59300 * NS_MS, 60700 * NS_MS);
 	assert_float_equal(vs_steal_pct(w->steal_ns, w), 20.0, 1e-6);
-	w = vs_steal_series_window(s, VS_STEAL_WINDOW_5M);
+	w = win(s, VS_STEAL_WINDOW_5M);
 	assert_in_range(w->span_ns, 299300 * NS_MS, 300700 * NS_MS);
 	assert_float_equal(vs_steal_pct(w->steal_ns, w), 20.0, 1e-6);
-	/* Kept: the newest two buckets' ticks and one point per older bucket. */
-	assert_in_range(vs_steal_series_len(s), 10 / 0.7 + 28, 20 / 0.7 + 1 + 30);
+	/* Kept: the newest two buckets' ticks, one point per older bucket
+	 * for the 1 min window (5 to 7), one per 30 s group (7 to 9). */
+	assert_in_range(vs_steal_series_len(s), 10 / 0.7 + 5 + 7, 20 / 0.7 + 1 + 7 + 9);
 
 	/* A step inside the bucket the 1 min window starts in: off from the
 	 * exact figure by at most that bucket's share (10 s of 60). */
@@ -519,12 +555,12 @@ static void test_window_buckets(void **state)
 		}
 		/* Now 365 s, window from 305 s: 60 ticks at 60 %. */
 		exact_pct = 60.0;
-		w = vs_steal_series_window(t, VS_STEAL_WINDOW_1M);
+		w = win(t, VS_STEAL_WINDOW_1M);
 		assert_int_equal(w->n, 60);
 		assert_true(vs_steal_pct(w->steal_ns, w) < exact_pct);
 		assert_true(vs_steal_pct(w->steal_ns, w) >= exact_pct * 50 / 60 - 1e-6);
 		/* The 10 s window stays exact. */
-		w = vs_steal_series_window(t, VS_STEAL_WINDOW_10S);
+		w = win(t, VS_STEAL_WINDOW_10S);
 		assert_int_equal(w->n, 10);
 		assert_float_equal(vs_steal_pct(w->steal_ns, w), 60.0, 1e-6);
 	}
@@ -538,12 +574,13 @@ static void test_window_buckets(void **state)
 
 			assert_true(vs_steal_series_push(t, &p));
 		}
-		assert_int_equal(vs_steal_series_len(t), 20 + 28);
-		assert_int_equal(vs_steal_series_window(t, VS_STEAL_WINDOW_10S)->n, 10);
-		assert_int_equal(vs_steal_series_window(t, VS_STEAL_WINDOW_1M)->n, 60);
-		assert_int_equal(vs_steal_series_window(t, VS_STEAL_WINDOW_5M)->n, 300);
-		assert_float_equal(vs_steal_pct(vs_steal_series_window(t, VS_STEAL_WINDOW_5M)->steal_ns,
-						vs_steal_series_window(t, VS_STEAL_WINDOW_5M)),
+		/* (Bucket 352 of 359 waits for its group, 351 to 353.) */
+		assert_int_equal(vs_steal_series_len(t), 20 + 7 + 7);
+		assert_int_equal(win(t, VS_STEAL_WINDOW_10S)->n, 10);
+		assert_int_equal(win(t, VS_STEAL_WINDOW_1M)->n, 60);
+		assert_int_equal(win(t, VS_STEAL_WINDOW_5M)->n, 300);
+		assert_float_equal(vs_steal_pct(win(t, VS_STEAL_WINDOW_5M)->steal_ns,
+						win(t, VS_STEAL_WINDOW_5M)),
 				   30.0, 1e-6);
 		/* A gap of more than 5 min: every window holds only the next
 		 * interval, which spans it. */
@@ -553,11 +590,241 @@ static void test_window_buckets(void **state)
 			assert_true(vs_steal_series_push(t, &p));
 		}
 		for (guint k = 0; k < VS_STEAL_N_WINDOWS; k++) {
-			w = vs_steal_series_window(t, k);
+			w = win(t, k);
 			assert_int_equal(w->n, 1);
 			assert_float_equal(vs_steal_pct(w->steal_ns, w), 10.0, 1e-6);
 		}
 		assert_int_equal(vs_steal_series_len(t), 1);
+	}
+}
+
+/* The 10 s and 1 min windows as a plain list of every interval would give
+ * them: the 10 s window exactly, the 1 min window with the 10 s bucket its
+ * start falls in pro rata (doc/steal.md "Windows"). */
+static VsStealPoint reference_window(const GArray *all, VsStealWindow w)
+{
+	const int64_t bucket = 10 * SEC;
+	const VsStealPoint *last = &g_array_index(all, VsStealPoint, all->len - 1);
+	int64_t cutoff = last->end_us - vs_steal_window_us(w);
+	int64_t edge = cutoff >= 1 ? (cutoff - 1) / bucket : -1;
+	double frac = (double)((edge + 1) * bucket - cutoff) / (double)bucket;
+	VsStealPoint sum = { 0 }, part = { 0 };
+
+	for (guint i = 0; i < all->len; i++) {
+		const VsStealPoint *p = &g_array_index(all, VsStealPoint, i);
+		int64_t k = (p->end_us - 1) / bucket;
+
+		if (w == VS_STEAL_WINDOW_10S ? p->end_us > cutoff : k > edge)
+			vs_steal_point_add(&sum, p, false);
+		else if (w != VS_STEAL_WINDOW_10S && k == edge && k > (last->end_us - 1) / bucket - 32)
+			vs_steal_point_add(&part, p, false);
+	}
+	sum.steal_ns += (uint64_t)((double)part.steal_ns * frac + 0.5);
+	sum.wall_ns += (uint64_t)((double)part.wall_ns * frac + 0.5);
+	return sum;
+}
+
+/* The 5 min window's exact sum over the plain list (the intervals that
+ * ended within 300 s of the newest), and into *@ret_edge the sum of the
+ * aligned 30 s group its start falls in: the window taken from the series
+ * may differ from the exact one by no more than that group. */
+static VsStealPoint exact_5m(const GArray *all, VsStealPoint *ret_edge)
+{
+	const int64_t group = 30 * SEC;
+	const VsStealPoint *last = &g_array_index(all, VsStealPoint, all->len - 1);
+	int64_t cutoff = last->end_us - 300 * SEC;
+	int64_t edge = cutoff >= 1 ? (cutoff - 1) / group : -1;
+	VsStealPoint sum = { 0 }, part = { 0 };
+
+	for (guint i = 0; i < all->len; i++) {
+		const VsStealPoint *p = &g_array_index(all, VsStealPoint, i);
+
+		if (p->end_us > cutoff)
+			vs_steal_point_add(&sum, p, false);
+		if ((p->end_us - 1) / group == edge)
+			vs_steal_point_add(&part, p, false);
+	}
+	*ret_edge = part;
+	return sum;
+}
+
+/* The compact storage against the plain list: ticks that change length
+ * (1 s, 700 ms, 60 s, 10 ms) and cross bucket boundaries, the rings
+ * growing, wrapping and shrinking; the 10 s window stays exact to the ns,
+ * the others to a few ns per bucket. */
+static void test_ring_wrap(void **state)
+{
+	g_autoptr(VsStealSeries) s = vs_steal_series_new();
+	g_autoptr(GArray) all = g_array_new(FALSE, FALSE, sizeof(VsStealPoint));
+	int64_t t = 0, step;
+	size_t peak = 0;
+
+	for (int i = 0; i < 4000; i++) {
+		step = i < 1000 ? SEC : i < 2000 ? 700 * MS + 3 : i < 2100 ? 60 * SEC : 10 * MS;
+		/* An odd steal share per tick, not a multiple of anything. */
+		VsStealPoint p = point(t + step, (uint64_t)step / MS, (double)((i * 37) % 91));
+
+		p.span_ns = p.wall_ns = (uint64_t)step * 1000 + (uint64_t)(i % 7);
+		p.run_ns = p.wall_ns - p.steal_ns;
+		t += step;
+		assert_true(vs_steal_series_push(s, &p));
+		g_array_append_val(all, p);
+		if (i % 97 != 0 && i != 3999)
+			continue;
+		for (guint k = 0; k < VS_STEAL_N_WINDOWS; k++) {
+			VsStealPoint ref = reference_window(all, k);
+			VsStealPoint got = vs_steal_series_window(s, k);
+
+			assert_int_equal(got.end_us, t);
+			/* Exact while the window holds no 60 s interval. */
+			if (k == VS_STEAL_WINDOW_10S && (i < 2000 || i >= 2100 + 1000)) {
+				assert_int_equal(got.n, ref.n);
+				assert_int_equal(got.wall_ns, ref.wall_ns);
+				assert_int_equal(got.steal_ns, ref.steal_ns);
+				assert_int_equal(got.contention_ns, ref.steal_ns);
+			} else if (k == VS_STEAL_WINDOW_10S) {
+				/* A 60 s interval is kept in units of 16 ns. */
+				assert_true(step > 0);
+				assert_int_equal(got.n, ref.n);
+				assert_true(got.wall_ns + 8 >= ref.wall_ns && got.wall_ns <= ref.wall_ns + 8);
+			} else if (k == VS_STEAL_WINDOW_1M) {
+				/* 10 s buckets where the 1 min window starts. */
+				assert_true(got.wall_ns + 200 >= ref.wall_ns &&
+					    got.wall_ns <= ref.wall_ns + 200);
+				assert_true(got.steal_ns + 200 >= ref.steal_ns &&
+					    got.steal_ns <= ref.steal_ns + 200);
+			} else {
+				VsStealPoint edge, exact = exact_5m(all, &edge);
+
+				assert_true(got.wall_ns + edge.wall_ns + 200 >= exact.wall_ns &&
+					    got.wall_ns <= exact.wall_ns + edge.wall_ns + 200);
+				assert_true(got.steal_ns + edge.steal_ns + 200 >= exact.steal_ns &&
+					    got.steal_ns <= exact.steal_ns + edge.steal_ns + 200);
+			}
+		}
+		peak = MAX(peak, vs_steal_series_bytes(s));
+	}
+	/* 10 ms ticks: 20 s of points (2000) at most; the 60 s ticks before
+	 * left few buckets, the 1 s ones no more than 31. */
+	assert_true(vs_steal_series_len(s) <= 2000 + 31);
+	assert_true(peak <= 4096 * 64 + 1024);
+	/* Back to 1 s ticks for 5 min: the rings shrink again. */
+	for (int i = 0; i < 300; i++) {
+		VsStealPoint p = point(t + SEC, 1000, 10.0);
+
+		t += SEC;
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	/* (Not aligned to the buckets any more: 5 to 7 buckets of 10 s, 7
+	 * or 8 groups of 30 s.) */
+	assert_in_range(vs_steal_series_len(s), 20 + 5 + 7 - 1, 20 + 7 + 8 + 1);
+	assert_true(vs_steal_series_bytes(s) <= 4 * 1024);
+}
+
+/* Times that do not fit 32 bits of ns (a long interval, a guest of many
+ * vCPUs) are kept in a coarser unit, within a few ns of what was pushed;
+ * a short one is exact. */
+static void test_packing(void **state)
+{
+	g_autoptr(VsStealSeries) s = vs_steal_series_new();
+	VsStealPoint big = { .end_us = 300 * SEC, .span_ns = 299 * NS_SEC + 123,
+			     .wall_ns = 64 * (299 * NS_SEC + 123), .run_ns = 17 * NS_SEC + 1,
+			     .steal_ns = 5 * NS_SEC + 7, .cap_ns = 2 * NS_SEC + 3,
+			     .reservation_ns = 1, .contention_ns = 3 * NS_SEC + 3, .n = 64,
+			     .clamped = 70000 };
+	VsStealPoint small, got;
+	/* The largest time, 64 × 299 s in ns, needs 45 bits: all of this
+	 * point's times are kept in units of 2^13 ns. */
+	uint64_t unit = UINT64_C(1) << 13;
+
+	/* Compared as memory below: no stray padding bytes. */
+	memset(&small, 0, sizeof(small));
+	small.end_us = 301 * SEC;
+	small.span_ns = small.wall_ns = NS_SEC + 1;
+	small.run_ns = 3;
+	small.steal_ns = 5;
+	small.cap_ns = small.reservation_ns = 1;
+	small.contention_ns = 3;
+	small.n = 1;
+	assert_true(vs_steal_series_push(s, &big));
+	assert_true(vs_steal_series_push(s, &small));
+	memset(&got, 0, sizeof(got));
+	assert_true(vs_steal_series_nth_newest(s, 0, &got));
+	assert_memory_equal(&got, &small, sizeof(got));
+	assert_true(vs_steal_series_nth_newest(s, 1, &got));
+	assert_int_equal(got.end_us, big.end_us);
+	assert_in_range(got.wall_ns, big.wall_ns - unit, big.wall_ns + unit);
+	assert_in_range(got.span_ns, big.span_ns - unit, big.span_ns + unit);
+	assert_in_range(got.steal_ns, big.steal_ns - unit, big.steal_ns + unit);
+	assert_in_range(got.contention_ns, big.contention_ns - 3 * unit,
+			big.contention_ns + 3 * unit);
+	assert_int_equal(got.n, 64);
+	/* The clamped count of a bucket saturates. */
+	assert_int_equal(got.clamped, 65535);
+	assert_false(vs_steal_series_nth_newest(s, 2, &got));
+}
+
+/* How long a guest keeps per-tick points: a longer fine part keeps them
+ * (conditions walk them), a shorter one lets them go at the next push
+ * and gives the memory back. */
+static void test_fine_part(void **state)
+{
+	g_autoptr(VsStealSeries) s = vs_steal_series_new_fine(120 * SEC);
+	size_t big;
+
+	for (int i = 1; i <= 400; i++) {
+		VsStealPoint p = point(i * SEC, 1000, 10.0);
+
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	/* 120 s of points (281 to 400 s), then the bucket before them, then
+	 * one per 30 s group back to 5 min: no group reaches into the
+	 * points. */
+	assert_int_equal(vs_steal_series_len(s), 120 + 1 + 6);
+	big = vs_steal_series_bytes(s);
+	vs_steal_series_set_fine(s, 0);
+	{
+		VsStealPoint p = point(401 * SEC, 1000, 10.0);
+
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	/* The points left; the buckets from 271 s on are merged into groups
+	 * only from the next bucket on. */
+	assert_int_equal(vs_steal_series_len(s), 11 + 12 + 6);
+	assert_true(vs_steal_series_bytes(s) * 2 < big);
+}
+
+/* The longest condition a guest's policy uses: Alert=, and the hotplug
+ * conditions only when hotplug is on. */
+static void test_condition_longest(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t longest;
+	} cases[] = {
+		{ "", 0 },
+		{ "[Steal]\nAlert=steal>20% for 45s\n", 45 * SEC },
+		/* Hotplug off: its default conditions (up to 120 s) do not count. */
+		{ "[Hotplug]\nEnable=no\n[Steal]\nAlert=steal>20% for 45s\n", 45 * SEC },
+		{ "[Hotplug]\nEnable=yes\n", 120 * SEC },
+		{ "[Hotplug]\nEnable=yes\nScaleDown=cpu<10% for 5s\n[Steal]\nAlert=cpu>1% for 2s\n",
+		  30 * SEC },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+		g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
+		g_autoptr(VsOverrides) none = vs_overrides_new();
+		g_autoptr(VsEffectivePolicy) eff = NULL;
+		VsPolicyFile *f = vs_policy_file_parse("t.policy", cases[i].text, diags);
+
+		assert_non_null(f);
+		assert_int_equal(vs_policy_diags_errors(diags), 0);
+		set->files = g_ptr_array_new_with_free_func((GDestroyNotify)vs_policy_file_free);
+		g_ptr_array_add(set->files, f);
+		eff = vs_policy_effective(set, none, "g", "00000000-0000-0000-0000-000000000001",
+					  NULL, 0);
+		assert_int_equal(vs_condition_longest(eff), cases[i].longest);
 	}
 }
 
@@ -589,6 +856,10 @@ int main(void)
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_series_limit),
 		cmocka_unit_test(test_window_buckets),
+		cmocka_unit_test(test_ring_wrap),
+		cmocka_unit_test(test_packing),
+		cmocka_unit_test(test_fine_part),
+		cmocka_unit_test(test_condition_longest),
 		cmocka_unit_test(test_guest_sum),
 		cmocka_unit_test(test_condition),
 		cmocka_unit_test(test_window_names),
