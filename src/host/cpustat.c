@@ -95,6 +95,40 @@ int vs_cpustat_read_host(const VsSys *sys, uint64_t *ret_busy, uint64_t *ret_tot
 	return vs_cpustat_parse_proc_stat(text, ret_busy, ret_total);
 }
 
+int vs_cpustat_parse_unlimited(const char *text, bool v1, bool *ret_unlimited)
+{
+	const char *end = text + strcspn(text, " \n");
+	gint64 quota;
+
+	if (end == text)
+		return -EINVAL;
+	if (!v1) {
+		if ((size_t)(end - text) == 3 && strncmp(text, "max", 3) == 0) {
+			*ret_unlimited = true;
+			return 0;
+		}
+	}
+	{
+		g_autofree char *word = g_strndup(text, (gsize)(end - text));
+
+		if (!g_ascii_string_to_signed(word, 10, v1 ? -1 : 0, G_MAXINT64, &quota, NULL))
+			return -EINVAL;
+	}
+	*ret_unlimited = quota < 0;
+	return 0;
+}
+
+int vs_cpustat_read_unlimited(const VsSys *sys, const char *dir, bool v1, bool *ret_unlimited)
+{
+	g_autofree char *path = g_build_filename(dir, v1 ? "cpu.cfs_quota_us" : "cpu.max", NULL);
+	g_autofree char *text = NULL;
+	int r = vs_sys_read(sys, path, &text);
+
+	if (r < 0)
+		return r;
+	return vs_cpustat_parse_unlimited(text, v1, ret_unlimited);
+}
+
 static void held_free(gpointer data)
 {
 	Held *h = data;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "host/sys.h"
@@ -31,6 +32,15 @@ int vs_cpustat_parse_throttled(const char *text, uint64_t *ret_ns);
 int vs_cpustat_parse_proc_stat(const char *text, uint64_t *ret_busy, uint64_t *ret_total);
 /* Reads and parses /proc/stat through @sys. */
 int vs_cpustat_read_host(const VsSys *sys, uint64_t *ret_busy, uint64_t *ret_total);
+
+/* Parses a cgroup's own CPU bandwidth limit: v2 cpu.max ("max 100000" or
+ * "50000 100000") or, with @v1, cpu.cfs_quota_us ("-1" or "50000");
+ * @ret_unlimited is true for "max" and -1. -EINVAL for anything else. A
+ * cgroup without a limit of its own is never throttled itself (its
+ * throttled time stays as it is); one above it may be. */
+int vs_cpustat_parse_unlimited(const char *text, bool v1, bool *ret_unlimited);
+/* Reads and parses that file of the cgroup directory @dir through @sys. */
+int vs_cpustat_read_unlimited(const VsSys *sys, const char *dir, bool v1, bool *ret_unlimited);
 
 typedef struct VsCpustat VsCpustat;
 

@@ -25,6 +25,14 @@ typedef struct Vcpu {
 	GPtrArray *guest_dirs;        /* directories above it up to the guest's */
 	uint64_t cgroup_gen;
 	uint64_t cgroup_tick;         /* tick of the last read; 0: never */
+	uint64_t cgroup_due;          /* tick of the next read */
+	bool cgroup_v1;               /* under the v1 cpu mount (else v2) */
+	/* Whether the cgroup had no CPU limit of its own at the last read
+	 * (cpu.max "max", cpu.cfs_quota_us -1): its throttled time cannot
+	 * grow, so its cpu.stat is read only at the cgroup reads. */
+	bool unlimited;
+	bool has_own;                 /* own_throttled_ns holds a reading */
+	uint64_t own_throttled_ns;
 	/* For the report. */
 	char *problem;
 	char *throttle_problem;
@@ -43,6 +51,11 @@ typedef struct Guest {
 	bool tcg;
 	bool alert;
 	char *alert_condition;
+	/* [Steal] Alert= (a copy) and GuestTolerance= as last looked up. */
+	VsPolicyValue *policy_alert;
+	double policy_tolerance_pct;
+	uint64_t policy_stamp;        /* the collector's stamp then; 0: never */
+	guint policy_spread;          /* looked up again when ticks % N is this */
 	/* The guest agent's view. */
 	VsStealGuestSample *agent_last;
 	VsStealGuestSeries *agent_series;
@@ -64,12 +77,26 @@ struct VsStealCollector {
 	VsThreadCounters *check;      /* the other path, or NULL */
 	VsCpustat *cpustat;
 	GHashTable *guests;           /* uuid -> Guest */
-	GHashTable *entitlements;     /* "uuid/index" -> double * */
+	GHashTable *entitlements;     /* uuid -> GArray of double by vCPU index, -1: none */
 	VsStealReport *report;
 	uint64_t ticks;
 	uint64_t next_gen;
 	bool has_host_stat;
 	uint64_t host_busy, host_total;
+	/* What the guests' policy lookups in alerts() depend on; a change
+	 * bumps policy_stamp. */
+	const VsPolicySet *policy_set;
+	guint policy_files;
+	const VsOverrides *policy_overrides;
+	guint policy_items, policy_expired;
+	guint64 policy_next_id;
+	uint64_t policy_stamp;
+	/* The guest cgroups' throttled time last summed this tick
+	 * (read_throttled()): the vCPUs of a guest come one after the other
+	 * and share those directories. */
+	const GPtrArray *guest_dirs_memo;  /* a vCPU's, valid for this tick */
+	uint64_t guest_memo_tick, guest_memo_ns;
+	int guest_memo_r;
 };
 
 /* One vCPU to read this tick. */
@@ -101,6 +128,7 @@ static void guest_free(gpointer data)
 	g_hash_table_unref(g->vcpus);
 	vs_steal_series_free(g->series);
 	g_free(g->alert_condition);
+	vs_policy_value_free(g->policy_alert);
 	vs_steal_guest_sample_free(g->agent_last);
 	vs_steal_guest_series_free(g->agent_series);
 	g_free(g->agent_problem);
@@ -121,7 +149,8 @@ VsStealCollector *vs_steal_collector_new(const VsSys *sys, const VsHost *host)
 		c->check = vs_thread_counters_new(sys, VS_COUNTERS_SCHEDSTAT);
 	c->cpustat = vs_cpustat_new(sys);
 	c->guests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, guest_free);
-	c->entitlements = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	c->entitlements = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						(GDestroyNotify)g_array_unref);
 	c->report = vs_steal_report_new();
 	c->next_gen = 1;
 	return c;
@@ -164,14 +193,21 @@ const VsStealSeries *vs_steal_collector_series(const VsStealCollector *c, const 
 void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, guint index,
 					double cpus)
 {
-	char *key = g_strdup_printf("%s/%u", uuid, index);
+	GArray *cpus_of = g_hash_table_lookup(c->entitlements, uuid);
+	double none = -1.0;
 
 	if (cpus < 0) {
-		g_hash_table_remove(c->entitlements, key);
-		g_free(key);
+		if (cpus_of && index < cpus_of->len)
+			g_array_index(cpus_of, double, index) = none;
 		return;
 	}
-	g_hash_table_replace(c->entitlements, key, g_memdup2(&cpus, sizeof(cpus)));
+	if (!cpus_of) {
+		cpus_of = g_array_new(FALSE, FALSE, sizeof(double));
+		g_hash_table_insert(c->entitlements, g_strdup(uuid), cpus_of);
+	}
+	while (cpus_of->len <= index)
+		g_array_append_val(cpus_of, none);
+	g_array_index(cpus_of, double, index) = cpus;
 }
 
 void vs_steal_collector_clear_entitlements(VsStealCollector *c)
@@ -181,10 +217,9 @@ void vs_steal_collector_clear_entitlements(VsStealCollector *c)
 
 static double entitlement_of(const VsStealCollector *c, const char *uuid, guint index)
 {
-	g_autofree char *key = g_strdup_printf("%s/%u", uuid, index);
-	const double *cpus = g_hash_table_lookup(c->entitlements, key);
+	const GArray *cpus_of = g_hash_table_lookup(c->entitlements, uuid);
 
-	return cpus ? *cpus : -1.0;
+	return cpus_of && index < cpus_of->len ? g_array_index(cpus_of, double, index) : -1.0;
 }
 
 static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
@@ -201,15 +236,18 @@ static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
 		g->series = vs_steal_series_new();
 		g->agent_series = vs_steal_guest_series_new();
 		g->tolerance_pct = -1;
+		g->policy_spread = g_str_hash(g->uuid) % VS_STEAL_POLICY_REFRESH_TICKS;
 		g_hash_table_insert(c->guests, g->uuid, g);
 	}
 	if (g_strcmp0(g->name, dom->name) != 0) {
 		g_free(g->name);
 		g->name = g_strdup(dom->name);
+		g->policy_stamp = 0;
 	}
 	if (g_strcmp0(g->class_name, dom->vsched_class) != 0) {
 		g_free(g->class_name);
 		g->class_name = g_strdup(dom->vsched_class);
+		g->policy_stamp = 0;
 	}
 	return g;
 }
@@ -272,8 +310,10 @@ static GPtrArray *guest_dirs_of(const char *dir)
 }
 
 /* Reads the cpu cgroup of @w's thread from /proc/PID/task/TID/cgroup
- * (through the sys layer) into the vCPU state; a change of directories
- * starts a new throttle generation. */
+ * (through the sys layer) into the vCPU state, and whether that cgroup has
+ * a CPU limit of its own; a change of directories starts a new throttle
+ * generation. The next read is due VS_STEAL_CGROUP_REFRESH_TICKS later
+ * (the first ones spread over that many ticks by TID). */
 static void refresh_cgroup(VsStealCollector *c, Vcpu *v)
 {
 	const VsCgroupInfo *cg = &c->host->cgroup;
@@ -282,7 +322,11 @@ static void refresh_cgroup(VsStealCollector *c, Vcpu *v)
 	const char *mount;
 	int r;
 
+	v->cgroup_due = c->ticks + (v->cgroup_tick ? VS_STEAL_CGROUP_REFRESH_TICKS
+						   : 1 + (guint)v->tid % VS_STEAL_CGROUP_REFRESH_TICKS);
 	v->cgroup_tick = c->ticks;
+	v->unlimited = false;
+	v->has_own = false;
 	r = vs_sys_read(c->sys, path, &text);
 	if (r < 0) {
 		set_problem(&v->throttle_problem, g_strdup_printf("%s: %s", path, g_strerror(-r)));
@@ -309,6 +353,24 @@ static void refresh_cgroup(VsStealCollector *c, Vcpu *v)
 		v->guest_dirs = guest_dirs_of(v->cgroup);
 		v->cgroup_gen = c->next_gen++;
 	}
+	v->cgroup_v1 = mount == cg->v1_cpu_mount;
+	/* A thread in its guest's own cgroup: that one's cpu.stat is read
+	 * once per tick anyway. Unreadable: read cpu.stat every tick. */
+	if (v->guest_dirs->len == 0 ||
+	    vs_cpustat_read_unlimited(c->sys, v->cgroup, v->cgroup_v1, &v->unlimited) < 0)
+		v->unlimited = false;
+}
+
+static bool same_dirs(const GPtrArray *a, const GPtrArray *b)
+{
+	if (a == b)
+		return true;
+	if (a->len != b->len)
+		return false;
+	for (guint i = 0; i < a->len; i++)
+		if (strcmp(g_ptr_array_index(a, i), g_ptr_array_index(b, i)) != 0)
+			return false;
+	return true;
 }
 
 /* The throttled time of @v's own cgroup and of the guest's above it into
@@ -321,12 +383,29 @@ static void read_throttled(VsStealCollector *c, Vcpu *v, VsStealSample *s)
 
 	if (!v->cgroup)
 		return;
-	r = vs_cpustat_throttled_once(c->cpustat, v->cgroup, &own);
-	for (guint i = 0; r == 0 && i < v->guest_dirs->len; i++) {
-		uint64_t t = 0;
+	if (v->unlimited && v->has_own) {
+		own = v->own_throttled_ns;
+		r = 0;
+	} else {
+		r = vs_cpustat_throttled_once(c->cpustat, v->cgroup, &own);
+		v->has_own = r == 0;
+		v->own_throttled_ns = own;
+	}
+	if (r == 0 && c->guest_memo_tick == c->ticks && same_dirs(c->guest_dirs_memo, v->guest_dirs)) {
+		r = c->guest_memo_r;
+		guest = c->guest_memo_ns;
+	} else if (r == 0) {
+		for (guint i = 0; r == 0 && i < v->guest_dirs->len; i++) {
+			uint64_t t = 0;
 
-		r = vs_cpustat_throttled_once(c->cpustat, g_ptr_array_index(v->guest_dirs, i), &t);
-		guest += t;
+			r = vs_cpustat_throttled_once(c->cpustat, g_ptr_array_index(v->guest_dirs, i),
+						      &t);
+			guest += t;
+		}
+		c->guest_dirs_memo = v->guest_dirs;
+		c->guest_memo_tick = c->ticks;
+		c->guest_memo_r = r;
+		c->guest_memo_ns = guest;
 	}
 	if (r < 0) {
 		set_problem(&v->throttle_problem,
@@ -600,8 +679,7 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		v->tid = items[i].tid;
 		v->start_time = items[i].start_time;
 		v->last_seen_us = snap->mono_us;
-		if (moved || v->cgroup_tick == 0 ||
-		    c->ticks - v->cgroup_tick >= VS_STEAL_CGROUP_REFRESH_TICKS)
+		if (moved || v->cgroup_tick == 0 || c->ticks >= v->cgroup_due)
 			refresh_cgroup(c, v);
 		read_reservation(c, v);
 
@@ -796,34 +874,84 @@ static char *alert_started(const Guest *g, const char *condition)
 			       vs_steal_pct(p.reservation_ns, &p));
 }
 
+/* Bumps c->policy_stamp when the policy set or the overrides differ from
+ * the last call's in what can be told without walking the files: another
+ * set or number of files, another overrides object, number of overrides,
+ * next override ID, or number of overrides expired at @now_us. */
+static void policy_stamp(VsStealCollector *c, const VsPolicySet *set,
+			 const VsOverrides *overrides, int64_t now_us)
+{
+	guint files = set && set->files ? set->files->len : 0;
+	guint items = overrides ? overrides->items->len : 0;
+	guint64 next_id = overrides ? overrides->next_id : 0;
+	guint expired = 0;
+
+	for (guint i = 0; i < items; i++) {
+		const VsOverride *o = g_ptr_array_index(overrides->items, i);
+
+		if (o->expires_us && o->expires_us <= now_us)
+			expired++;
+	}
+	if (c->policy_stamp && set == c->policy_set && files == c->policy_files &&
+	    overrides == c->policy_overrides && items == c->policy_items &&
+	    next_id == c->policy_next_id && expired == c->policy_expired)
+		return;
+	c->policy_set = set;
+	c->policy_files = files;
+	c->policy_overrides = overrides;
+	c->policy_items = items;
+	c->policy_next_id = next_id;
+	c->policy_expired = expired;
+	c->policy_stamp++;
+}
+
+/* Looks @g's [Steal] Alert= and GuestTolerance= up again when the stamp
+ * moved, its name or class changed, or its turn in the
+ * VS_STEAL_POLICY_REFRESH_TICKS cycle came (for a change the stamp cannot
+ * see: a set reloaded at the old one's address). */
+static void guest_policy(VsStealCollector *c, Guest *g, const VsPolicySet *set,
+			 const VsOverrides *overrides, int64_t now_us)
+{
+	g_autoptr(VsEffectivePolicy) eff = NULL;
+	const VsEffectiveEntry *e;
+
+	if (g->policy_stamp == c->policy_stamp &&
+	    c->ticks % VS_STEAL_POLICY_REFRESH_TICKS != g->policy_spread)
+		return;
+	eff = vs_policy_effective(set, overrides, g->name, g->uuid, g->class_name, now_us);
+	vs_steal_series_set_fine(g->series, MAX(vs_condition_longest(eff),
+						VS_STEAL_AGENT_INTERVAL_US));
+	e = vs_effective_get(eff, "Steal", "GuestTolerance");
+	g->policy_tolerance_pct = e && e->value ? e->value->percent : 5.0;
+	e = vs_effective_get(eff, "Steal", "Alert");
+	g_clear_pointer(&g->policy_alert, vs_policy_value_free);
+	if (e && e->value && e->value->type == VS_PTYPE_CONDITION)
+		g->policy_alert = vs_policy_value_copy(e->value);
+	g->policy_stamp = c->policy_stamp;
+}
+
 GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
 				     const VsOverrides *overrides, int64_t now_us)
 {
 	GPtrArray *messages = g_ptr_array_new_with_free_func(g_free);
 
+	policy_stamp(c, set, overrides, now_us);
 	for (guint i = 0; i < c->report->guests->len; i++) {
 		VsStealGuestReport *gr = g_ptr_array_index(c->report->guests, i);
 		Guest *g = g_hash_table_lookup(c->guests, gr->uuid);
-		g_autoptr(VsEffectivePolicy) eff = NULL;
-		const VsEffectiveEntry *e;
 		const VsPolicyValue *cond = NULL;
 		bool holds = false;
 		char *message;
 
 		if (!g)
 			continue;
-		eff = vs_policy_effective(set, overrides, g->name, g->uuid, g->class_name, now_us);
-		vs_steal_series_set_fine(g->series, MAX(vs_condition_longest(eff),
-							VS_STEAL_AGENT_INTERVAL_US));
-		e = vs_effective_get(eff, "Steal", "GuestTolerance");
-		message = guest_compare(g, e && e->value ? e->value->percent : 5.0,
-					c->report->mono_us);
+		guest_policy(c, g, set, overrides, now_us);
+		message = guest_compare(g, g->policy_tolerance_pct, c->report->mono_us);
 		if (message)
 			g_ptr_array_add(messages, message);
 		fill_agent(gr, g, c->report->mono_us);
-		e = vs_effective_get(eff, "Steal", "Alert");
-		if (e && e->value && e->value->type == VS_PTYPE_CONDITION) {
-			cond = e->value;
+		if (g->policy_alert) {
+			cond = g->policy_alert;
 			holds = vs_condition_holds(&cond->cond, g->series);
 		}
 		if (holds && !g->alert)

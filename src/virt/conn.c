@@ -138,6 +138,11 @@ static void message_free(gpointer data)
 static void emit(VsVirt *virt, VsVirtEventKind kind, const char *uuid,
 		 const char *name, const char *detail)
 {
+	/* Whatever libvirt says, thread discovery looks at the files again. */
+	if (kind == VS_VIRT_EVENT_CONNECTED || kind == VS_VIRT_EVENT_DISCONNECTED)
+		vs_threads_cache_invalidate(virt->threads_cache, NULL);
+	else if (uuid)
+		vs_threads_cache_invalidate(virt->threads_cache, uuid);
 	if (virt->event_cb)
 		virt->event_cb(kind, uuid, name, detail, virt->user_data);
 }

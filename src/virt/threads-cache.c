@@ -17,6 +17,9 @@ typedef struct Entry {
 	struct timespec status_mtime;
 	nlink_t task_nlink;
 	GArray *online;          /* bool per vCPU, libvirt's */
+	int id;                  /* libvirt's domain ID */
+	int state;               /* libvirt's domain state */
+	uint64_t verify_at;      /* collection from which the two stat() run again */
 	uint64_t expires;        /* collection from which it is re-read */
 	uint64_t seen;           /* last collection that used it */
 	/* What the discovery found (a VsDomain holding only these). */
@@ -69,6 +72,22 @@ void vs_threads_cache_sweep(VsThreadsCache *cache)
 		if (e->seen != cache->collection)
 			g_hash_table_iter_remove(&iter);
 	cache->collection++;
+}
+
+void vs_threads_cache_invalidate(VsThreadsCache *cache, const char *uuid)
+{
+	GHashTableIter iter;
+	Entry *e;
+
+	if (uuid) {
+		e = g_hash_table_lookup(cache->entries, uuid);
+		if (e)
+			e->verify_at = 0;
+		return;
+	}
+	g_hash_table_iter_init(&iter, cache->entries);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&e))
+		e->verify_at = 0;
 }
 
 static void thread_copy(VsThread *dst, const VsThread *src)
@@ -149,15 +168,27 @@ static int task_nlink(const VsSys *sys, pid_t pid, nlink_t *ret)
 	return 0;
 }
 
-/* The cached entry of @dom when it still holds, else NULL. */
+/* The entry of @dom when what libvirt told this tick matches it and it is
+ * not expired, else NULL; no I/O. */
+static Entry *lookup_libvirt(VsThreadsCache *cache, const VsDomain *dom)
+{
+	Entry *e = g_hash_table_lookup(cache->entries, dom->uuid);
+
+	if (!e || cache->collection >= e->expires || e->id != dom->id ||
+	    strcmp(e->name, dom->name) != 0 || !same_online(e->online, dom))
+		return NULL;
+	return e;
+}
+
+/* The cached entry of @dom when it still holds, the files included, else
+ * NULL. */
 static Entry *lookup(VsThreadsCache *cache, const VsSys *sys, const VsDomain *dom,
 		     const struct stat *status)
 {
-	Entry *e = g_hash_table_lookup(cache->entries, dom->uuid);
+	Entry *e = lookup_libvirt(cache, dom);
 	nlink_t nlink;
 
-	if (!e || cache->collection >= e->expires || strcmp(e->name, dom->name) != 0 ||
-	    !same_status(e, status) || !same_online(e->online, dom))
+	if (!e || !same_status(e, status))
 		return NULL;
 	if (task_nlink(sys, e->found->pid, &nlink) < 0 || nlink != e->task_nlink)
 		return NULL;
@@ -173,6 +204,13 @@ int vs_threads_cache_collect(VsThreadsCache *cache, const VsSys *sys, const char
 	Entry *e;
 	int r;
 
+	e = dom->uuid[0] ? lookup_libvirt(cache, dom) : NULL;
+	if (e && e->state == dom->state && cache->collection < e->verify_at) {
+		found_copy(dom, e->found);
+		e->seen = cache->collection;
+		return 0;
+	}
+
 	g_snprintf(path, sizeof(path), "%s/%s.xml", status_dir, dom->name);
 	if (!dom->uuid[0] || vs_sys_stat(sys, path, &status) < 0) {
 		/* No status XML (the .pid file is used): nothing to key on. */
@@ -182,6 +220,8 @@ int vs_threads_cache_collect(VsThreadsCache *cache, const VsSys *sys, const char
 	e = lookup(cache, sys, dom, &status);
 	if (e) {
 		found_copy(dom, e->found);
+		e->state = dom->state;
+		e->verify_at = cache->collection + VS_THREADS_CACHE_VERIFY_TICKS;
 		e->seen = cache->collection;
 		return 0;
 	}
@@ -194,15 +234,19 @@ int vs_threads_cache_collect(VsThreadsCache *cache, const VsSys *sys, const char
 	e = g_hash_table_lookup(cache->entries, dom->uuid);
 	if (!e) {
 		e = g_new0(Entry, 1);
-		/* Spread the first expiries over the refresh period. */
+		/* Spread the first expiries and verifications over their
+		 * periods. */
 		e->expires = cache->collection + 1 +
 			     g_str_hash(dom->uuid) % VS_THREADS_CACHE_REFRESH_TICKS;
+		e->verify_at = cache->collection + 1 +
+			       g_str_hash(dom->uuid) % VS_THREADS_CACHE_VERIFY_TICKS;
 		g_hash_table_insert(cache->entries, g_strdup(dom->uuid), e);
 	} else {
 		g_free(e->name);
 		g_array_unref(e->online);
 		vs_domain_free(e->found);
 		e->expires = cache->collection + VS_THREADS_CACHE_REFRESH_TICKS;
+		e->verify_at = cache->collection + VS_THREADS_CACHE_VERIFY_TICKS;
 	}
 	e->name = g_strdup(dom->name);
 	e->status_dev = status.st_dev;
@@ -210,6 +254,8 @@ int vs_threads_cache_collect(VsThreadsCache *cache, const VsSys *sys, const char
 	e->status_size = status.st_size;
 	e->status_mtime = status.st_mtim;
 	e->task_nlink = nlink;
+	e->id = dom->id;
+	e->state = dom->state;
 	e->online = online_flags(dom);
 	e->found = vs_domain_new(dom->name, dom->vcpus->len);
 	found_copy(e->found, dom);

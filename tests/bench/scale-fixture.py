@@ -11,7 +11,8 @@ show: the status XML with the vCPU TIDs (/run/libvirt/qemu/NAME.xml), the
 QEMU process (/proc/PID/{comm,cmdline,stat,cgroup}) and its threads
 (/proc/PID/task/TID/{comm,stat,status,schedstat,cgroup}: the main thread,
 one per vCPU, QEMU's monitor I/O thread), and the v1 cpu cgroups of the
-guest and of each vCPU with their cpu.stat.
+guest and of each vCPU with their cpu.stat and cpu.cfs_quota_us (-1: no
+limit, as libvirt leaves them without <cputune> quotas).
 
 Generated at benchmark time, never committed (1000 x 8 is about 60000
 files). Usage: scale-fixture.py SRCDIR DIR [GUESTS [VCPUS [CPUS]]]
@@ -70,6 +71,7 @@ def cgroup_text(rel):
 
 
 CPU_STAT = "nr_periods 0\nnr_throttled 0\nthrottled_time 0\n"
+NO_QUOTA = "-1\n"
 
 
 def guest(root, i, n_vcpus, n_cpus):
@@ -93,8 +95,9 @@ def guest(root, i, n_vcpus, n_cpus):
     write(os.path.join(proc, "cmdline"), "/usr/bin/qemu-system-x86_64\0-name\0%s\0" % name)
     write(os.path.join(proc, "stat"), stat_line(pid, "qemu-system-x86", 5000 + i, 0))
     write(os.path.join(proc, "cgroup"), cgroup_text(scope + "/emulator"))
-    write(os.path.join(cgroot, scope.lstrip("/"), "cpu.stat"), CPU_STAT)
-    write(os.path.join(cgroot, scope.lstrip("/"), "emulator/cpu.stat"), CPU_STAT)
+    for sub in ("", "emulator"):
+        write(os.path.join(cgroot, scope.lstrip("/"), sub, "cpu.stat"), CPU_STAT)
+        write(os.path.join(cgroot, scope.lstrip("/"), sub, "cpu.cfs_quota_us"), NO_QUOTA)
 
     threads = [(pid, "qemu-system-x86", scope + "/emulator")]
     threads += [(pid + 1 + v, "CPU %d/KVM" % v, scope + "/vcpu%d" % v) for v in range(n_vcpus)]
@@ -111,6 +114,7 @@ def guest(root, i, n_vcpus, n_cpus):
         write(os.path.join(task, "cgroup"), cgroup_text(cg))
         if "/vcpu" in cg:
             write(os.path.join(cgroot, cg.lstrip("/"), "cpu.stat"), CPU_STAT)
+            write(os.path.join(cgroot, cg.lstrip("/"), "cpu.cfs_quota_us"), NO_QUOTA)
     return ("  <domain type='test'>\n    <name>%s</name>\n    <uuid>%s</uuid>\n"
             "    <memory unit='MiB'>1024</memory>\n    <vcpu placement='static'>%d</vcpu>\n"
             "    <os><type arch='x86_64'>hvm</type></os>\n  </domain>\n"

@@ -35,6 +35,27 @@ static void test_parse(void **state)
 	assert_int_equal(ns, 42);
 }
 
+/* A cgroup's own limit: "max" and -1 are none; anything else is refused. */
+static void test_parse_unlimited(void **state)
+{
+	bool unlimited = false;
+
+	assert_int_equal(vs_cpustat_parse_unlimited("max 100000\n", false, &unlimited), 0);
+	assert_true(unlimited);
+	assert_int_equal(vs_cpustat_parse_unlimited("50000 100000\n", false, &unlimited), 0);
+	assert_false(unlimited);
+	assert_int_equal(vs_cpustat_parse_unlimited("-1\n", true, &unlimited), 0);
+	assert_true(unlimited);
+	assert_int_equal(vs_cpustat_parse_unlimited("20000\n", true, &unlimited), 0);
+	assert_false(unlimited);
+	unlimited = true;
+	assert_int_equal(vs_cpustat_parse_unlimited("-1\n", false, &unlimited), -EINVAL);
+	assert_int_equal(vs_cpustat_parse_unlimited("max\n", true, &unlimited), -EINVAL);
+	assert_int_equal(vs_cpustat_parse_unlimited("", false, &unlimited), -EINVAL);
+	assert_int_equal(vs_cpustat_parse_unlimited("maxi 100000\n", false, &unlimited), -EINVAL);
+	assert_true(unlimited);
+}
+
 /* Rewrites @path in place, so that a held descriptor sees the new text. */
 static void rewrite(const VsSys *sys, const char *path, const char *text)
 {
@@ -85,6 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_unlimited),
 		cmocka_unit_test(test_once_per_round),
 	};
 

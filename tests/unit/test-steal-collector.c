@@ -377,6 +377,71 @@ static void test_alerts(void **state)
 	assert_non_null(strstr(g_ptr_array_index(m4, 0), "steal alert ended"));
 }
 
+/* The guest's [Steal] policy is looked up once and kept, but an override
+ * set or cleared counts at the next call. */
+static void test_alert_override(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsStealCollector) c = vs_steal_collector_new(f->sys, f->host);
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
+	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	const char *const alert[] = { "Alert=steal.contention>20%", NULL };
+	g_autoptr(GPtrArray) m1 = NULL, m2 = NULL, m3 = NULL, m4 = NULL;
+
+	set->files = g_ptr_array_new_with_free_func((GDestroyNotify)vs_policy_file_free);
+	put_schedstat(f, 100, 0, 0);
+	put_schedstat(f, 101, 0, 0);
+	put_throttled(f, GUEST_DIR "/vcpu0", 0);
+	put_throttled(f, GUEST_DIR "/vcpu1", 0);
+	put_throttled(f, GUEST_DIR, 0);
+	tick(c, f, 1, 0, 0);
+	m1 = vs_steal_collector_alerts(c, set, overrides, 1 * SEC);
+	assert_int_equal(m1->len, 0);
+	put_schedstat(f, 100, 500, 500);
+	put_schedstat(f, 101, 500, 500);
+	tick(c, f, 2, 0, 0);
+	m2 = vs_steal_collector_alerts(c, set, overrides, 2 * SEC);
+	assert_int_equal(m2->len, 0);
+	assert_int_equal(vs_overrides_set(overrides, UUID, "g", alert, 2 * SEC, 0, diags), 1);
+	m3 = vs_steal_collector_alerts(c, set, overrides, 2 * SEC);
+	assert_int_equal(m3->len, 1);
+	assert_non_null(strstr(g_ptr_array_index(m3, 0), "g: steal alert: steal.contention>20% holds"));
+	assert_int_equal(vs_overrides_clear(overrides, UUID, NULL), 1);
+	m4 = vs_steal_collector_alerts(c, set, overrides, 2 * SEC);
+	assert_int_equal(m4->len, 1);
+	assert_non_null(strstr(g_ptr_array_index(m4, 0), "steal alert ended"));
+}
+
+/* A vCPU cgroup without a limit of its own (cfs_quota_us -1) cannot be
+ * throttled itself: its cpu.stat is read when its cgroup is (re)read, not
+ * at every tick; one with a limit is read at every tick. Both vCPUs wait
+ * 600 ms; each cpu.stat claims 450 ms throttled. */
+static void test_unlimited_vcpu_cgroup(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsStealCollector) c = vs_steal_collector_new(f->sys, f->host);
+	const VsStealGuestReport *g;
+
+	put(f, GUEST_DIR "/vcpu0/cpu.cfs_quota_us", "-1\n");
+	put(f, GUEST_DIR "/vcpu1/cpu.cfs_quota_us", "50000\n");
+	put_schedstat(f, 100, 0, 0);
+	put_schedstat(f, 101, 0, 0);
+	put_throttled(f, GUEST_DIR "/vcpu0", 0);
+	put_throttled(f, GUEST_DIR "/vcpu1", 0);
+	put_throttled(f, GUEST_DIR, 0);
+	tick(c, f, 1, 0, 0);
+	put_schedstat(f, 100, 400, 600);
+	put_schedstat(f, 101, 400, 600);
+	put_throttled(f, GUEST_DIR "/vcpu0", 450);
+	put_throttled(f, GUEST_DIR "/vcpu1", 450);
+	tick(c, f, 2, 0, 0);
+	g = g_ptr_array_index(vs_steal_collector_report(c)->guests, 0);
+	assert_int_equal(vcpu_of(g, 0)->windows[VS_STEAL_WINDOW_10S].cap_ns, 0);
+	assert_null(vcpu_of(g, 0)->throttle_problem);
+	assert_int_equal(vcpu_of(g, 1)->windows[VS_STEAL_WINDOW_10S].cap_ns, 450 * MS_NS);
+}
+
 /* An agent reply with steal @s0 and @s1 ms on guest CPUs 0 and 1. */
 static char *agent_reply(uint64_t s0, uint64_t s1)
 {
@@ -548,6 +613,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agent_no_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlimited_vcpu_cgroup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_override, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /* Unit tests for the thread discovery cache (src/virt/threads-cache.c) on
  * a temporary /proc and status directory: a hit hands out what the full
  * discovery found, and each thing the cache depends on (the status XML,
- * the thread count, libvirt's online vCPUs, the age) makes it read again;
+ * the thread count, libvirt's online vCPUs and domain ID, the age) makes it
+ * read again, the files checked only every few collections unless libvirt
+ * signals a change;
  * a domain with a problem is never cached, and a sweep forgets the guests
  * not collected. */
 #include "config.h"
@@ -90,15 +92,17 @@ static void test_hit_and_invalidation(void **state)
 	write_thread(sys, 501, "CPU 0/KVM", 202);
 	assert_int_equal(collect(cache, sys, NULL), 101);
 
-	/* libvirt rewrote the status XML: read again. */
+	/* libvirt rewrote the status XML and sent an event: read again. */
 	temp_write(sys, STATUS, "<domstatus pid='500'><vcpus><vcpu id='0' pid='501'/></vcpus>"
 				"<domain><name>g1</name><uuid>" UUID "</uuid></domain>"
 				"</domstatus>\n\n");
+	vs_threads_cache_invalidate(cache, UUID);
 	assert_int_equal(collect(cache, sys, NULL), 202);
 
-	/* A thread more: read again. */
+	/* A thread more, and a reconnection: read again. */
 	write_thread(sys, 501, "CPU 0/KVM", 303);
 	write_thread(sys, 502, "IO mon_iothread", 102);
+	vs_threads_cache_invalidate(cache, NULL);
 	assert_int_equal(collect(cache, sys, &emulators), 303);
 	assert_int_equal(emulators, 2);
 
@@ -107,6 +111,61 @@ static void test_hit_and_invalidation(void **state)
 	for (int i = 0; i <= VS_THREADS_CACHE_REFRESH_TICKS; i++)
 		collect(cache, sys, NULL);
 	assert_int_equal(collect(cache, sys, NULL), 404);
+	temp_root_free(sys);
+}
+
+/* Without a word from libvirt the files are checked only every
+ * VS_THREADS_CACHE_VERIFY_TICKS collections: a change is seen within that
+ * many, and not at the next one. */
+static void test_verify_period(void **state)
+{
+	VsSys *sys = fixture();
+	g_autoptr(VsThreadsCache) cache = vs_threads_cache_new();
+	int seen_after = -1;
+
+	assert_int_equal(collect(cache, sys, NULL), 101);
+	/* Verified (and so trusted for a full period) right away. */
+	vs_threads_cache_invalidate(cache, UUID);
+	assert_int_equal(collect(cache, sys, NULL), 101);
+	write_thread(sys, 501, "CPU 0/KVM", 202);
+	write_thread(sys, 502, "IO mon_iothread", 102);
+	for (int i = 1; i <= VS_THREADS_CACHE_VERIFY_TICKS; i++) {
+		if (collect(cache, sys, NULL) == 202) {
+			seen_after = i;
+			break;
+		}
+	}
+	assert_int_equal(seen_after, VS_THREADS_CACHE_VERIFY_TICKS);
+	temp_root_free(sys);
+}
+
+/* A restart (another domain ID) or another state is looked at at once. */
+static void test_id_and_state(void **state)
+{
+	VsSys *sys = fixture();
+	g_autoptr(VsThreadsCache) cache = vs_threads_cache_new();
+	g_autoptr(VsDomain) dom = vs_domain_new("g1", 1);
+
+	assert_int_equal(collect(cache, sys, NULL), 101);
+	g_strlcpy(dom->uuid, UUID, sizeof(dom->uuid));
+	g_array_index(dom->vcpus, VsVcpu, 0).online = true;
+	/* Another ID: a full discovery, whatever the files say. */
+	write_thread(sys, 501, "CPU 0/KVM", 202);
+	dom->id = 7;
+	assert_int_equal(vs_threads_cache_collect(cache, sys, STATUS_DIR, dom), 0);
+	assert_int_equal(g_array_index(dom->vcpus, VsVcpu, 0).thread.start_time, 202);
+	vs_threads_cache_sweep(cache);
+	/* Another state: the files are checked (a thread more: read again). */
+	write_thread(sys, 501, "CPU 0/KVM", 303);
+	write_thread(sys, 502, "IO mon_iothread", 102);
+	g_clear_pointer(&dom, vs_domain_free);
+	dom = vs_domain_new("g1", 1);
+	g_strlcpy(dom->uuid, UUID, sizeof(dom->uuid));
+	g_array_index(dom->vcpus, VsVcpu, 0).online = true;
+	dom->id = 7;
+	dom->state = 3;
+	assert_int_equal(vs_threads_cache_collect(cache, sys, STATUS_DIR, dom), 0);
+	assert_int_equal(g_array_index(dom->vcpus, VsVcpu, 0).thread.start_time, 303);
 	temp_root_free(sys);
 }
 
@@ -151,6 +210,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hit_and_invalidation),
+		cmocka_unit_test(test_verify_period),
+		cmocka_unit_test(test_id_and_state),
 		cmocka_unit_test(test_online_change),
 		cmocka_unit_test(test_sweep_and_vanished),
 	};
