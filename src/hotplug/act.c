@@ -20,6 +20,8 @@ typedef struct Op {
 	VsHotplugKind kind;
 	guint from, target;
 	VsVirtDomainRef *ref;
+	VsCpuSet *unplug;             /* acpi: the vCPUs to unplug one by one;
+				       * NULL: set the count */
 	int64_t started_us;           /* monotonic */
 	int64_t finished_us;
 	bool finished;                /* the worker returned (main thread only) */
@@ -35,6 +37,7 @@ static void op_clear(gpointer data)
 	Op *op = data;
 
 	vs_virt_domain_ref_free(op->ref);
+	vs_cpuset_free(op->unplug);
 	g_free(op->error);
 }
 
@@ -67,6 +70,7 @@ typedef struct Guest {
 	guint owed;                   /* removed for contention, not yet given back */
 	guint failures;
 	int64_t backoff_until_us;     /* monotonic */
+	guint behind_reported;        /* libvirt's stale count last reported; 0: none */
 	/* The agent's last answer (Method=agent). */
 	int64_t agent_at_us;          /* 0: never asked */
 	int agent_online, agent_total;
@@ -155,6 +159,25 @@ static void op_run(GTask *task, gpointer source, gpointer task_data, GCancellabl
 	g_autoptr(VsGuestVcpus) after = NULL;
 
 	op->online = -1;
+	if (op->method == VS_HOTPLUG_ACPI && op->unplug) {
+		/* In turn; a time-out is no reason to stop (the guest may still
+		 * let go), a refusal is. */
+		for (int v = vs_cpuset_next(op->unplug, 0); v >= 0;
+		     v = vs_cpuset_next(op->unplug, (guint)v + 1)) {
+			g_autoptr(GError) e = NULL;
+			int r = vs_virt_set_vcpu_live(op->ref, (guint)v, false, &e);
+
+			/* Kept: the first time-out, or a refusal. */
+			if (r < 0 && (op->r == 0 || r != -ETIMEDOUT)) {
+				op->r = r;
+				g_clear_error(&error);
+				error = g_steal_pointer(&e);
+			}
+			if (r < 0 && r != -ETIMEDOUT)
+				break;
+		}
+		goto out;
+	}
 	if (op->method == VS_HOTPLUG_ACPI) {
 		op->r = vs_virt_set_vcpus_live(op->ref, op->target, &error);
 		goto out;
@@ -261,8 +284,10 @@ static void fail(Guest *g, const VsSnapshot *snap, GPtrArray *events, char *why)
 	g->status.failure = g->failure;
 }
 
-/* Records a verified change of @g. */
-static void succeed(Guest *g, const VsSnapshot *snap, GPtrArray *events, const Op *op)
+/* Records a verified change of @g; @note (may be NULL) is added to the
+ * description. */
+static void succeed(Guest *g, const VsSnapshot *snap, GPtrArray *events, const Op *op,
+		    const char *note)
 {
 	double took = (double)(snap->mono_us - op->started_us) / 1e6;
 
@@ -277,9 +302,10 @@ static void succeed(Guest *g, const VsSnapshot *snap, GPtrArray *events, const O
 	g_clear_pointer(&g->failure, g_free);
 	g->status.failure = NULL;
 	set_str(&g->last_action,
-		g_strdup_printf("%u → %u vCPUs (%s, %s), verified %.1f s after the request",
+		g_strdup_printf("%u → %u vCPUs (%s, %s), verified %.1f s after the request%s%s",
 				op->from, op->target, vs_hotplug_method_name(op->method),
-				vs_hotplug_kind_name(op->kind), took));
+				vs_hotplug_kind_name(op->kind), took, note ? " " : "",
+				note ? note : ""));
 	g->status.last_action = g->last_action;
 	g->status.last_action_wall_us = snap->wall_us;
 	add_event(events, LOG_INFO, g->name, "hotplug: %s", g->last_action);
@@ -311,20 +337,38 @@ static bool verify_acpi(Guest *g, const VsDomain *dom, const VsSnapshot *snap, G
 	const Op *op = g->op;
 	guint threads = online_threads(dom);
 	const char *libvirt;
+	g_autofree char *note = NULL;
+	VsHotplugAcpiCheck c = {
+		.from = op->from,
+		.target = op->target,
+		.libvirt = dom->vcpus_current,
+		.threads = threads,
+		.returned = op->finished,
+		.r = op->r,
+		.elapsed_us = snap->mono_us - op->started_us,
+		.timeout_us = VS_HOTPLUG_TIMEOUT_US,
+	};
 
-	if (dom->vcpus_current == op->target && threads == op->target) {
-		succeed(g, snap, events, op);
+	switch (vs_hotplug_acpi_check(&c)) {
+	case VS_HOTPLUG_ACPI_WAIT:
+		return false;
+	case VS_HOTPLUG_ACPI_DONE:
+		succeed(g, snap, events, op, NULL);
 		return true;
-	}
-	/* libvirt said no, other than by giving up waiting for the guest. */
-	if (op->finished && op->r < 0 && op->r != -ETIMEDOUT) {
+	case VS_HOTPLUG_ACPI_DONE_LIBVIRT_BEHIND:
+		note = g_strdup_printf("by QEMU's vCPU threads (libvirt still counts %u)",
+				       dom->vcpus_current);
+		succeed(g, snap, events, op, note);
+		return true;
+	case VS_HOTPLUG_ACPI_REFUSED:
 		fail(g, snap, events,
 		     g_strdup_printf("%u → %u vCPUs (acpi) refused: %s", op->from, op->target,
 				     op->error));
 		return true;
+	case VS_HOTPLUG_ACPI_IGNORED:
+	case VS_HOTPLUG_ACPI_NOT_DONE:
+		break;
 	}
-	if (snap->mono_us - op->started_us <= VS_HOTPLUG_TIMEOUT_US)
-		return false;
 	libvirt = !op->finished ? "libvirt has not returned" : op->r < 0 ? op->error
 									  : "libvirt accepted it";
 	fail(g, snap, events,
@@ -332,10 +376,8 @@ static bool verify_acpi(Guest *g, const VsDomain *dom, const VsSnapshot *snap, G
 			     "the guest has %u vCPUs with %u threads%s",
 			     op->from, op->target, VS_HOTPLUG_TIMEOUT_US / G_USEC_PER_SEC, libvirt,
 			     dom->vcpus_current, threads,
-			     op->target >= op->from ? ""
-			     : threads == op->target
-				     ? ": QEMU removed the vCPU threads but libvirt still counts them "
-				       "(its unplug wait timed out)"
+			     op->target >= op->from || threads == op->target
+				     ? ""
 				     : ": it ignored the unplug request"));
 	return true;
 }
@@ -356,7 +398,7 @@ static bool verify_agent(Guest *g, const VsSnapshot *snap, GPtrArray *events)
 	}
 	agent_answer(g, snap, op);
 	if (op->r == 0 && op->online == (int)op->target)
-		succeed(g, snap, events, op);
+		succeed(g, snap, events, op, NULL);
 	else if (op->error)
 		fail(g, snap, events,
 		     g_strdup_printf("%u → %u guest CPUs (agent) not done: %s", op->from, op->target,
@@ -460,6 +502,43 @@ static Guest *guest_get(VsHotplugAct *a, const VsDomain *dom)
 	return g;
 }
 
+/* The @n highest-numbered vCPUs of @dom that libvirt counts online and
+ * that have a thread in QEMU, vCPU 0 excepted (it cannot be unplugged);
+ * NULL when there are fewer. */
+static VsCpuSet *unplug_pick(const VsDomain *dom, guint n)
+{
+	g_autoptr(VsCpuSet) pick = vs_cpuset_new();
+
+	for (guint i = dom->vcpus ? dom->vcpus->len : 0; i-- > 1 && n > 0;) {
+		const VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, i);
+
+		if (v->online && v->thread.tid > 0) {
+			vs_cpuset_add(pick, v->index);
+			n--;
+		}
+	}
+	return n == 0 ? g_steal_pointer(&pick) : NULL;
+}
+
+/* Reports, once per count, that libvirt counts vCPUs QEMU has removed. */
+static void report_behind(Guest *g, const VsDomain *dom, guint threads, GPtrArray *events)
+{
+	if (dom->vcpus_current <= threads || threads == 0) {
+		g->behind_reported = 0;
+		return;
+	}
+	if (g->behind_reported == dom->vcpus_current)
+		return;
+	g->behind_reported = dom->vcpus_current;
+	add_event(events, LOG_NOTICE, g->name,
+		  "hotplug: libvirt counts %u vCPUs, QEMU runs %u vCPU threads: libvirt missed "
+		  "the removal of %u (it updates its count on QEMU's DEVICE_DELETED event for "
+		  "the vCPU, which QEMU 7.2 with TCG never sends, or when libvirtd reconnects); "
+		  "vsched counts QEMU's threads, unplugs chosen vCPUs and adds none until "
+		  "libvirt catches up",
+		  dom->vcpus_current, threads, dom->vcpus_current - threads);
+}
+
 /* Plans one running guest and starts what the plan asks for. */
 static void tick_guest(VsHotplugAct *a, const VsHotplugTickInput *in, const VsDomain *dom,
 		       GPtrArray *events)
@@ -473,12 +552,20 @@ static void tick_guest(VsHotplugAct *a, const VsHotplugTickInput *in, const VsDo
 	VsHotplugDecision d = { 0 };
 	VsHotplugInput pin;
 	guint threads = online_threads(dom);
-	guint current = dom->vcpus_current;
+	/* ACPI: QEMU's vCPU threads when libvirt counts more (its count has
+	 * gone stale after an unplug, see verify_acpi()). */
+	bool behind = threads > 0 && dom->vcpus_current > threads;
+	guint current = behind ? threads : dom->vcpus_current;
+	g_autoptr(VsCpuSet) unplug = NULL;
 	Op *op;
 
 	vs_hotplug_policy_from(eff, &p);
 	if (g->op)
 		verify(g, dom, snap, events);
+	/* Not while a change is in flight: a new vCPU's thread may show a
+	 * tick after libvirt counts it. */
+	if (p.enable && p.method == VS_HOTPLUG_ACPI && !g->op)
+		report_behind(g, dom, threads, events);
 	if (p.enable && p.method == VS_HOTPLUG_AGENT) {
 		if (in->acting)
 			agent_refresh(a, g, snap, events);
@@ -514,6 +601,20 @@ static void tick_guest(VsHotplugAct *a, const VsHotplugTickInput *in, const VsDo
 		g->status.target = g->op && !g->op->probe ? g->op->target : 0;
 		return;
 	}
+	if (p.method == VS_HOTPLUG_ACPI && behind && d.target > current) {
+		/* libvirt would fail (its vCPUs without a thread fail its
+		 * check) or take the count for an unplug. */
+		set_str(&g->reason,
+			g_strdup_printf("%s; held: libvirt still counts %u vCPUs where QEMU runs "
+					"%u, so vCPUs are added once libvirt catches up "
+					"(libvirtd reconnecting)",
+					d.reason, dom->vcpus_current, threads));
+		g->status.reason = g->reason;
+		g->status.target = 0;
+		return;
+	}
+	if (p.method == VS_HOTPLUG_ACPI && d.target < current)
+		unplug = unplug_pick(dom, current - d.target);
 	g->status.target = d.target;
 	if (!in->acting) {
 		if (g_strcmp0(g->would, d.reason) != 0)
@@ -527,6 +628,7 @@ static void tick_guest(VsHotplugAct *a, const VsHotplugTickInput *in, const VsDo
 	op->kind = d.kind;
 	op->from = current;
 	op->target = d.target;
+	op->unplug = g_steal_pointer(&unplug);
 	add_event(events, LOG_INFO, g->name, "%s", d.reason);
 	op_start(a, g, op);
 	g->status.pending = pending_text(g, snap);

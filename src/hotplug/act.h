@@ -7,10 +7,14 @@
  * An operation is verified, not trusted: an ACPI change is done when the
  * inventory shows the new count of online vCPU threads (an unplug needs
  * the guest's cooperation and may complete after libvirt has given up
- * waiting), an agent change when the agent reports the new count of online
- * guest CPUs. One that is not done within VS_HOTPLUG_TIMEOUT_US is a
- * failure: the guest is marked, the failure reported once, and the guest
- * left alone for a back-off that doubles with each consecutive failure
+ * waiting; libvirt may then go on counting the vCPU, so an unplug is
+ * verified by QEMU's threads alone, the guest's count is QEMU's while
+ * libvirt's is higher, unplugs then name their vCPU and plugs wait until
+ * libvirt catches up: vs_hotplug_acpi_check(), doc/design.md), an agent
+ * change when the agent reports the new count of online guest CPUs. One
+ * that is not done within VS_HOTPLUG_TIMEOUT_US is a failure: the guest is
+ * marked, the failure reported once, and the guest left alone for a
+ * back-off that doubles with each consecutive failure
  * (vs_hotplug_backoff_us()), never retried every tick. With Method=agent
  * the guest's online count comes from the agent, asked every
  * VS_HOTPLUG_AGENT_REFRESH_US; a guest whose agent does not answer gets the

@@ -3,6 +3,7 @@
 
 #include "hotplug/plan.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "steal/condition.h"
@@ -358,4 +359,18 @@ void vs_hotplug_plan(const VsHotplugInput *in, VsHotplugDecision *ret)
 	decide(ret, VS_HOTPLUG_NONE, 0,
 	       g_strdup_printf("hotplug: %u vCPUs (%u..%u); no condition holds%s", cur, lo, hi,
 			       figures));
+}
+
+VsHotplugAcpiState vs_hotplug_acpi_check(const VsHotplugAcpiCheck *c)
+{
+	if (c->threads == c->target && c->libvirt == c->target)
+		return VS_HOTPLUG_ACPI_DONE;
+	if (c->returned && c->r < 0 && c->r != -ETIMEDOUT)
+		return VS_HOTPLUG_ACPI_REFUSED;
+	if (c->target < c->from && c->returned && c->threads == c->target &&
+	    c->libvirt > c->target)
+		return VS_HOTPLUG_ACPI_DONE_LIBVIRT_BEHIND;
+	if (c->elapsed_us <= c->timeout_us)
+		return VS_HOTPLUG_ACPI_WAIT;
+	return c->target < c->from ? VS_HOTPLUG_ACPI_IGNORED : VS_HOTPLUG_ACPI_NOT_DONE;
 }

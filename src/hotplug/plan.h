@@ -130,6 +130,37 @@ void vs_hotplug_plan(const VsHotplugInput *in, VsHotplugDecision *ret);
  * back, an idle step down forgets it. */
 guint vs_hotplug_owed_after(VsHotplugKind kind, guint from, guint to, guint owed);
 
+/* Where an ACPI change in flight stands, judged from libvirt's live count
+ * and QEMU's vCPU threads (the inventory). */
+typedef enum {
+	VS_HOTPLUG_ACPI_WAIT,         /* not done yet, still within the time-out */
+	VS_HOTPLUG_ACPI_DONE,         /* libvirt's count and the threads are at the target */
+	VS_HOTPLUG_ACPI_DONE_LIBVIRT_BEHIND, /* an unplug QEMU completed (the threads are at
+				       * the target) after libvirt stopped waiting: libvirt
+				       * still counts the vCPUs removed */
+	VS_HOTPLUG_ACPI_REFUSED,      /* libvirt said no, other than by a time-out */
+	VS_HOTPLUG_ACPI_IGNORED,      /* an unplug the guest did not carry out in time */
+	VS_HOTPLUG_ACPI_NOT_DONE,     /* a plug not done in time */
+} VsHotplugAcpiState;
+
+/* One look at an ACPI change in flight. */
+typedef struct VsHotplugAcpiCheck {
+	guint from, target;
+	guint libvirt;                /* libvirt's live vCPU count */
+	guint threads;                /* QEMU's vCPU threads */
+	bool returned;                /* libvirt's call returned ... */
+	int r;                        /* ... with this (0, -ETIMEDOUT, -EIO) */
+	int64_t elapsed_us;           /* since the request */
+	int64_t timeout_us;
+} VsHotplugAcpiCheck;
+
+/* Judges @c. An unplug counts as done when QEMU's threads are at the
+ * target once libvirt returned, whatever libvirt still counts: libvirt
+ * (9.0) updates its count only on QEMU's DEVICE_DELETED event for the vCPU
+ * or when libvirtd reconnects, and QEMU (7.2, TCG) never sends that event
+ * (doc/design.md, "Hotplug"). */
+VsHotplugAcpiState vs_hotplug_acpi_check(const VsHotplugAcpiCheck *c);
+
 /* The back-off after @failures consecutive failures (1 or more): 30 s
  * doubling to at most 30 min. */
 int64_t vs_hotplug_backoff_us(guint failures);

@@ -61,21 +61,37 @@ void vs_virt_domain_ref_free(VsVirtDomainRef *ref)
 	g_free(ref);
 }
 
+/* Sets @error from a failed call that changes vCPUs; -ETIMEDOUT when
+ * libvirt gave up waiting for the guest's answer to an unplug (an
+ * OPERATION_TIMEOUT "vcpu unplug request timed out"), which the guest may
+ * still carry out, else -EIO. */
+static int set_failed(GError **error, const char *what)
+{
+	const virError *e = virGetLastError();
+	bool timed_out = e && (e->code == VIR_ERR_OPERATION_TIMEOUT ||
+			       (e->message && strstr(e->message, "timed out")));
+
+	fail(error, what);
+	return timed_out ? -ETIMEDOUT : -EIO;
+}
+
 int vs_virt_set_vcpus_live(VsVirtDomainRef *ref, guint n, GError **error)
 {
-	const virError *e;
-	bool timed_out;
-
 	if (virDomainSetVcpusFlags(ref->dom, n, VIR_DOMAIN_AFFECT_LIVE) == 0)
 		return 0;
-	/* libvirt gives up waiting for the guest's answer to an unplug after a
-	 * few seconds (an OPERATION_FAILED "vcpu unplug request timed out"),
-	 * but the guest may still let go. */
-	e = virGetLastError();
-	timed_out = e && (e->code == VIR_ERR_OPERATION_TIMEOUT ||
-			  (e->message && strstr(e->message, "timed out")));
-	fail(error, "setting vCPUs");
-	return timed_out ? -ETIMEDOUT : -EIO;
+	return set_failed(error, "setting vCPUs");
+}
+
+int vs_virt_set_vcpu_live(VsVirtDomainRef *ref, guint vcpu, bool enable, GError **error)
+{
+	char map[16];
+	g_autofree char *what = NULL;
+
+	g_snprintf(map, sizeof(map), "%u", vcpu);
+	if (virDomainSetVcpu(ref->dom, map, enable ? 1 : 0, VIR_DOMAIN_AFFECT_LIVE) == 0)
+		return 0;
+	what = g_strdup_printf("%s vCPU %u", enable ? "plugging" : "unplugging", vcpu);
+	return set_failed(error, what);
 }
 
 void vs_guest_vcpus_free(VsGuestVcpus *g)

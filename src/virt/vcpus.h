@@ -35,6 +35,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsVirtDomainRef, vs_virt_domain_ref_free)
  * count. Other failures give -EIO. */
 int vs_virt_set_vcpus_live(VsVirtDomainRef *ref, guint n, GError **error);
 
+/* Unplugs (@enable false) or plugs the guest's vCPU number @vcpu, live
+ * (virDomainSetVcpu: one hotpluggable vCPU chosen by the caller, which
+ * works where libvirt's own count has gone stale). Returns like
+ * vs_virt_set_vcpus_live(). */
+int vs_virt_set_vcpu_live(VsVirtDomainRef *ref, guint vcpu, bool enable, GError **error);
+
 /* The guest's CPUs as its agent reports them: all it knows, the online
  * ones and the ones that may be taken offline. */
 typedef struct VsGuestVcpus {

@@ -4,8 +4,9 @@
 records when it was first seen, when its affinity first became the one the
 policy pins it to (sched_getaffinity), and when it first ran guest work (its
 run time in /proc/PID/task/TID/schedstat grew by 100 ms); on SIGTERM it
-(or when QEMU exits, or after 10 minutes) matches the hot-add decisions of the daemon's log and prints one line per
-new vCPU:
+(or when QEMU exits, or after 10 minutes) matches the hot-add decisions of
+the daemon's log and prints one line per new vCPU (after a first line
+"watching" once it knows the threads it started with):
 
   vcpu=N tid=T placed_ms=.. decision_to_thread_ms=.. decision_to_work_ms=..
 
@@ -90,6 +91,7 @@ def main():
     seen = {}
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    print("watching", flush=True)
     deadline = time.time() + MAX_S
     while not stop:
         now = time.time()

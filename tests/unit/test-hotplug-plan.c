@@ -3,7 +3,9 @@
  * flapping guest, the cooldown and the hysteresis after a change, bounds
  * clamped to the domain's maximum, the VCPUs= override, pending operations
  * and the back-off after a failure, figures per online CPU for the agent
- * method, and the agent's choice of guest CPUs (src/virt/vcpus.c). The
+ * method, the agent's choice of guest CPUs (src/virt/vcpus.c), and the
+ * verdicts on an ACPI change in flight (done, done while libvirt's count
+ * lags behind QEMU's threads, refused, ignored by the guest). The
  * policies are parsed from text, as an operator writes them. */
 #include "config.h"
 
@@ -11,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <string.h>
 
 #include "hotplug/plan.h"
@@ -426,6 +429,54 @@ static void test_agent_pick(void **state)
 	check_pick(pinned, 3, "1", false);
 }
 
+/* An ACPI change from @from to @target, @elapsed s after the request. */
+static VsHotplugAcpiState acpi(guint from, guint target, guint libvirt, guint threads,
+			       bool returned, int r, int elapsed)
+{
+	VsHotplugAcpiCheck c = {
+		.from = from,
+		.target = target,
+		.libvirt = libvirt,
+		.threads = threads,
+		.returned = returned,
+		.r = r,
+		.elapsed_us = elapsed * SEC,
+		.timeout_us = 30 * SEC,
+	};
+
+	return vs_hotplug_acpi_check(&c);
+}
+
+static void test_acpi_check(void **state)
+{
+	/* A plug: done once libvirt and QEMU both show it. */
+	assert_int_equal(acpi(1, 2, 1, 1, false, 0, 1), VS_HOTPLUG_ACPI_WAIT);
+	assert_int_equal(acpi(1, 2, 2, 1, true, 0, 1), VS_HOTPLUG_ACPI_WAIT);
+	assert_int_equal(acpi(1, 2, 2, 2, true, 0, 1), VS_HOTPLUG_ACPI_DONE);
+	assert_int_equal(acpi(1, 2, 1, 1, true, 0, 31), VS_HOTPLUG_ACPI_NOT_DONE);
+	/* A plug never counts as done on the threads alone. */
+	assert_int_equal(acpi(1, 2, 1, 2, true, -ETIMEDOUT, 31), VS_HOTPLUG_ACPI_NOT_DONE);
+	/* An unplug libvirt saw through. */
+	assert_int_equal(acpi(4, 3, 3, 3, true, 0, 1), VS_HOTPLUG_ACPI_DONE);
+	/* libvirt's wait timed out but QEMU removed the thread: done, with
+	 * libvirt behind; not before libvirt returned. */
+	assert_int_equal(acpi(4, 3, 4, 3, false, 0, 2), VS_HOTPLUG_ACPI_WAIT);
+	assert_int_equal(acpi(4, 3, 4, 3, true, -ETIMEDOUT, 5),
+			 VS_HOTPLUG_ACPI_DONE_LIBVIRT_BEHIND);
+	/* Already behind before this step (libvirt counts 4, QEMU had 3). */
+	assert_int_equal(acpi(3, 2, 4, 2, true, -ETIMEDOUT, 5),
+			 VS_HOTPLUG_ACPI_DONE_LIBVIRT_BEHIND);
+	/* A guest that ignores the unplug: waited for, then a failure. */
+	assert_int_equal(acpi(4, 3, 4, 4, true, -ETIMEDOUT, 5), VS_HOTPLUG_ACPI_WAIT);
+	assert_int_equal(acpi(4, 3, 4, 4, true, -ETIMEDOUT, 30), VS_HOTPLUG_ACPI_WAIT);
+	assert_int_equal(acpi(4, 3, 4, 4, true, -ETIMEDOUT, 31), VS_HOTPLUG_ACPI_IGNORED);
+	/* libvirt never returned and the thread stays. */
+	assert_int_equal(acpi(4, 3, 4, 4, false, 0, 31), VS_HOTPLUG_ACPI_IGNORED);
+	/* A refusal is final at once, whatever the threads say. */
+	assert_int_equal(acpi(4, 3, 4, 4, true, -EIO, 0), VS_HOTPLUG_ACPI_REFUSED);
+	assert_int_equal(acpi(1, 2, 1, 1, true, -EIO, 0), VS_HOTPLUG_ACPI_REFUSED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_agent_figures_per_online_cpu),
 		cmocka_unit_test(test_policy_defaults),
 		cmocka_unit_test(test_agent_pick),
+		cmocka_unit_test(test_acpi_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
