@@ -33,7 +33,13 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_supp
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if ! make check; then
 	find . -name '*.log' -path '*tests*' -newer Makefile -exec grep -l -E '^(FAIL|ERROR)' {} + 2>/dev/null |
-		while read -r log; do echo "--- $log"; tail -n 60 "$log"; done
+		while read -r log; do
+			# The verdict lines first: the tail may be a daemon log dump.
+			echo "--- $log: verdicts"
+			grep -E 'FAIL|seed|^\[[0-9:]+\] ==' "$log" | head -n 30
+			echo "--- $log: last lines"
+			tail -n 60 "$log"
+		done
 	tail -n 100 test-suite.log 2>/dev/null
 	echo "tests: $(sed -n 's/^# PASS: *//p' test-suite.log) passed, $(($(sed -n 's/^# FAIL: *//p' test-suite.log) + $(sed -n 's/^# ERROR: *//p' test-suite.log))) failed"
 	exit 1

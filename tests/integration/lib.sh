@@ -86,6 +86,7 @@ vst_init() {
 
 	vst_log "setting up libvirtd"
 	"$VST_SRCDIR/tools/libvirtd-setup.sh" {VST_LOCK_FD}>&- || vst_fail "tools/libvirtd-setup.sh failed"
+	guest_cleanup_stale
 	vst_log "building (or reusing) the test guest in $VST_GUEST_CACHE"
 	"$VST_SRCDIR/tests/guest/build-guest.sh" "$VST_GUEST_CACHE" ||
 		vst_fail "tests/guest/build-guest.sh failed"
@@ -265,6 +266,25 @@ guest_cleanup() {
 	done
 }
 
+# Removes the guests of earlier runs that did not clean up (killed, or
+# libvirtd away at the time): vst-PID-* whose test process is gone. Under
+# the host-wide lock no other test's guests exist meanwhile.
+guest_cleanup_stale() {
+	local name pid
+	for name in $(virsh_ list --all --name 2>/dev/null); do
+		case "$name" in
+		vst-[0-9]*-*) ;;
+		*) continue ;;
+		esac
+		pid=${name#vst-}
+		pid=${pid%%-*}
+		[ "$pid" != $$ ] && ! kill -0 "$pid" 2>/dev/null || continue
+		vst_log "removing $name, left by an earlier run"
+		virsh_ destroy "$name" >/dev/null 2>&1
+		virsh_ undefine "$name" >/dev/null 2>&1
+	done
+}
+
 # The QEMU PID of running domain @1, from libvirt's pid file.
 qemu_pid() {
 	local pid
@@ -400,9 +420,23 @@ thread_policy() {
 	chrt -p "$1" 2>/dev/null | sed -n 's/.*current scheduling policy: \([A-Z_]*\).*/\1/p'
 }
 
-# daemon_fd_count: open file descriptors of the running vschedd.
-daemon_fd_count() {
-	ls "/proc/$VST_DAEMON_PID/fd" 2>/dev/null | wc -l
+# daemon_fd_kinds: the running vschedd's descriptors as "OTHER HELD STALE":
+# HELD are those it keeps open on a guest's /proc threads and cgroup files
+# (their number follows the running guests), STALE those of them whose file
+# is gone (a thread that exited, a cgroup removed), OTHER the rest.
+daemon_fd_kinds() {
+	local fd target other=0 held=0 stale=0
+	for fd in /proc/"$VST_DAEMON_PID"/fd/*; do
+		target=$(readlink "$fd" 2>/dev/null) || continue
+		case "$target" in
+		/proc/[0-9]*/task/* | /sys/fs/cgroup/*)
+			held=$((held + 1))
+			[ -e "$target" ] || stale=$((stale + 1))
+			;;
+		*) other=$((other + 1)) ;;
+		esac
+	done
+	echo "$other $held $stale"
 }
 
 # daemon_rss_kib: resident memory of the running vschedd (VmRSS, KiB).
