@@ -137,6 +137,93 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* ---- the watchdog ----
+ * A step that takes far longer than its measurements (a hang the lab VM's
+ * timeout would otherwise end without a word) is reported on the console
+ * with the state, wait channel and kernel stack of every thread of the
+ * lab and its guests, once per step. */
+
+#define WATCHDOG_AFTER_NS (30 * G_GINT64_CONSTANT(1000000000))
+#define GUEST_EXIT_NS (10 * G_GINT64_CONSTANT(1000000000))
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *watch_step;   /* a string literal */
+static int64_t watch_since;
+static bool watch_reported;
+
+/* Marks the start of @step (a string literal) for the watchdog. */
+static void progress(const char *step)
+{
+	pthread_mutex_lock(&watch_lock);
+	watch_step = step;
+	watch_since = now_ns();
+	watch_reported = false;
+	pthread_mutex_unlock(&watch_lock);
+	printf("LAB-CPU: [%.1f s] %s\n", (double)now_ns() / 1e9, step);
+}
+
+static void print_file_line(const char *what, const char *path)
+{
+	g_autofree char *text = NULL;
+
+	if (g_file_get_contents(path, &text, NULL, NULL))
+		printf("LAB-CPU:       %s: %s\n", what, g_strstrip(g_strdelimit(text, "\n", '|')));
+}
+
+/* The load and every thread of every process in /proc but the kernel's. */
+static void dump_threads(void)
+{
+	g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+	const char *pid;
+
+	print_file_line("loadavg", "/proc/loadavg");
+	while (proc && (pid = g_dir_read_name(proc))) {
+		g_autofree char *task_dir = g_build_filename("/proc", pid, "task", NULL);
+		g_autofree char *exe = g_build_filename("/proc", pid, "exe", NULL);
+		g_autoptr(GDir) tasks = NULL;
+		const char *tid;
+
+		if (!g_ascii_isdigit(pid[0]) || !g_file_test(exe, G_FILE_TEST_EXISTS))
+			continue;
+		tasks = g_dir_open(task_dir, 0, NULL);
+		while (tasks && (tid = g_dir_read_name(tasks))) {
+			g_autofree char *stat = g_build_filename(task_dir, tid, "stat", NULL);
+			g_autofree char *wchan = g_build_filename(task_dir, tid, "wchan", NULL);
+			g_autofree char *stack = g_build_filename(task_dir, tid, "stack", NULL);
+
+			printf("LAB-CPU:     PID %s TID %s\n", pid, tid);
+			print_file_line("stat", stat);
+			print_file_line("wchan", wchan);
+			print_file_line("stack", stack);
+		}
+	}
+}
+
+static void *watchdog(void *data)
+{
+	(void)data;
+	for (;;) {
+		const char *step = NULL;
+		int64_t since = 0;
+
+		sleep(5);
+		pthread_mutex_lock(&watch_lock);
+		if (watch_step && !watch_reported && now_ns() - watch_since > WATCHDOG_AFTER_NS) {
+			step = watch_step;
+			since = watch_since;
+			watch_reported = true;
+		}
+		pthread_mutex_unlock(&watch_lock);
+		if (!step)
+			continue;
+		printf("LAB-CPU: WATCHDOG: \"%s\" has run for %.0f s; the threads:\n", step,
+		       (double)(now_ns() - since) / 1e9);
+		dump_threads();
+		fflush(stdout);
+	}
+	return NULL;
+}
+
 /* ---- the guest processes ---- */
 
 typedef struct Spinner {
@@ -220,8 +307,25 @@ static void guest_stop(Lab *lab, Guest *g)
 		close(g->ctl_fd);
 		g->ctl_fd = -1;
 	}
-	if (g->pid > 0 && waitpid(g->pid, NULL, 0) < 0)
-		failed(lab, "waitpid %d: %s", (int)g->pid, g_strerror(errno));
+	if (g->pid > 0) {
+		/* The main thread exits when it reads the end of the pipe;
+		 * one that has not within GUEST_EXIT_NS is shown, killed and
+		 * counted as a failure, rather than hanging the lab. */
+		int64_t deadline = now_ns() + GUEST_EXIT_NS;
+		pid_t r;
+
+		while ((r = waitpid(g->pid, NULL, WNOHANG)) == 0 && now_ns() < deadline)
+			usleep(10000);
+		if (r == 0) {
+			failed(lab, "guest %s (PID %d) did not exit within %d s of its stop", g->name,
+			       (int)g->pid, (int)(GUEST_EXIT_NS / 1000000000));
+			dump_threads();
+			kill(g->pid, SIGKILL);
+			r = waitpid(g->pid, NULL, 0);
+		}
+		if (r < 0)
+			failed(lab, "waitpid %d: %s", (int)g->pid, g_strerror(errno));
+	}
 	g->pid = 0;
 	for (size_t i = 0; g->in_tree && i < G_N_ELEMENTS(dirs); i++)
 		if (rmdir(dirs[i]) < 0)
@@ -819,6 +923,7 @@ int main(void)
 	g_autoptr(VsCpuSet) cpu1 = vs_cpuset_new();
 	Lab lab = { .sys = vs_sys_new(NULL), .why = g_string_new(NULL) };
 	Guest a = { .ctl_fd = -1 }, b = { .ctl_fd = -1 }, c = { .ctl_fd = -1 };
+	pthread_t watch;
 	bool pass;
 
 	vs_cpuset_add(cpu1, CPU_SHARED);
@@ -829,24 +934,36 @@ int main(void)
 	}
 	printf("LAB-CPU: cgroup %s at %s\n", vs_cgroup_mode_name(lab.cg.mode),
 	       lab.cg.v2_mount ? lab.cg.v2_mount : "(no v2 mount)");
+	if (pthread_create(&watch, NULL, watchdog, NULL) != 0)
+		failed(&lab, "starting the watchdog thread failed");
 	if (ok(&lab, vs_cgroup_available(&lab.cg, "cpu", &error), &error, "cpu controller") &&
 	    ok(&lab, vs_cgroup_available(&lab.cg, "cpuset", &error), &error, "cpuset controller") &&
 	    sysconf(_SC_NPROCESSORS_ONLN) >= CPUS_NEEDED) {
+		progress("starting guests a and b");
 		if (mkdir(MACHINE, 0755) < 0)
 			failed(&lab, "mkdir %s: %s", MACHINE, g_strerror(errno));
 		else if (guest_start(&lab, &a, "qemu-1-a.libvirt-qemu") &&
 			 guest_start(&lab, &b, "qemu-2-b.libvirt-qemu") &&
-			 step_weights(&lab, &a, &b, cpu1)) {
+			 (progress("weights"), step_weights(&lab, &a, &b, cpu1))) {
+			progress("attribution");
 			step_attribution(&lab, &a, &b);
+			progress("stopping guest b");
 			guest_stop(&lab, &b);
+			progress("cap");
 			step_cap(&lab, &a);
+			progress("stopping guest a");
 			guest_stop(&lab, &a);
-			if (guest_start(&lab, &c, "qemu-3-c.libvirt-qemu"))
+			progress("starting guest c");
+			if (guest_start(&lab, &c, "qemu-3-c.libvirt-qemu")) {
+				progress("partition and deadline");
 				step_partition(&lab, &c, cpu1);
+			}
 		}
+		progress("stopping the guests");
 		guest_stop(&lab, &a);
 		guest_stop(&lab, &b);
 		guest_stop(&lab, &c);
+		progress("restoring /machine");
 		restore_machine(&lab);
 		if (rmdir(MACHINE) < 0)
 			failed(&lab, "rmdir %s: %s", MACHINE, g_strerror(errno));

@@ -12,4 +12,4 @@
 set -uo pipefail
 
 . "$(cd "$(dirname "$0")" && pwd)/lab-lib.sh"
-lab_run lab-cpu LAB-CPU-RESULT 120 3
+lab_run lab-cpu LAB-CPU-RESULT 300 3
