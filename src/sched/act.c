@@ -9,6 +9,7 @@
 #include "sched/act.h"
 #include "sched/deadline.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -290,6 +291,26 @@ static void add_event_text(GPtrArray *events, int priority, const char *domain, 
 	g_ptr_array_add(events, e);
 }
 
+/* Adds the event of a change vsched made: "set DESCRIPTION" and, when
+ * @was is not NULL, " (was WAS)" with @was between @quote: in one buffer,
+ * as there is one per change. */
+static void add_set_event(GPtrArray *events, const VsCpuAction *a, const char *quote,
+			  const char *was)
+{
+	GString *s = g_string_sized_new(192);
+
+	vs_strbuf_put(s, "set ", 4);
+	vs_cpu_action_describe_to(s, a);
+	if (was) {
+		vs_strbuf_puts(s, " (was ");
+		vs_strbuf_puts(s, quote);
+		vs_strbuf_puts(s, was);
+		vs_strbuf_puts(s, quote);
+		vs_strbuf_put(s, ")", 1);
+	}
+	add_event_text(events, LOG_INFO, a->domain, g_string_free(s, FALSE));
+}
+
 static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
 		      ...)
 {
@@ -537,7 +558,6 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const FailKey *key,
 		failed(act, a, key, r, g_strerror(-r), events);
 		return false;
 	}
-	what = vs_cpu_action_describe(a);
 	r = get_affinity(act->sys, a->thread.tid, &after);
 	if (r < 0) {
 		/* It was set; record what was asked so that a stop restores it. */
@@ -551,6 +571,7 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const FailKey *key,
 	if (!vs_cpuset_equal(after, a->cpus)) {
 		want = vs_cpuset_format(a->cpus);
 		got = vs_cpuset_format(after);
+		what = vs_cpu_action_describe(a);
 		fail_remember(act, key);
 		add_event(events, LOG_WARNING, a->domain, "set %s, but the kernel reports CPUs %s "
 			  "(a cpuset cgroup may restrict the thread); not retried while the plan "
@@ -559,14 +580,14 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const FailKey *key,
 	}
 	got = vs_cpuset_format(now);
 	if (a->restore) {
+		what = vs_cpu_action_describe(a);
 		vs_applied_remove(act->applied, vs_applied_find(act->applied, VS_APPLIED_AFFINITY,
 								&a->thread));
 		add_event(events, LOG_INFO, a->domain, "restored %s (was %s): %s", what, got,
 			  a->reason);
 		return true;
 	}
-	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, " (was ", got, ")",
-								NULL));
+	add_set_event(events, a, "", got);
 	return true;
 }
 
@@ -632,7 +653,6 @@ static bool act_deadline(VsAct *act, const VsCpuAction *a, const FailKey *key,
 			 const VsSchedAttr *orig, bool fresh, GPtrArray *events)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *what = NULL;
 	int r;
 
 	r = verify(act, &a->thread);
@@ -659,8 +679,7 @@ static bool act_deadline(VsAct *act, const VsCpuAction *a, const FailKey *key,
 	}
 	vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, orig,
 				a->runtime_us, a->period_us);
-	what = vs_cpu_action_describe(a);
-	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, NULL));
+	add_set_event(events, a, NULL, NULL);
 	return true;
 }
 
@@ -957,8 +976,8 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const FailKey *key, con
 		failed(act, a, key, r, error ? error->message : g_strerror(-r), events);
 		return false;
 	}
-	what = vs_cpu_action_describe(a);
 	if (a->restore) {
+		what = vs_cpu_action_describe(a);
 		if (e)
 			vs_applied_remove(act->applied, e);
 		add_event(events, LOG_INFO, a->domain, "restored %s (was \"%s\"): %s%s%s", what,
@@ -967,8 +986,7 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const FailKey *key, con
 	}
 	vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
 			      a->file, e ? e->orig_value : now, a->value);
-	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, " (was \"", now, "\")",
-								NULL));
+	add_set_event(events, a, "\"", now);
 	return true;
 }
 

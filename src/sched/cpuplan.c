@@ -810,10 +810,16 @@ uint64_t vs_cpu_action_hash(const VsCpuAction *a)
 
 char *vs_cpu_action_describe(const VsCpuAction *a)
 {
-	/* Without printf or GLib's appends (an insert each, before GLib
-	 * 2.76): the actuator describes every change it makes. */
 	GString *s = g_string_sized_new(128);
 
+	vs_cpu_action_describe_to(s, a);
+	return g_string_free(s, FALSE);
+}
+
+void vs_cpu_action_describe_to(GString *s, const VsCpuAction *a)
+{
+	/* Without printf or GLib's appends (an insert each, before GLib
+	 * 2.76): the actuator describes every change it makes. */
 	vs_strbuf_puts(s, a->what);
 	if (a->kind != VS_CPU_ACTION_CGROUP) {
 		vs_strbuf_puts(s, " (TID ");
@@ -850,5 +856,4 @@ char *vs_cpu_action_describe(const VsCpuAction *a)
 		vs_strbuf_put(s, "\"", 1);
 		break;
 	}
-	return g_string_free(s, FALSE);
 }
