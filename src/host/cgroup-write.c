@@ -70,11 +70,34 @@ static char *stripped(const char *s)
 	return g_strstrip(g_strdup(s));
 }
 
+/* The span of @s without surrounding white space (as g_strstrip() cuts
+ * it): its start, and its length in *@ret_len. */
+static const char *trimmed(const char *s, size_t *ret_len)
+{
+	size_t n;
+
+	while (g_ascii_isspace(*s))
+		s++;
+	n = strlen(s);
+	while (n && g_ascii_isspace(s[n - 1]))
+		n--;
+	*ret_len = n;
+	return s;
+}
+
+/* Parsed in place, without a copy of the whole value: the actuator
+ * compares every value it writes with what it reads back. */
 static bool parse_int(const char *s, int64_t *ret)
 {
-	g_autofree char *t = stripped(s);
+	char t[64];
+	size_t n;
+	const char *p = trimmed(s, &n);
 	gint64 v;
 
+	if (n >= sizeof(t))
+		return false;
+	memcpy(t, p, n);
+	t[n] = '\0';
 	if (!g_ascii_string_to_signed(t, 10, G_MININT64, G_MAXINT64, &v, NULL))
 		return false;
 	*ret = v;
@@ -159,10 +182,11 @@ bool vs_cgroup_value_matches(const char *file, const char *written, const char *
 		return !w_invalid && !r_invalid && strcmp(w, r) == 0;
 	}
 	case KIND_STRING: {
-		g_autofree char *a = stripped(written);
-		g_autofree char *b = stripped(read);
+		size_t na, nb;
+		const char *a = trimmed(written, &na);
+		const char *b = trimmed(read, &nb);
 
-		return strcmp(a, b) == 0;
+		return na == nb && memcmp(a, b, na) == 0;
 	}
 	}
 	return false;

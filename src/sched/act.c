@@ -29,41 +29,226 @@
 /* Bits of the cpu_set_t used with the kernel: every CPU vsched accepts. */
 #define SET_CPUS (VS_CPU_MAX + 1)
 
+/* The tables below hold structs that are their own keys, found by
+ * probing with a struct on the stack: no key is formatted or allocated per
+ * action (string keys cost the actuator more than a syscall per action). */
+
+/* What the actuator remembers of an action that failed (its kind, thread
+ * and value), so that it is reported once and not tried again while the
+ * plan asks for it. Each run makes one per action (ActState), borrowing
+ * the action's strings and set; the copies in act->failed own theirs.
+ * Hashed once, compared member by member. */
+typedef struct FailKey {
+	guint hash;
+	VsCpuActionKind kind;
+	pid_t tid;
+	uint64_t start_time;
+	char *dir, *file, *value;       /* CGROUP */
+	VsCpuSet *cpus;                 /* AFFINITY; may be NULL */
+	int64_t runtime_us, period_us;  /* DEADLINE */
+	bool owned;                     /* a copy in act->failed: owns the above */
+	guint seen_run;                 /* the last run whose plan asked for it */
+} FailKey;
+
+/* A thread the actuator acts on (act->threads, by TID and start time): its
+ * held /proc/PID/task/TID/stat descriptor, which identity checks read
+ * again instead of opening the file each time (the open costs most; a
+ * held descriptor keeps naming the thread it was opened for, so a reused
+ * TID reads as gone), and the runs it was last verified in and named by
+ * the plan. Each thread is checked once per run, before the first of its
+ * actions (affinity, cgroup, reservation), and not again by the others
+ * (invariant 1 asks for an identity checked in this tick). */
+typedef struct HeldThread {
+	pid_t tid;
+	uint64_t start_time;
+	int fd;                 /* -1: none held */
+	guint verified_run;     /* 0: not verified yet */
+	guint seen_run;
+} HeldThread;
+
+/* A cgroup file of a value the plan sets, held open (act->cg_files, by
+ * directory and file): the write-ahead read, the write and the read-back
+ * use it without opening the file, tick after tick. Closed when the plan
+ * stops setting the value or the cgroup is found removed. */
+typedef struct HeldFile {
+	char *dir;
+	char *file;
+	VsCgroupFile *f;
+	guint seen_run;
+} HeldFile;
+
+/* What one run found for one action of its plan (by index), made in the
+ * write-ahead passes and used by the acting loop. */
+typedef struct ActState {
+	FailKey fk;
+	VsCpuSet *aff_now;      /* the affinity read, the thread verified: to change */
+	bool aff_in_place;      /* the affinity read is the one planned */
+	char *cg_now;           /* the cgroup value read (or set last): to change */
+	bool dl_pending;        /* the reservation is not in place: @dl_now was read */
+	bool dl_fresh;          /* its original was recorded in this run */
+	VsSchedAttr dl_now;
+} ActState;
+
 struct VsAct {
 	const VsSys *sys;
 	VsApplied *applied;
 	char *applied_path;
-	/* "KIND|TID:START|VALUE" of the actions that failed, so that they are
-	 * reported once and not tried again while the plan asks for them. */
-	GHashTable *failed;
+	GHashTable *failed;     /* FailKey (owned), the actions that failed */
 	GHashTable *refused;    /* vs_cpu_deadline_key() → why */
 	bool needs_replan;
 	bool save_failed;       /* the last save failed (reported once) */
+	bool saved;             /* @saved_changes is known */
+	guint64 saved_changes;  /* VsApplied.changes at this actuator's last save */
 	const VsCgroupInfo *cgroup; /* borrowed; NULL: none given */
-	/* Held /proc/PID/task/TID/stat descriptors of the threads the plan
-	 * acts on ("TID:START" → fd + 1): identity checks read them again
-	 * instead of opening the file each time (the open costs most), and a
-	 * held descriptor keeps naming the thread it was opened for, so a
-	 * reused TID reads as gone. Closed when a thread leaves the plan. */
-	GHashTable *stat_fds;
-	/* The threads verified in this run ("TID:START"): each is checked
-	 * once per run, before the first of its actions (affinity, cgroup,
-	 * reservation), and not again by the others (invariant 1 asks for an
-	 * identity checked in this tick). Emptied at the start of every run. */
-	GHashTable *verified;
+	guint run;              /* counts the runs (vs_act_run, vs_act_restore_all) */
+	GHashTable *threads;    /* HeldThread */
+	guint n_stat_fds;       /* the descriptors held in @threads */
 	/* vs_deadline_period_max_ns(), read once per run when a reservation
 	 * is cleared; 0 when not read in this run. */
 	uint64_t period_max_ns;
-	/* Held cgroup files of the values the plan sets ("DIR/FILE" →
-	 * VsCgroupFile): the write-ahead read, the write and the read-back
-	 * use them without opening the file, tick after tick. Closed when the
-	 * plan stops setting the value or the cgroup is found removed. */
-	GHashTable *cg_files;
+	GHashTable *cg_files;   /* HeldFile */
 };
 
-static void close_fd(gpointer data)
+static guint mix_hash(guint64 h, guint64 v)
 {
-	close(GPOINTER_TO_INT(data) - 1);
+	h = (h ^ v) * UINT64_C(0x9e3779b97f4a7c15);
+	return (guint)(h ^ (h >> 29) ^ (h >> 47));
+}
+
+/* Fills @k for @a (borrowing its members). */
+static void fail_key_init(FailKey *k, const VsCpuAction *a)
+{
+	guint64 h = ((guint64)(guint32)a->thread.tid << 3) | (guint64)a->kind;
+
+	*k = (FailKey){ .kind = a->kind, .tid = a->thread.tid,
+			.start_time = a->thread.start_time };
+	h = mix_hash(h, a->thread.start_time);
+	if (a->kind == VS_CPU_ACTION_CGROUP) {
+		k->dir = a->dir;
+		k->file = a->file;
+		k->value = a->value;
+		h = mix_hash(h, g_str_hash(a->dir ? a->dir : ""));
+		h = mix_hash(h, g_str_hash(a->file ? a->file : ""));
+		h = mix_hash(h, g_str_hash(a->value ? a->value : ""));
+	} else {
+		k->cpus = a->cpus;
+		k->runtime_us = a->runtime_us;
+		k->period_us = a->period_us;
+		h = mix_hash(h, a->cpus ? vs_cpuset_hash(a->cpus) : 0);
+		h = mix_hash(h, (guint64)a->runtime_us * 1000003u + (guint64)a->period_us);
+	}
+	k->hash = (guint)h;
+}
+
+static guint fail_key_hash(gconstpointer p)
+{
+	return ((const FailKey *)p)->hash;
+}
+
+static gboolean fail_key_equal(gconstpointer pa, gconstpointer pb)
+{
+	const FailKey *a = pa, *b = pb;
+
+	if (a->kind != b->kind || a->tid != b->tid || a->start_time != b->start_time)
+		return FALSE;
+	if (a->kind == VS_CPU_ACTION_CGROUP)
+		return g_strcmp0(a->dir, b->dir) == 0 && g_strcmp0(a->file, b->file) == 0 &&
+		       g_strcmp0(a->value, b->value) == 0;
+	if (!a->cpus != !b->cpus || (a->cpus && !vs_cpuset_equal(a->cpus, b->cpus)))
+		return FALSE;
+	return a->runtime_us == b->runtime_us && a->period_us == b->period_us;
+}
+
+static void fail_key_free(gpointer p)
+{
+	FailKey *k = p;
+
+	if (k->owned) {
+		g_free(k->dir);
+		g_free(k->file);
+		g_free(k->value);
+		vs_cpuset_free(k->cpus);
+	}
+	g_free(k);
+}
+
+static guint held_thread_hash(gconstpointer p)
+{
+	const HeldThread *t = p;
+
+	return mix_hash((guint64)(guint32)t->tid, t->start_time);
+}
+
+static gboolean held_thread_equal(gconstpointer pa, gconstpointer pb)
+{
+	const HeldThread *a = pa, *b = pb;
+
+	return a->tid == b->tid && a->start_time == b->start_time;
+}
+
+static void held_thread_free(gpointer p)
+{
+	HeldThread *t = p;
+
+	if (t->fd >= 0)
+		close(t->fd);
+	g_free(t);
+}
+
+static guint held_file_hash(gconstpointer p)
+{
+	const HeldFile *f = p;
+
+	return g_str_hash(f->dir) * 31u + g_str_hash(f->file);
+}
+
+static gboolean held_file_equal(gconstpointer pa, gconstpointer pb)
+{
+	const HeldFile *a = pa, *b = pb;
+
+	return strcmp(a->dir, b->dir) == 0 && strcmp(a->file, b->file) == 0;
+}
+
+static void held_file_free(gpointer p)
+{
+	HeldFile *f = p;
+
+	vs_cgroup_file_free(f->f);
+	g_free(f->dir);
+	g_free(f->file);
+	g_free(f);
+}
+
+/* The held file of @dir/@file, or NULL. */
+static HeldFile *held_file(const VsAct *act, const char *dir, const char *file)
+{
+	HeldFile probe = { .dir = (char *)dir, .file = (char *)file };
+
+	return g_hash_table_lookup(act->cg_files, &probe);
+}
+
+/* Whether @k failed before (and is not to be tried again). */
+static bool is_failed(const VsAct *act, const FailKey *k)
+{
+	return g_hash_table_size(act->failed) && g_hash_table_contains(act->failed, k);
+}
+
+/* Remembers that @k failed (a copy). */
+static void fail_remember(VsAct *act, const FailKey *k)
+{
+	FailKey *copy;
+
+	if (g_hash_table_contains(act->failed, k))
+		return;
+	copy = g_new(FailKey, 1);
+	*copy = *k;
+	copy->dir = g_strdup(k->dir);
+	copy->file = g_strdup(k->file);
+	copy->value = g_strdup(k->value);
+	copy->cpus = k->cpus ? vs_cpuset_copy(k->cpus) : NULL;
+	copy->owned = true;
+	copy->seen_run = 0;
+	g_hash_table_add(act->failed, copy);
 }
 
 static void event_free(gpointer data)
@@ -106,6 +291,26 @@ static void add_event_text(GPtrArray *events, int priority, const char *domain, 
 	g_ptr_array_add(events, e);
 }
 
+/* Adds the event of a change vsched made: "set DESCRIPTION" and, when
+ * @was is not NULL, " (was WAS)" with @was between @quote: in one buffer,
+ * as there is one per change. */
+static void add_set_event(GPtrArray *events, const VsCpuAction *a, const char *quote,
+			  const char *was)
+{
+	GString *s = g_string_sized_new(192);
+
+	vs_strbuf_put(s, "set ", 4);
+	vs_cpu_action_describe_to(s, a);
+	if (was) {
+		vs_strbuf_puts(s, " (was ");
+		vs_strbuf_puts(s, quote);
+		vs_strbuf_puts(s, was);
+		vs_strbuf_puts(s, quote);
+		vs_strbuf_put(s, ")", 1);
+	}
+	add_event_text(events, LOG_INFO, a->domain, g_string_free(s, FALSE));
+}
+
 static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
 		      ...)
 {
@@ -123,12 +328,12 @@ VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path
 	act->sys = sys;
 	act->applied = applied;
 	act->applied_path = g_strdup(applied_path);
-	act->failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	act->failed = g_hash_table_new_full(fail_key_hash, fail_key_equal, fail_key_free, NULL);
 	act->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	act->stat_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, close_fd);
-	act->verified = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	act->cg_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					      (GDestroyNotify)vs_cgroup_file_free);
+	act->threads = g_hash_table_new_full(held_thread_hash, held_thread_equal,
+					     held_thread_free, NULL);
+	act->cg_files = g_hash_table_new_full(held_file_hash, held_file_equal, held_file_free,
+					      NULL);
 	return act;
 }
 
@@ -139,8 +344,7 @@ void vs_act_free(VsAct *act)
 	g_free(act->applied_path);
 	g_hash_table_unref(act->failed);
 	g_hash_table_unref(act->refused);
-	g_hash_table_unref(act->stat_fds);
-	g_hash_table_unref(act->verified);
+	g_hash_table_unref(act->threads);
 	g_hash_table_unref(act->cg_files);
 	g_free(act);
 }
@@ -164,58 +368,84 @@ GHashTable *vs_act_refused(const VsAct *act)
  * settings read again. */
 static void run_begin(VsAct *act)
 {
-	g_hash_table_remove_all(act->verified);
+	act->run++;
 	act->period_max_ns = 0;
 }
 
+/* The entry of @t in act->threads, made (holding no descriptor) when
+ * missing. */
+static HeldThread *held_thread(VsAct *act, const VsThread *t)
+{
+	HeldThread probe = { .tid = t->tid, .start_time = t->start_time };
+	HeldThread *h = g_hash_table_lookup(act->threads, &probe);
+
+	if (h)
+		return h;
+	h = g_new(HeldThread, 1);
+	*h = probe;
+	h->fd = -1;
+	h->verified_run = 0;
+	h->seen_run = act->run;
+	g_hash_table_add(act->threads, h);
+	return h;
+}
+
+/* Closes @h's descriptor (the thread is gone, or its file fails). */
+static void held_thread_close(VsAct *act, HeldThread *h)
+{
+	if (h->fd < 0)
+		return;
+	close(h->fd);
+	h->fd = -1;
+	act->n_stat_fds--;
+}
+
 /* vs_thread_verify() through a held descriptor of the thread's stat file,
- * once per run and thread (act->verified): 0, -ESRCH (gone, or another
- * thread), or another -errno. */
+ * once per run and thread: 0, -ESRCH (gone, or another thread), or
+ * another -errno. */
 static int verify(VsAct *act, const VsThread *t)
 {
-	g_autofree char *key = NULL;
+	HeldThread *h;
 	char text[1024];
-	gpointer held;
 	ssize_t n;
-	int fd, r;
+	int r;
 
 	if (t->pid <= 0 || t->tid <= 0 || !t->comm)
 		return -ESRCH;
-	key = vs_cpu_thread_key(t);
-	if (g_hash_table_contains(act->verified, key))
+	h = held_thread(act, t);
+	if (h->verified_run == act->run)
 		return 0;
-	held = g_hash_table_lookup(act->stat_fds, key);
-	if (!held && g_hash_table_size(act->stat_fds) >= STAT_FDS_MAX) {
+	if (h->fd < 0 && act->n_stat_fds >= STAT_FDS_MAX) {
 		r = vs_thread_verify(act->sys, t);
 		if (r == 0)
-			g_hash_table_add(act->verified, g_steal_pointer(&key));
+			h->verified_run = act->run;
 		return r;
 	}
-	if (held) {
-		fd = GPOINTER_TO_INT(held) - 1;
-	} else {
-		g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat", (int)t->pid,
-							(int)t->tid);
+	if (h->fd < 0) {
+		char path[64];
+		int fd;
 
+		g_snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)t->pid, (int)t->tid);
 		fd = vs_sys_open(act->sys, path, O_RDONLY);
 		if (fd < 0)
 			return fd == -ENOENT ? -ESRCH : fd;
-		g_hash_table_insert(act->stat_fds, g_strdup(key), GINT_TO_POINTER(fd + 1));
+		h->fd = fd;
+		act->n_stat_fds++;
 	}
 	do
-		n = pread(fd, text, sizeof(text) - 1, 0);
+		n = pread(h->fd, text, sizeof(text) - 1, 0);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0) {
 		r = n < 0 && errno != ESRCH ? -errno : -ESRCH;
-		g_hash_table_remove(act->stat_fds, key);
+		held_thread_close(act, h);
 		return r;
 	}
 	text[n] = '\0';
 	r = vs_thread_verify_stat(t, text);
 	if (r == -ESRCH)
-		g_hash_table_remove(act->stat_fds, key);
+		held_thread_close(act, h);
 	else if (r == 0)
-		g_hash_table_add(act->verified, g_steal_pointer(&key));
+		h->verified_run = act->run;
 	return r;
 }
 
@@ -264,46 +494,14 @@ static int set_affinity(const VsSys *sys, pid_t tid, const VsCpuSet *cpus)
 	return r;
 }
 
-/* "KIND|TID:START|WHAT" (act->failed), without printf: one per action
- * and run. */
-static char *fail_key(const VsCpuAction *a)
-{
-	GString *s = g_string_sized_new(64);
-
-	vs_strbuf_append_int(s, (int)a->kind);
-	g_string_append_c(s, '|');
-	vs_strbuf_append_int(s, a->thread.tid);
-	g_string_append_c(s, ':');
-	vs_strbuf_append_uint(s, a->thread.start_time);
-	g_string_append_c(s, '|');
-	if (a->kind == VS_CPU_ACTION_CGROUP) {
-		g_string_append(s, a->dir);
-		g_string_append_c(s, '/');
-		g_string_append(s, a->file);
-		g_string_append_c(s, '|');
-		g_string_append(s, a->value);
-		return g_string_free(s, FALSE);
-	}
-	if (a->cpus) {
-		g_autofree char *cpus = vs_cpuset_format(a->cpus);
-
-		g_string_append(s, cpus);
-	}
-	g_string_append_c(s, '|');
-	vs_strbuf_append_int(s, a->runtime_us);
-	g_string_append_c(s, '/');
-	vs_strbuf_append_int(s, a->period_us);
-	return g_string_free(s, FALSE);
-}
-
 /* Remembers that @a failed and reports it (once: the caller skips what
  * is remembered). A thread that is gone is only worth a debug line. */
-static void failed(VsAct *act, const VsCpuAction *a, const char *key, int r, const char *why,
-		   GPtrArray *events)
+static void failed(VsAct *act, const VsCpuAction *a, const FailKey *key, int r,
+		   const char *why, GPtrArray *events)
 {
 	g_autofree char *what = vs_cpu_action_describe(a);
 
-	g_hash_table_add(act->failed, g_strdup(key));
+	fail_remember(act, key);
 	if (r == -ESRCH)
 		add_event(events, LOG_DEBUG, a->domain, "not set: %s: the thread is gone", what);
 	else
@@ -314,7 +512,7 @@ static void failed(VsAct *act, const VsCpuAction *a, const char *key, int r, con
 /* Returns true when it changed something. @checked is the affinity the
  * write-ahead pass read (borrowed), after which it verified the thread:
  * neither is done again; NULL when the pass did not look at @a. */
-static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
+static bool act_affinity(VsAct *act, const VsCpuAction *a, const FailKey *key,
 			 const VsCpuSet *checked, GPtrArray *events)
 {
 	VsAppliedEntry *e = vs_applied_find(act->applied, VS_APPLIED_AFFINITY, &a->thread);
@@ -360,7 +558,6 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
 		failed(act, a, key, r, g_strerror(-r), events);
 		return false;
 	}
-	what = vs_cpu_action_describe(a);
 	r = get_affinity(act->sys, a->thread.tid, &after);
 	if (r < 0) {
 		/* It was set; record what was asked so that a stop restores it. */
@@ -374,7 +571,8 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
 	if (!vs_cpuset_equal(after, a->cpus)) {
 		want = vs_cpuset_format(a->cpus);
 		got = vs_cpuset_format(after);
-		g_hash_table_add(act->failed, g_strdup(key));
+		what = vs_cpu_action_describe(a);
+		fail_remember(act, key);
 		add_event(events, LOG_WARNING, a->domain, "set %s, but the kernel reports CPUs %s "
 			  "(a cpuset cgroup may restrict the thread); not retried while the plan "
 			  "stays", what, got);
@@ -382,14 +580,14 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const char *key,
 	}
 	got = vs_cpuset_format(now);
 	if (a->restore) {
+		what = vs_cpu_action_describe(a);
 		vs_applied_remove(act->applied, vs_applied_find(act->applied, VS_APPLIED_AFFINITY,
 								&a->thread));
 		add_event(events, LOG_INFO, a->domain, "restored %s (was %s): %s", what, got,
 			  a->reason);
 		return true;
 	}
-	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, " (was ", got, ")",
-								NULL));
+	add_set_event(events, a, "", got);
 	return true;
 }
 
@@ -407,8 +605,8 @@ static bool deadline_in_place(const VsCpuAction *a, const VsSchedAttr *now)
  * the policy as the original of a thread vsched reserves for the first
  * time (@fresh holds those actions, whose entry goes again when the kernel
  * refuses). Returns true when it recorded any. */
-static bool record_deadline_originals(VsAct *act, const VsCpuPlan *plan, char *const *fkeys,
-				      GHashTable *now, GHashTable *fresh, GPtrArray *events)
+static bool record_deadline_originals(VsAct *act, const VsCpuPlan *plan, ActState *st,
+				      GPtrArray *events)
 {
 	bool recorded = false;
 
@@ -417,13 +615,13 @@ static bool record_deadline_originals(VsAct *act, const VsCpuPlan *plan, char *c
 		VsSchedAttr attr = { .size = sizeof(attr) };
 		int r;
 
-		if (a->kind != VS_CPU_ACTION_DEADLINE || g_hash_table_contains(act->failed, fkeys[i]))
+		if (a->kind != VS_CPU_ACTION_DEADLINE || is_failed(act, &st[i].fk))
 			continue;
 		r = verify(act, &a->thread);
 		if (r == 0)
 			r = act->sys->ops->sched_getattr(a->thread.tid, &attr);
 		if (r < 0) {
-			failed(act, a, fkeys[i], r, g_strerror(-r), events);
+			failed(act, a, &st[i].fk, r, g_strerror(-r), events);
 			continue;
 		}
 		if (deadline_in_place(a, &attr))
@@ -435,12 +633,13 @@ static bool record_deadline_originals(VsAct *act, const VsCpuPlan *plan, char *c
 			attr.sched_nice = 0;
 			attr.sched_priority = 0;
 		}
-		g_hash_table_insert(now, (gpointer)a, g_memdup2(&attr, sizeof(attr)));
+		st[i].dl_now = attr;
+		st[i].dl_pending = true;
 		if (vs_applied_find(act->applied, VS_APPLIED_DEADLINE, &a->thread))
 			continue;
 		vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, &attr,
 					a->runtime_us, a->period_us);
-		g_hash_table_add(fresh, (gpointer)a);
+		st[i].dl_fresh = true;
 		recorded = true;
 	}
 	return recorded;
@@ -450,11 +649,10 @@ static bool record_deadline_originals(VsAct *act, const VsCpuPlan *plan, char *c
  * this run, found with the policy @orig and recorded (@fresh: recorded in
  * this run, and forgotten again when the kernel refuses). Returns true
  * when it set the reservation. */
-static bool act_deadline(VsAct *act, const VsCpuAction *a, const char *key,
+static bool act_deadline(VsAct *act, const VsCpuAction *a, const FailKey *key,
 			 const VsSchedAttr *orig, bool fresh, GPtrArray *events)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *what = NULL;
 	int r;
 
 	r = verify(act, &a->thread);
@@ -481,8 +679,7 @@ static bool act_deadline(VsAct *act, const VsCpuAction *a, const char *key,
 	}
 	vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, orig,
 				a->runtime_us, a->period_us);
-	what = vs_cpu_action_describe(a);
-	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, NULL));
+	add_set_event(events, a, NULL, NULL);
 	return true;
 }
 
@@ -518,7 +715,7 @@ static int restore_policy(VsAct *act, const VsAppliedEntry *e, GError **error)
 	return r;
 }
 
-static bool act_clear(VsAct *act, const VsCpuAction *a, const char *key, GPtrArray *events)
+static bool act_clear(VsAct *act, const VsCpuAction *a, const FailKey *key, GPtrArray *events)
 {
 	const VsAppliedEntry *e = vs_applied_find(act->applied, VS_APPLIED_DEADLINE, &a->thread);
 	g_autoptr(GError) error = NULL;
@@ -543,8 +740,13 @@ static void save(VsAct *act, GPtrArray *events)
 {
 	g_autoptr(GError) error = NULL;
 
+	/* What this actuator saved last is on disk still. */
+	if (act->saved && act->saved_changes == act->applied->changes)
+		return;
 	if (vs_applied_save(act->applied, act->applied_path, &error) == 0) {
 		act->save_failed = false;
+		act->saved = true;
+		act->saved_changes = act->applied->changes;
 		return;
 	}
 	if (!act->save_failed)
@@ -563,27 +765,35 @@ static void save(VsAct *act, GPtrArray *events)
 static int held_read(VsAct *act, const char *dir, const char *file, char **ret_value,
 		     GPtrArray *events)
 {
-	g_autofree char *path = g_build_filename(dir, file, NULL);
-	VsCgroupFile *f = g_hash_table_lookup(act->cg_files, path);
+	HeldFile *h = held_file(act, dir, file);
+	VsCgroupFile *f;
 	int r;
 
-	if (f) {
-		r = vs_cgroup_file_read(f, ret_value, NULL);
+	if (h) {
+		r = vs_cgroup_file_read(h->f, ret_value, NULL);
 		if (r != -ENODEV && r != -ENOENT)
 			return r;
-		g_hash_table_remove(act->cg_files, path);
-		add_event(events, LOG_DEBUG, NULL, "%s: its cgroup was removed (%s); opening it "
-			  "again", path, g_strerror(-r));
+		g_hash_table_remove(act->cg_files, h);
+		add_event(events, LOG_DEBUG, NULL, "%s/%s: its cgroup was removed (%s); opening "
+			  "it again", dir, file, g_strerror(-r));
 	}
 	if (g_hash_table_size(act->cg_files) >= CGROUP_FILES_MAX ||
-	    vs_cgroup_file_open(act->sys, dir, file, &f, NULL) < 0)
+	    vs_cgroup_file_open(act->sys, dir, file, &f, NULL) < 0) {
+		g_autofree char *path = g_build_filename(dir, file, NULL);
+
 		return vs_sys_read_line(act->sys, path, ret_value);
+	}
 	r = vs_cgroup_file_read(f, ret_value, NULL);
 	if (r < 0) {
 		vs_cgroup_file_free(f);
 		return r;
 	}
-	g_hash_table_insert(act->cg_files, g_steal_pointer(&path), f);
+	h = g_new(HeldFile, 1);
+	h->dir = g_strdup(dir);
+	h->file = g_strdup(file);
+	h->f = f;
+	h->seen_run = act->run;
+	g_hash_table_add(act->cg_files, h);
 	return 0;
 }
 
@@ -594,14 +804,13 @@ static int held_read(VsAct *act, const char *dir, const char *file, char **ret_v
 static int held_set(VsAct *act, const char *dir, const char *file, const char *value,
 		    const char *previous, GError **error)
 {
-	g_autofree char *path = previous ? g_build_filename(dir, file, NULL) : NULL;
-	VsCgroupFile *f = path ? g_hash_table_lookup(act->cg_files, path) : NULL;
+	HeldFile *h = previous ? held_file(act, dir, file) : NULL;
 	g_autoptr(GError) local = NULL;
 	int r;
 
-	if (!f)
+	if (!h)
 		return vs_cgroup_set(act->sys, dir, file, value, NULL, error);
-	r = vs_cgroup_file_write(f, value, previous, &local);
+	r = vs_cgroup_file_write(h->f, value, previous, &local);
 	if (r != -ENODEV && r != -ENOENT) {
 		if (r < 0)
 			g_propagate_error(error, g_steal_pointer(&local));
@@ -610,7 +819,7 @@ static int held_set(VsAct *act, const char *dir, const char *file, const char *v
 	/* Removed since it was opened: a cgroup made again under the same
 	 * name is written through a new descriptor, one that is gone says
 	 * -ENOENT. */
-	g_hash_table_remove(act->cg_files, path);
+	g_hash_table_remove(act->cg_files, h);
 	return vs_cgroup_set(act->sys, dir, file, value, NULL, error);
 }
 
@@ -672,23 +881,19 @@ static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GPtrArr
  * (they read first, which tells a removed cgroup, whose entry just goes). */
 static bool retouch_cgroup(VsAct *act, const VsCpuAction *a, const VsAppliedEntry *e)
 {
-	g_autofree char *path = NULL;
-
 	if (a->restore || !e || !e->cur_value || e->thread.tid != a->thread.tid ||
 	    e->thread.start_time != a->thread.start_time ||
 	    vs_cgroup_value_matches(a->file, a->value, e->cur_value))
 		return false;
-	path = g_build_filename(a->dir, a->file, NULL);
-	return g_hash_table_contains(act->cg_files, path);
+	return held_file(act, a->dir, a->file) != NULL;
 }
 
 /* Write-ahead for cgroup values, as for affinities: reads every file the
- * plan sets, keeps what it read in @now (action → char *) for the acting
- * loop, records the original of every file about to change for the first
+ * plan sets, keeps what it read in @st (cg_now) for the acting loop, records the original of every file about to change for the first
  * time, and forgets restore entries whose value is back already. Returns
  * true when the record changed. */
-static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, char *const *fkeys,
-				    GHashTable *now, GPtrArray *events)
+static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, ActState *st,
+				    GPtrArray *events)
 {
 	bool recorded = false;
 
@@ -696,13 +901,13 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, char *con
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
 		const VsAppliedEntry *e;
 		g_autoptr(GError) error = NULL;
-		const char *key = fkeys[i];
+		const FailKey *key = &st[i].fk;
 		char *value = NULL;
 		int r;
 
 		if (a->kind != VS_CPU_ACTION_CGROUP)
 			continue;
-		if (g_hash_table_contains(act->failed, key))
+		if (is_failed(act, key))
 			continue;
 		e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
 		if (a->restore && !e)
@@ -711,7 +916,7 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, char *con
 			/* The write goes through the held file, and its
 			 * read-back verifies it; what was there is taken to be
 			 * what vsched wrote last. */
-			g_hash_table_insert(now, (gpointer)a, g_strdup(e->cur_value));
+			st[i].cg_now = g_strdup(e->cur_value);
 			continue;
 		}
 		r = cgroup_read(act, a, &value, events, &error);
@@ -745,14 +950,14 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, char *con
 					      a->dir, a->file, value, value);
 			recorded = true;
 		}
-		g_hash_table_insert(now, (gpointer)a, value);
+		st[i].cg_now = value;
 	}
 	return recorded;
 }
 
 /* Sets @a's value, which read @now before (the pass above). Returns true
  * when it changed something. */
-static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const char *now,
+static bool act_cgroup(VsAct *act, const VsCpuAction *a, const FailKey *key, const char *now,
 		       GPtrArray *events)
 {
 	const VsAppliedEntry *e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
@@ -771,8 +976,8 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 		failed(act, a, key, r, error ? error->message : g_strerror(-r), events);
 		return false;
 	}
-	what = vs_cpu_action_describe(a);
 	if (a->restore) {
+		what = vs_cpu_action_describe(a);
 		if (e)
 			vs_applied_remove(act->applied, e);
 		add_event(events, LOG_INFO, a->domain, "restored %s (was \"%s\"): %s%s%s", what,
@@ -781,46 +986,69 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const char *key, const 
 	}
 	vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
 			      a->file, e ? e->orig_value : now, a->value);
-	add_event_text(events, LOG_INFO, a->domain, g_strconcat("set ", what, " (was \"", now, "\")",
-								NULL));
+	add_set_event(events, a, "\"", now);
 	return true;
 }
 
 /* Keeps only what the plan still asks for in the failure memory, only
  * refusals of threads the plan still has, and only the held descriptors
- * of threads and cgroup files the plan still acts on. */
-static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
+ * of threads and cgroup files the plan still acts on: what the plan names
+ * is marked seen in this run, the rest goes. */
+static void prune_memory(VsAct *act, const VsCpuPlan *plan, const ActState *st)
 {
-	g_autoptr(GHashTable) threads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GHashTable) files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GHashTableIter it;
 	gpointer k;
 
 	for (guint i = 0; i < plan->actions->len; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+		HeldThread probe = { .tid = a->thread.tid, .start_time = a->thread.start_time };
+		HeldThread *t = g_hash_table_lookup(act->threads, &probe);
+		FailKey *fk;
 
-		g_hash_table_add(threads, vs_cpu_thread_key(&a->thread));
-		if (a->kind == VS_CPU_ACTION_CGROUP)
-			g_hash_table_add(files, g_build_filename(a->dir, a->file, NULL));
+		if (t)
+			t->seen_run = act->run;
+		if (a->kind == VS_CPU_ACTION_CGROUP) {
+			HeldFile *f = held_file(act, a->dir, a->file);
+
+			if (f)
+				f->seen_run = act->run;
+		}
+		fk = g_hash_table_size(act->failed) ? g_hash_table_lookup(act->failed, &st[i].fk)
+						    : NULL;
+		if (fk)
+			fk->seen_run = act->run;
 	}
 	g_hash_table_iter_init(&it, act->cg_files);
 	while (g_hash_table_iter_next(&it, &k, NULL))
-		if (!g_hash_table_contains(files, k))
+		if (((HeldFile *)k)->seen_run != act->run)
 			g_hash_table_iter_remove(&it);
 	g_hash_table_iter_init(&it, act->failed);
 	while (g_hash_table_iter_next(&it, &k, NULL))
-		if (!g_hash_table_contains(keys, k))
-			g_hash_table_iter_remove(&it);
-	g_hash_table_iter_init(&it, act->stat_fds);
-	while (g_hash_table_iter_next(&it, &k, NULL))
-		if (!g_hash_table_contains(threads, k))
+		if (((FailKey *)k)->seen_run != act->run)
 			g_hash_table_iter_remove(&it);
 	g_hash_table_iter_init(&it, act->refused);
 	while (g_hash_table_iter_next(&it, &k, NULL)) {
-		g_autofree char *thread = g_strndup(k, strcspn(k, "/"));
+		/* vs_cpu_deadline_key(): "TID:START_TIME/RUNTIME/PERIOD". */
+		HeldThread probe = { 0 };
+		const HeldThread *t;
+		char *end = NULL;
 
-		if (!g_hash_table_contains(threads, thread))
+		probe.tid = (pid_t)g_ascii_strtoll((const char *)k, &end, 10);
+		if (end && *end == ':')
+			probe.start_time = g_ascii_strtoull(end + 1, NULL, 10);
+		t = g_hash_table_lookup(act->threads, &probe);
+		if (!t || t->seen_run != act->run)
 			g_hash_table_iter_remove(&it);
+	}
+	g_hash_table_iter_init(&it, act->threads);
+	while (g_hash_table_iter_next(&it, &k, NULL)) {
+		HeldThread *t = k;
+
+		if (t->seen_run == act->run)
+			continue;
+		if (t->fd >= 0)
+			act->n_stat_fds--;
+		g_hash_table_iter_remove(&it);
 	}
 }
 
@@ -828,12 +1056,11 @@ static void prune_memory(VsAct *act, const VsCpuPlan *plan, GHashTable *keys)
  * current affinity of every thread this plan will change for the first
  * time, so that one save before and one after the run suffice (instead of
  * one per thread, which is quadratic on a large host) and a daemon killed
- * mid-run still knows every original. What it read is kept for the acting
- * loop: @checked (action → VsCpuSet) for an affinity to change on a thread
- * it verified, @in_place (action) for one already right. Returns true when
- * it recorded any. */
-static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, char *const *fkeys,
-				      GHashTable *checked, GHashTable *in_place)
+ * mid-run still knows every original. What it read is kept in @st for
+ * the acting loop: aff_now for an affinity to change on a thread it
+ * verified, aff_in_place for one already right. Returns true when it
+ * recorded any. */
+static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, ActState *st)
 {
 	bool recorded = false;
 
@@ -844,18 +1071,18 @@ static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, char *c
 		if (a->kind != VS_CPU_ACTION_AFFINITY ||
 		    vs_applied_find(act->applied, VS_APPLIED_AFFINITY, &a->thread))
 			continue;
-		if (g_hash_table_contains(act->failed, fkeys[i]))
+		if (is_failed(act, &st[i].fk))
 			continue;
 		if (get_affinity(act->sys, a->thread.tid, &now) < 0)
 			continue;
 		if (vs_cpuset_equal(now, a->cpus)) {
-			g_hash_table_add(in_place, (gpointer)a);
+			st[i].aff_in_place = true;
 			continue;
 		}
 		if (verify(act, &a->thread) < 0)
 			continue;
 		vs_applied_set_affinity(act->applied, a->uuid, a->domain, a->what, &a->thread, now, now);
-		g_hash_table_insert(checked, (gpointer)a, g_steal_pointer(&now));
+		st[i].aff_now = g_steal_pointer(&now);
 		recorded = true;
 	}
 	return recorded;
@@ -863,70 +1090,57 @@ static bool record_affinity_originals(VsAct *act, const VsCpuPlan *plan, char *c
 
 guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 {
-	/* The failure keys of the actions, by index, made once per run. */
-	g_autoptr(GPtrArray) fkeys = g_ptr_array_new_full(plan->actions->len, g_free);
-	g_autoptr(GHashTable) keys = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GHashTable) cg_now = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-	g_autoptr(GHashTable) aff_now = g_hash_table_new_full(NULL, NULL, NULL,
-							      (GDestroyNotify)vs_cpuset_free);
-	g_autoptr(GHashTable) aff_in_place = g_hash_table_new(NULL, NULL);
-	g_autoptr(GHashTable) dl_now = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-	g_autoptr(GHashTable) dl_fresh = g_hash_table_new(NULL, NULL);
+	guint n = plan->actions->len;
+	/* What the run finds per action, with its failure key. */
+	ActState *st = g_new0(ActState, n ? n : 1);
 	guint changed = 0;
 	bool batched_changed = false; /* the record changed: saved once after the loop */
 	bool recorded;
 
 	act->needs_replan = false;
 	run_begin(act);
-	for (guint i = 0; i < plan->actions->len; i++) {
-		char *key = fail_key(g_ptr_array_index(plan->actions, i));
-
-		g_ptr_array_add(fkeys, key);
-		g_hash_table_add(keys, key);
-	}
-	prune_memory(act, plan, keys);
+	for (guint i = 0; i < n; i++)
+		fail_key_init(&st[i].fk, g_ptr_array_index(plan->actions, i));
+	prune_memory(act, plan, st);
 
 	/* Every original this run may change is recorded, and saved once,
 	 * before the first change. */
-	recorded = record_affinity_originals(act, plan, (char **)fkeys->pdata, aff_now,
-					     aff_in_place);
-	if (record_cgroup_originals(act, plan, (char **)fkeys->pdata, cg_now, events))
+	recorded = record_affinity_originals(act, plan, st);
+	if (record_cgroup_originals(act, plan, st, events))
 		recorded = true;
-	if (record_deadline_originals(act, plan, (char **)fkeys->pdata, dl_now, dl_fresh, events))
+	if (record_deadline_originals(act, plan, st, events))
 		recorded = true;
 	if (recorded)
 		save(act, events);
-	for (guint i = 0; i < plan->actions->len; i++) {
+	for (guint i = 0; i < n; i++) {
 		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
-		const char *key = g_ptr_array_index(fkeys, i);
+		const FailKey *key = &st[i].fk;
 
-		if (g_hash_table_contains(act->failed, key))
+		if (is_failed(act, key))
 			continue;
 		switch (a->kind) {
 		case VS_CPU_ACTION_AFFINITY:
 			/* Its original is saved already: one save after the loop. */
-			if (g_hash_table_contains(aff_in_place, a))
+			if (st[i].aff_in_place)
 				break;
-			if (act_affinity(act, a, key, g_hash_table_lookup(aff_now, a), events)) {
+			if (act_affinity(act, a, key, st[i].aff_now, events)) {
 				changed++;
 				batched_changed = true;
 			}
 			break;
 		case VS_CPU_ACTION_CGROUP:
 			/* Only those the pass above found different. */
-			if (g_hash_table_contains(cg_now, a) &&
-			    act_cgroup(act, a, key, g_hash_table_lookup(cg_now, a), events)) {
+			if (st[i].cg_now && act_cgroup(act, a, key, st[i].cg_now, events)) {
 				changed++;
 				batched_changed = true;
 			}
 			break;
 		case VS_CPU_ACTION_DEADLINE:
 			/* Only those the pass above found not in place. */
-			if (g_hash_table_contains(dl_now, a)) {
-				bool fresh = g_hash_table_contains(dl_fresh, a);
+			if (st[i].dl_pending) {
+				bool fresh = st[i].dl_fresh;
 
-				if (act_deadline(act, a, key, g_hash_table_lookup(dl_now, a), fresh,
-						 events)) {
+				if (act_deadline(act, a, key, &st[i].dl_now, fresh, events)) {
 					changed++;
 					batched_changed = true;
 				} else if (fresh) {
@@ -946,6 +1160,11 @@ guint vs_act_run(VsAct *act, const VsCpuPlan *plan, GPtrArray *events)
 	}
 	if (batched_changed)
 		save(act, events);
+	for (guint i = 0; i < n; i++) {
+		vs_cpuset_free(st[i].aff_now);
+		g_free(st[i].cg_now);
+	}
+	g_free(st);
 	return changed;
 }
 

@@ -38,48 +38,33 @@ static const char *const cgroup_files[] = {
 /* Longest cgroup value kept (a CPU list of a large host fits). */
 #define MAX_VALUE 4096
 
-/* Room for "KIND:TID:START_TIME" and its NUL. */
-#define INDEX_KEY_MAX (3 * VS_FMT_INT_MAX + 3)
-
-/* Writes the index key of a thread's entry, "KIND:TID:START_TIME", into
- * @buf (INDEX_KEY_MAX bytes) and returns @buf: without printf or an
- * allocation, as the planners look entries up per vCPU per tick. */
-static char *index_key_into(char *buf, VsAppliedKind kind, pid_t tid, uint64_t start_time)
+/* The index holds each entry as its own key: a thread's entry is found by
+ * (kind, TID, start time), a cgroup entry by (directory, file). Lookups
+ * probe with an entry on the stack holding only those members, so that
+ * neither a lookup nor an insert formats or allocates a key (the
+ * actuator looks entries up per vCPU per tick; string keys cost more than
+ * a syscall there). */
+static guint entry_hash(gconstpointer p)
 {
-	size_t n = vs_fmt_int(buf, (int64_t)kind);
+	const VsAppliedEntry *e = p;
+	guint64 h;
 
-	buf[n++] = ':';
-	n += vs_fmt_int(buf + n, (int64_t)tid);
-	buf[n++] = ':';
-	n += vs_fmt_uint(buf + n, start_time);
-	buf[n] = '\0';
-	return buf;
-}
-
-static char *index_key(VsAppliedKind kind, pid_t tid, uint64_t start_time)
-{
-	char buf[INDEX_KEY_MAX];
-
-	return g_strdup(index_key_into(buf, kind, tid, start_time));
-}
-
-static char *cgroup_key(const char *dir, const char *file)
-{
-	GString *s = g_string_sized_new(strlen(dir) + strlen(file) + 8);
-
-	vs_strbuf_append_int(s, (int)VS_APPLIED_CGROUP);
-	g_string_append_c(s, ':');
-	g_string_append(s, dir);
-	g_string_append_c(s, '/');
-	g_string_append(s, file);
-	return g_string_free(s, FALSE);
-}
-
-static char *entry_key(const VsAppliedEntry *e)
-{
 	if (e->kind == VS_APPLIED_CGROUP)
-		return cgroup_key(e->dir, e->file);
-	return index_key(e->kind, e->thread.tid, e->thread.start_time);
+		return g_str_hash(e->dir) * 31u + g_str_hash(e->file);
+	h = ((guint64)(guint32)e->thread.tid << 3 | (guint64)e->kind) ^
+	    e->thread.start_time * UINT64_C(0x9e3779b97f4a7c15);
+	return (guint)(h ^ (h >> 32));
+}
+
+static gboolean entry_equal(gconstpointer pa, gconstpointer pb)
+{
+	const VsAppliedEntry *a = pa, *b = pb;
+
+	if (a->kind != b->kind)
+		return FALSE;
+	if (a->kind == VS_APPLIED_CGROUP)
+		return strcmp(a->dir, b->dir) == 0 && strcmp(a->file, b->file) == 0;
+	return a->thread.tid == b->thread.tid && a->thread.start_time == b->thread.start_time;
 }
 
 static void entry_free(gpointer data)
@@ -95,7 +80,21 @@ static void entry_free(gpointer data)
 	g_free(e->file);
 	g_free(e->orig_value);
 	g_free(e->cur_value);
+	g_free(e->json_head);
+	g_free(e->json_tail);
 	g_free(e);
+}
+
+/* Notes a change of the record, of @e's current value when not NULL: its
+ * cached JSON goes (vs_applied_to_json() makes it again) and the change
+ * count moves on. */
+static void changed(VsApplied *a, VsAppliedEntry *e)
+{
+	if (e) {
+		g_free(e->json_tail);
+		e->json_tail = NULL;
+	}
+	a->changes++;
 }
 
 VsApplied *vs_applied_new(void)
@@ -103,7 +102,7 @@ VsApplied *vs_applied_new(void)
 	VsApplied *a = g_new0(VsApplied, 1);
 
 	a->entries = g_ptr_array_new_with_free_func(entry_free);
-	a->index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	a->index = g_hash_table_new(entry_hash, entry_equal);
 	return a;
 }
 
@@ -118,16 +117,18 @@ void vs_applied_free(VsApplied *a)
 
 VsAppliedEntry *vs_applied_find(const VsApplied *a, VsAppliedKind kind, const VsThread *t)
 {
-	char key[INDEX_KEY_MAX];
+	VsAppliedEntry probe = { .kind = kind };
 
-	return g_hash_table_lookup(a->index, index_key_into(key, kind, t->tid, t->start_time));
+	probe.thread.tid = t->tid;
+	probe.thread.start_time = t->start_time;
+	return g_hash_table_lookup(a->index, &probe);
 }
 
 VsAppliedEntry *vs_applied_find_cgroup(const VsApplied *a, const char *dir, const char *file)
 {
-	g_autofree char *key = cgroup_key(dir, file);
+	VsAppliedEntry probe = { .kind = VS_APPLIED_CGROUP, .dir = (char *)dir, .file = (char *)file };
 
-	return g_hash_table_lookup(a->index, key);
+	return g_hash_table_lookup(a->index, &probe);
 }
 
 bool vs_applied_cgroup_file_ok(const char *file)
@@ -163,7 +164,8 @@ static VsAppliedEntry *entry_add(VsApplied *a, VsAppliedKind kind, const char *u
 	VsAppliedEntry *e = entry_new(kind, uuid, domain, what, t);
 
 	g_ptr_array_add(a->entries, e);
-	g_hash_table_insert(a->index, index_key(kind, t->tid, t->start_time), e);
+	g_hash_table_add(a->index, e);
+	changed(a, NULL);
 	return e;
 }
 
@@ -176,9 +178,12 @@ VsAppliedEntry *vs_applied_set_affinity(VsApplied *a, const char *uuid, const ch
 	if (!e) {
 		e = entry_add(a, VS_APPLIED_AFFINITY, uuid, domain, what, t);
 		e->orig_cpus = vs_cpuset_copy(orig);
+	} else if (e->cur_cpus && vs_cpuset_equal(e->cur_cpus, cpus)) {
+		return e;
 	}
 	vs_cpuset_free(e->cur_cpus);
 	e->cur_cpus = vs_cpuset_copy(cpus);
+	changed(a, e);
 	return e;
 }
 
@@ -194,9 +199,12 @@ VsAppliedEntry *vs_applied_set_deadline(VsApplied *a, const char *uuid, const ch
 		e->orig_policy = orig->sched_policy;
 		e->orig_nice = orig->sched_nice;
 		e->orig_priority = orig->sched_priority;
+	} else if (e->runtime_us == runtime_us && e->period_us == period_us) {
+		return e;
 	}
 	e->runtime_us = runtime_us;
 	e->period_us = period_us;
+	changed(a, e);
 	return e;
 }
 
@@ -212,10 +220,14 @@ VsAppliedEntry *vs_applied_set_cgroup(VsApplied *a, const char *uuid, const char
 		e->file = g_strdup(file);
 		e->orig_value = g_strdup(orig);
 		g_ptr_array_add(a->entries, e);
-		g_hash_table_insert(a->index, cgroup_key(dir, file), e);
+		g_hash_table_add(a->index, e);
+		changed(a, NULL);
+	} else if (e->cur_value && strcmp(e->cur_value, value) == 0) {
+		return e;
 	}
 	g_free(e->cur_value);
 	e->cur_value = g_strdup(value);
+	changed(a, e);
 	return e;
 }
 
@@ -227,17 +239,27 @@ VsAppliedEntry *vs_applied_set_nice(VsApplied *a, const char *uuid, const char *
 	if (!e) {
 		e = entry_add(a, VS_APPLIED_NICE, uuid, domain, what, t);
 		e->orig_nice = orig_nice;
+	} else if (e->cur_nice == nice) {
+		return e;
 	}
 	e->cur_nice = nice;
+	changed(a, e);
 	return e;
 }
 
 void vs_applied_remove(VsApplied *a, const VsAppliedEntry *e)
 {
-	g_autofree char *key = entry_key(e);
-
-	g_hash_table_remove(a->index, key);
-	g_ptr_array_remove(a->entries, (gpointer)e);
+	g_hash_table_remove(a->index, e);
+	/* From the end: what goes is mostly what came last (a reservation
+	 * recorded ahead, ended), and g_ptr_array_remove() searches from the
+	 * start. */
+	for (guint i = a->entries->len; i > 0; i--) {
+		if (g_ptr_array_index(a->entries, i - 1) == e) {
+			g_ptr_array_remove_index(a->entries, i - 1);
+			break;
+		}
+	}
+	changed(a, NULL);
 }
 
 /* Removes the entries for which @keep says false; returns how many. */
@@ -364,51 +386,96 @@ static void json_int_member(GString *out, const char *name, gint64 value)
 	vs_strbuf_append_int(out, value);
 }
 
+/* Makes the JSON of @e's members that never change (its identity and
+ * original, which come first) and keeps it in @e. */
+static void entry_head_to_json(VsAppliedEntry *e)
+{
+	GString *out = g_string_sized_new(512);
+
+	vs_strbuf_puts(out, "\n    {\n      \"kind\" : ");
+	json_string(out, kind_names[e->kind]);
+	json_str_member(out, "uuid", e->uuid);
+	json_str_member(out, "domain", e->domain);
+	json_str_member(out, "what", e->what);
+	json_int_member(out, "pid", e->thread.pid);
+	json_int_member(out, "tid", e->thread.tid);
+	json_int_member(out, "start_time", (gint64)e->thread.start_time);
+	json_str_member(out, "comm", e->thread.comm);
+	if (e->kind == VS_APPLIED_AFFINITY) {
+		g_autofree char *orig = vs_cpuset_format(e->orig_cpus);
+
+		json_str_member(out, "original", orig);
+	} else if (e->kind == VS_APPLIED_CGROUP) {
+		json_str_member(out, "dir", e->dir);
+		json_str_member(out, "file", e->file);
+		json_str_member(out, "original", e->orig_value);
+	} else if (e->kind == VS_APPLIED_NICE) {
+		json_int_member(out, "original_nice", e->orig_nice);
+	} else {
+		json_int_member(out, "original_policy", e->orig_policy);
+		json_int_member(out, "original_nice", e->orig_nice);
+		json_int_member(out, "original_priority", e->orig_priority);
+	}
+	e->json_head_len = out->len;
+	e->json_head = g_string_free(out, FALSE);
+}
+
+/* Makes the JSON of @e's current value (its last members and the end of
+ * the object) and keeps it in @e until the value changes. */
+static void entry_tail_to_json(VsAppliedEntry *e)
+{
+	GString *out = g_string_sized_new(64);
+
+	if (e->kind == VS_APPLIED_AFFINITY) {
+		g_autofree char *cur = vs_cpuset_format(e->cur_cpus);
+
+		json_str_member(out, "current", cur);
+	} else if (e->kind == VS_APPLIED_CGROUP) {
+		json_str_member(out, "current", e->cur_value);
+	} else if (e->kind == VS_APPLIED_NICE) {
+		json_int_member(out, "current_nice", e->cur_nice);
+	} else {
+		json_int_member(out, "runtime_us", e->runtime_us);
+		json_int_member(out, "period_us", e->period_us);
+	}
+	vs_strbuf_puts(out, "\n    }");
+	e->json_tail_len = out->len;
+	e->json_tail = g_string_free(out, FALSE);
+}
+
 /* Written directly rather than through a JsonBuilder and JsonGenerator:
  * vschedd saves the record on every tick that changes something, and the
  * builder's node tree cost more than the syscalls of the settings it
- * records (seen with callgrind on bench-actuation). The layout is the one
- * JsonGenerator's pretty mode gives; vs_applied_load() reads it with the
- * JSON parser. */
-char *vs_applied_to_json(const VsApplied *a)
+ * records (seen with callgrind on bench-actuation). Each entry's JSON is
+ * kept from one save to the next, in two parts: its identity and original,
+ * made once, and its current value, made again when it changes; so a save
+ * formats only the values that changed since the last and copies the rest
+ * (every entry was formatted in full on every save before).
+ * The layout is the one JsonGenerator's pretty mode gives;
+ * vs_applied_load() reads it with the JSON parser. */
+char *vs_applied_to_json(VsApplied *a)
 {
-	GString *out = g_string_sized_new(256 + 512 * a->entries->len);
+	size_t len = 64;
+	GString *out;
 
+	for (guint i = 0; i < a->entries->len; i++) {
+		VsAppliedEntry *e = g_ptr_array_index(a->entries, i);
+
+		if (!e->json_head)
+			entry_head_to_json(e);
+		if (!e->json_tail)
+			entry_tail_to_json(e);
+		len += e->json_head_len + e->json_tail_len + 1;
+	}
+	out = g_string_sized_new(len);
 	g_string_append_printf(out, "{\n  \"version\" : %d,\n  \"entries\" : [", APPLIED_VERSION);
 	for (guint i = 0; i < a->entries->len; i++) {
 		const VsAppliedEntry *e = g_ptr_array_index(a->entries, i);
 
-		vs_strbuf_puts(out, i ? ",\n    {\n      \"kind\" : " : "\n    {\n      \"kind\" : ");
-		json_string(out, kind_names[e->kind]);
-		json_str_member(out, "uuid", e->uuid);
-		json_str_member(out, "domain", e->domain);
-		json_str_member(out, "what", e->what);
-		json_int_member(out, "pid", e->thread.pid);
-		json_int_member(out, "tid", e->thread.tid);
-		json_int_member(out, "start_time", (gint64)e->thread.start_time);
-		json_str_member(out, "comm", e->thread.comm);
-		if (e->kind == VS_APPLIED_AFFINITY) {
-			g_autofree char *orig = vs_cpuset_format(e->orig_cpus);
-			g_autofree char *cur = vs_cpuset_format(e->cur_cpus);
-
-			json_str_member(out, "original", orig);
-			json_str_member(out, "current", cur);
-		} else if (e->kind == VS_APPLIED_CGROUP) {
-			json_str_member(out, "dir", e->dir);
-			json_str_member(out, "file", e->file);
-			json_str_member(out, "original", e->orig_value);
-			json_str_member(out, "current", e->cur_value);
-		} else if (e->kind == VS_APPLIED_NICE) {
-			json_int_member(out, "original_nice", e->orig_nice);
-			json_int_member(out, "current_nice", e->cur_nice);
-		} else {
-			json_int_member(out, "original_policy", e->orig_policy);
-			json_int_member(out, "original_nice", e->orig_nice);
-			json_int_member(out, "original_priority", e->orig_priority);
-			json_int_member(out, "runtime_us", e->runtime_us);
-			json_int_member(out, "period_us", e->period_us);
-		}
-		vs_strbuf_puts(out, "\n    }");
+		if (i)
+			vs_strbuf_put(out, ",", 1);
+		vs_strbuf_put(out, e->json_head, e->json_head_len);
+		vs_strbuf_put(out, e->json_tail, e->json_tail_len);
 	}
 	g_string_append(out, a->entries->len ? "\n  ]\n}" : "]\n}");
 	return g_string_free(out, FALSE);
@@ -648,7 +715,7 @@ VsApplied *vs_applied_from_json(const char *json, GPtrArray *warnings, GError **
 	return g_steal_pointer(&a);
 }
 
-int vs_applied_save(const VsApplied *a, const char *path, GError **error)
+int vs_applied_save(VsApplied *a, const char *path, GError **error)
 {
 	g_autofree char *json = vs_applied_to_json(a);
 	g_autofree char *dir = g_path_get_dirname(path);

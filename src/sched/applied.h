@@ -63,11 +63,24 @@ typedef struct VsAppliedEntry {
 	char *cur_value;
 	/* VS_APPLIED_NICE: the nice found before (orig_nice) and the one set. */
 	int cur_nice;
+	/* The entry's JSON object as vs_applied_to_json() made it: its
+	 * identity and original (which never change) and its current value,
+	 * NULL when the value changed since (entries change only through the
+	 * functions below, which drop it) or not made yet. */
+	char *json_head;
+	size_t json_head_len;
+	char *json_tail;
+	size_t json_tail_len;
 } VsAppliedEntry;
 
 typedef struct VsApplied {
 	GPtrArray *entries;     /* VsAppliedEntry, in the order they were made */
-	GHashTable *index;      /* "kind:tid:start_time" (cgroup: "kind:DIR/FILE") → entry */
+	GHashTable *index;      /* the entries, each its own key: (kind, tid, start_time),
+				 * for a cgroup (dir, file) */
+	/* Counts the changes of the record (an entry added, changed or
+	 * removed; setting the value an entry holds is none): a caller that
+	 * saved at one count need not save again at the same. */
+	guint64 changes;
 } VsApplied;
 
 /* Longest AppliedFile accepted at load (a host has far fewer threads). */
@@ -121,8 +134,9 @@ guint vs_applied_retain_snapshot(VsApplied *a, const VsSnapshot *snap);
  * many were dropped. */
 guint vs_applied_drop_stale(VsApplied *a, const VsSys *sys, GPtrArray *dropped);
 
-/* The JSON document of AppliedFile; caller frees. */
-char *vs_applied_to_json(const VsApplied *a);
+/* The JSON document of AppliedFile; caller frees. Keeps each entry's JSON
+ * in the entry (VsAppliedEntry.json) for the next call. */
+char *vs_applied_to_json(VsApplied *a);
 /* Parses a document made by vs_applied_to_json(). Entries that do not
  * validate (a bad TID, CPU list or reservation, a missing member) are
  * skipped with a sentence in @warnings (char *); an empty or blank document
@@ -132,7 +146,7 @@ char *vs_applied_to_json(const VsApplied *a);
 VsApplied *vs_applied_from_json(const char *json, GPtrArray *warnings, GError **error);
 /* Writes @a to @path atomically (a temporary file renamed over it),
  * creating the directory when missing. 0 or -errno with @error. */
-int vs_applied_save(const VsApplied *a, const char *path, GError **error);
+int vs_applied_save(VsApplied *a, const char *path, GError **error);
 /* Reads @path: a missing file is an empty record. NULL with @error when the
  * file cannot be read or vs_applied_from_json() refuses it. */
 VsApplied *vs_applied_load(const char *path, GPtrArray *warnings, GError **error);

@@ -810,44 +810,50 @@ uint64_t vs_cpu_action_hash(const VsCpuAction *a)
 
 char *vs_cpu_action_describe(const VsCpuAction *a)
 {
-	/* Without printf: the actuator describes every change it makes. */
 	GString *s = g_string_sized_new(128);
 
-	g_string_append(s, a->what);
+	vs_cpu_action_describe_to(s, a);
+	return g_string_free(s, FALSE);
+}
+
+void vs_cpu_action_describe_to(GString *s, const VsCpuAction *a)
+{
+	/* Without printf or GLib's appends (an insert each, before GLib
+	 * 2.76): the actuator describes every change it makes. */
+	vs_strbuf_puts(s, a->what);
 	if (a->kind != VS_CPU_ACTION_CGROUP) {
-		g_string_append(s, " (TID ");
+		vs_strbuf_puts(s, " (TID ");
 		vs_strbuf_append_int(s, a->thread.tid);
-		g_string_append_c(s, ')');
+		vs_strbuf_put(s, ")", 1);
 	}
-	g_string_append(s, " of ");
-	g_string_append(s, a->domain);
+	vs_strbuf_puts(s, " of ");
+	vs_strbuf_puts(s, a->domain);
 	switch (a->kind) {
 	case VS_CPU_ACTION_AFFINITY: {
 		g_autofree char *cpus = vs_cpuset_format(a->cpus);
 
-		g_string_append(s, ": affinity CPUs ");
-		g_string_append(s, cpus);
+		vs_strbuf_puts(s, ": affinity CPUs ");
+		vs_strbuf_puts(s, cpus);
 		break;
 	}
 	case VS_CPU_ACTION_DEADLINE:
-		g_string_append(s, ": SCHED_DEADLINE runtime ");
+		vs_strbuf_puts(s, ": SCHED_DEADLINE runtime ");
 		vs_strbuf_append_int(s, a->runtime_us);
-		g_string_append(s, "us period ");
+		vs_strbuf_puts(s, "us period ");
 		vs_strbuf_append_int(s, a->period_us);
-		g_string_append(s, "us");
+		vs_strbuf_puts(s, "us");
 		break;
 	case VS_CPU_ACTION_DEADLINE_CLEAR:
-		g_string_append(s, ": end of the deadline reservation");
+		vs_strbuf_puts(s, ": end of the deadline reservation");
 		break;
 	case VS_CPU_ACTION_CGROUP:
-		g_string_append(s, ": ");
-		g_string_append(s, a->dir);
-		g_string_append_c(s, '/');
-		g_string_append(s, a->file);
-		g_string_append(s, " = \"");
-		g_string_append(s, a->value);
-		g_string_append_c(s, '"');
+		vs_strbuf_puts(s, ": ");
+		vs_strbuf_puts(s, a->dir);
+		vs_strbuf_put(s, "/", 1);
+		vs_strbuf_puts(s, a->file);
+		vs_strbuf_puts(s, " = \"");
+		vs_strbuf_puts(s, a->value);
+		vs_strbuf_put(s, "\"", 1);
 		break;
 	}
-	return g_string_free(s, FALSE);
 }

@@ -127,6 +127,8 @@ const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid);
 const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, guint index);
 /* "vcpu0 of db: set affinity to CPUs 2-3" - one line for logs; caller frees. */
 char *vs_cpu_action_describe(const VsCpuAction *a);
+/* Appends what vs_cpu_action_describe() says of @a to @s. */
+void vs_cpu_action_describe_to(GString *s, const VsCpuAction *a);
 /* A 64-bit digest of what vs_cpu_action_describe() says of @a (kind,
  * thread, guest, target value): equal digests mean, but for a 2^-64
  * chance, the same line. Formats nothing, allocates nothing. */

@@ -45,5 +45,5 @@ void vs_strbuf_append_int(GString *s, int64_t v)
 {
 	char buf[VS_FMT_INT_MAX];
 
-	g_string_append_len(s, buf, (gssize)vs_fmt_int(buf, v));
+	vs_strbuf_put(s, buf, vs_fmt_int(buf, v));
 }

@@ -288,24 +288,30 @@ static VsCpuPlan *affinity_plan(const VsThread *threads, const VsCpuSet *cpus)
 	return plan;
 }
 
-/* A cgroup directory with a weight-like file for the run; NULL if none. */
+/* A cgroup directory with a weight-like file for the run, named after
+ * this process (two benchmarks at once must not remove each other's
+ * cgroups); NULL if none. */
 static const char *bench_cgroup(const char **ret_file, const char **ret_value)
 {
-	static const struct { const char *dir, *file, *value; } tries[] = {
-		{ "/sys/fs/cgroup/cpu/vsched-bench", "cpu.shares", "2048" },
-		{ "/sys/fs/cgroup/vsched-bench", "cpu.weight", "200" },
+	static const struct { const char *parent, *file, *value; } tries[] = {
+		{ "/sys/fs/cgroup/cpu", "cpu.shares", "2048" },
+		{ "/sys/fs/cgroup", "cpu.weight", "200" },
 	};
+	static char dir[128];
 
 	for (size_t i = 0; i < G_N_ELEMENTS(tries); i++) {
-		g_autofree char *f = g_build_filename(tries[i].dir, tries[i].file, NULL);
-		if (mkdir(tries[i].dir, 0755) < 0 && errno != EEXIST)
+		g_autofree char *f = NULL;
+
+		g_snprintf(dir, sizeof(dir), "%s/vsched-bench-%d", tries[i].parent, (int)getpid());
+		f = g_build_filename(dir, tries[i].file, NULL);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			continue;
 		if (access(f, W_OK) == 0) {
 			*ret_file = tries[i].file;
 			*ret_value = tries[i].value;
-			return tries[i].dir;
+			return dir;
 		}
-		rmdir(tries[i].dir);
+		rmdir(dir);
 	}
 	return NULL;
 }

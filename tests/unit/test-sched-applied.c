@@ -1,6 +1,6 @@
 /* Unit tests for the Applied record of the CPU actuator
  * (src/sched/applied.c): originals kept across changes, the JSON round
- * trip, hostile documents (every bad entry skipped with a warning, unusable
+ * trip (each entry's JSON kept until it changes), hostile documents (every bad entry skipped with a warning, unusable
  * documents refused), cgroup entries (their round trip, an older record
  * without them, hostile directories, files and values), atomic save and load, pruning against a snapshot, and
  * dropping entries whose thread does not verify against the real /proc
@@ -129,6 +129,71 @@ static void test_round_trip(void **state)
 
 	again = vs_applied_to_json(b);
 	assert_string_equal(again, json);
+}
+
+/* Each entry's JSON is kept from one vs_applied_to_json() to the next:
+ * a change made through any of the record's functions shows in the next
+ * document (which reads back as the record), and setting the value an
+ * entry holds already is no change (the count stays, the document too). */
+static void test_json_cache(void **state)
+{
+	g_autoptr(VsApplied) a = vs_applied_new();
+	g_autoptr(VsApplied) b = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VsCpuSet) all = parse("0-7");
+	g_autoptr(VsCpuSet) two = parse("2");
+	g_autoptr(VsCpuSet) three = parse("3");
+	g_autofree char *first = NULL, *same = NULL, *moved = NULL, *fewer = NULL;
+	VsThread t1 = thread(100, 101, 5000, "CPU 0/TCG");
+	VsThread t2 = thread(100, 102, 5001, "CPU 1/TCG");
+	VsThread owner = thread(100, 100, 4000, "qemu-system-x86");
+	VsSchedAttr other = { 0 };
+	VsAppliedEntry *e;
+	guint64 changes;
+
+	vs_applied_set_affinity(a, UUID_A, "db", "vcpu0", &t1, all, two);
+	vs_applied_set_deadline(a, UUID_A, "db", "vcpu1", &t2, &other, 1000, 100000);
+	vs_applied_set_cgroup(a, UUID_A, "db", "vcpu0", &owner, "/sys/fs/cgroup/m/vcpu0",
+			      "cpu.weight", "100", "200");
+	vs_applied_set_nice(a, UUID_A, "db", "vcpu1", &t2, 0, -5);
+	first = vs_applied_to_json(a);
+	changes = a->changes;
+
+	vs_applied_set_affinity(a, UUID_A, "db", "vcpu0", &t1, all, two);
+	vs_applied_set_deadline(a, UUID_A, "db", "vcpu1", &t2, &other, 1000, 100000);
+	vs_applied_set_cgroup(a, UUID_A, "db", "vcpu0", &owner, "/sys/fs/cgroup/m/vcpu0",
+			      "cpu.weight", "100", "200");
+	vs_applied_set_nice(a, UUID_A, "db", "vcpu1", &t2, 0, -5);
+	assert_true(a->changes == changes);
+	same = vs_applied_to_json(a);
+	assert_string_equal(same, first);
+
+	vs_applied_set_affinity(a, UUID_A, "db", "vcpu0", &t1, all, three);
+	vs_applied_set_deadline(a, UUID_A, "db", "vcpu1", &t2, &other, 2000, 100000);
+	vs_applied_set_cgroup(a, UUID_A, "db", "vcpu0", &owner, "/sys/fs/cgroup/m/vcpu0",
+			      "cpu.weight", "100", "300");
+	vs_applied_set_nice(a, UUID_A, "db", "vcpu1", &t2, 0, -7);
+	assert_true(a->changes == changes + 4);
+	moved = vs_applied_to_json(a);
+	b = vs_applied_from_json(moved, NULL, &error);
+	assert_non_null(b);
+	e = vs_applied_find(b, VS_APPLIED_AFFINITY, &t1);
+	assert_cpus(e->orig_cpus, "0-7");
+	assert_cpus(e->cur_cpus, "3");
+	assert_int_equal(vs_applied_find(b, VS_APPLIED_DEADLINE, &t2)->runtime_us, 2000);
+	assert_int_equal(vs_applied_find(b, VS_APPLIED_NICE, &t2)->cur_nice, -7);
+	e = vs_applied_find_cgroup(b, "/sys/fs/cgroup/m/vcpu0", "cpu.weight");
+	assert_string_equal(e->orig_value, "100");
+	assert_string_equal(e->cur_value, "300");
+
+	vs_applied_remove(a, vs_applied_find(a, VS_APPLIED_AFFINITY, &t1));
+	assert_true(a->changes == changes + 5);
+	fewer = vs_applied_to_json(a);
+	g_clear_pointer(&b, vs_applied_free);
+	b = vs_applied_from_json(fewer, NULL, &error);
+	assert_non_null(b);
+	assert_int_equal(b->entries->len, 3);
+	assert_null(vs_applied_find(b, VS_APPLIED_AFFINITY, &t1));
 }
 
 /* Names with what JSON must escape (quotes, backslashes, control
@@ -483,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_originals),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_round_trip_strings),
+		cmocka_unit_test(test_json_cache),
 		cmocka_unit_test(test_hostile_documents),
 		cmocka_unit_test(test_hostile_entries),
 		cmocka_unit_test(test_cgroup_entries),
