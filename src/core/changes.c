@@ -4,6 +4,7 @@
 #include "core/changes.h"
 
 #include <string.h>
+#include "util/digest.h"
 #include "util/units.h"
 
 static void change_free(VsChange *c)
@@ -100,17 +101,6 @@ GPtrArray *vs_changes_between(const VsSnapshot *old, const VsSnapshot *new)
 	return out;
 }
 
-/* Mixes @v into @h: splitmix64's finaliser over both, so that neither
- * order nor small differences cancel. */
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	uint64_t z = h ^ (v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 uint64_t vs_changes_threads_hash(const VsSnapshot *snap)
 {
 	uint64_t h = 0;
@@ -126,25 +116,25 @@ uint64_t vs_changes_threads_hash(const VsSnapshot *snap)
 			uint64_t w = 0;
 
 			memcpy(&w, dom->uuid + k, MIN(sizeof(w), sizeof(dom->uuid) - k));
-			h = mix(h, w);
+			h = vs_digest_mix(h, w);
 		}
-		h = mix(h, (uint64_t)dom->pid);
+		h = vs_digest_mix(h, (uint64_t)dom->pid);
 		for (guint j = 0; dom->vcpus && j < dom->vcpus->len; j++) {
 			const VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, j);
 
 			if (v->online && v->thread.tid > 0) {
-				h = mix(h, ((uint64_t)v->index << 32) | (uint32_t)v->thread.tid);
-				h = mix(h, v->thread.start_time);
+				h = vs_digest_mix(h, ((uint64_t)v->index << 32) | (uint32_t)v->thread.tid);
+				h = vs_digest_mix(h, v->thread.start_time);
 			}
 		}
 		/* Kinds and ends apart, so that a thread moving from one list
 		 * to the other, or to the next guest, changes the digest. */
 		for (size_t l = 0; l < G_N_ELEMENTS(lists); l++) {
-			h = mix(h, UINT64_C(0xa5a5) + l);
+			h = vs_digest_mix(h, UINT64_C(0xa5a5) + l);
 			for (guint j = 0; lists[l] && j < lists[l]->len; j++)
-				h = mix(h, (uint64_t)(uint32_t)g_array_index(lists[l], VsThread, j).tid);
+				h = vs_digest_mix(h, (uint64_t)(uint32_t)g_array_index(lists[l], VsThread, j).tid);
 		}
-		h = mix(h, UINT64_C(0x5a5a));
+		h = vs_digest_mix(h, UINT64_C(0x5a5a));
 	}
 	return h;
 }

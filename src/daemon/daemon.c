@@ -73,6 +73,7 @@ struct VsDaemon {
 	VsCtlServer *ctl;
 	VsSnapshot *snapshot;
 	VsPolicyState *policy;
+	VsPolicyCache *policy_cache; /* the guests' effective policies, begun each tick */
 	VsStealCollector *steal;
 	VsHotplugAct *hotplug;
 	VsAgent *agent;             /* guest agent commands, off the main loop */
@@ -446,6 +447,7 @@ static void cosched_step(VsDaemon *d, const VsSnapshot *snap)
 		.data = d,
 		.applied = d->applied,
 		.cookies = vs_cosched_act_cookies(d->cosched_act),
+		.policy_cache = d->policy_cache,
 	};
 	g_autoptr(GPtrArray) events = vs_act_events_new();
 
@@ -493,6 +495,7 @@ static void hotplug_step(VsDaemon *d, const VsSnapshot *snap)
 		.series = hotplug_series,
 		.series_data = d,
 		.acting = !d->dry_run && d->conf->act,
+		.policy_cache = d->policy_cache,
 	};
 
 	if (!d->hotplug)
@@ -529,6 +532,8 @@ static void tick(VsDaemon *d)
 	cpu = vs_thread_cpu_us();
 	if (vs_policy_state_expire(d->policy, snap->wall_us))
 		d->cpu_replan = true;
+	vs_policy_cache_begin(d->policy_cache, vs_policy_state_set(d->policy),
+			      vs_policy_state_overrides(d->policy), snap->wall_us);
 	cpu_step(d, snap);
 	steal_entitlements(d, snap);
 	cosched_step(d, snap);
@@ -537,7 +542,8 @@ static void tick(VsDaemon *d)
 
 	cpu = vs_thread_cpu_us();
 	vs_mem_step_run(d->mem, snap, vs_policy_state_set(d->policy),
-			vs_policy_state_overrides(d->policy), d->conf, mem_acting(d));
+			vs_policy_state_overrides(d->policy), d->policy_cache, d->conf,
+			mem_acting(d));
 	phase_us[VS_TICK_MEM] = vs_thread_cpu_us() - cpu;
 	vs_tick_cost_add(&d->cost, phase_us);
 
@@ -633,6 +639,7 @@ static void reload_policies(VsDaemon *d)
 	bool moved = g_strcmp0(dir, vs_policy_state_dir(d->policy)) != 0;
 
 	vs_policy_state_load(d->policy, dir);
+	vs_policy_cache_invalidate(d->policy_cache);
 	d->cpu_replan = true;
 	if (moved)
 		vs_policy_state_watch(d->policy, POLICY_DEBOUNCE_MS, on_policy_dir_changed, d);
@@ -763,6 +770,7 @@ static void backend_overrides_changed(gpointer data)
 	VsDaemon *d = data;
 
 	vs_policy_state_save_overrides(d->policy);
+	vs_policy_cache_invalidate(d->policy_cache);
 	d->cpu_replan = true;
 	vs_mem_step_note_event(d->mem, "the override");
 	tick_soon(d);
@@ -904,6 +912,7 @@ VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GEr
 	policy_dir = vs_conf_policy_dir(conf, config_path);
 	d->policy = vs_policy_state_new(policy_dir, conf->overrides_file);
 	vs_policy_state_load(d->policy, NULL);
+	d->policy_cache = vs_policy_cache_new();
 	vs_policy_state_load_overrides(d->policy, g_get_real_time());
 	d->applied_path = vs_sys_path(d->sys, conf->applied_file);
 	load_applied(d);
@@ -1069,6 +1078,7 @@ void vs_daemon_free(VsDaemon *d)
 	g_clear_pointer(&d->virt, vs_virt_free);
 	g_clear_pointer(&d->steal, vs_steal_collector_free);
 	g_clear_pointer(&d->snapshot, vs_snapshot_free);
+	g_clear_pointer(&d->policy_cache, vs_policy_cache_free);
 	g_clear_pointer(&d->policy, vs_policy_state_free);
 	g_clear_pointer(&d->cpu_plan, vs_cpu_plan_free);
 	g_clear_pointer(&d->act, vs_act_free);

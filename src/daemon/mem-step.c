@@ -7,7 +7,17 @@
  * events since the last tick, the guests' sum and the budget) feeds the
  * pressure state machine, and the planner's decisions go to the actuator.
  * Everything the planner saw stays for the control server (vs_mem_step_view)
- * until the next tick. */
+ * until the next tick.
+ *
+ * At a thousand guests the step is kept cheap: the effective policies come
+ * from the daemon's cache (vs_policy_cache_get()), each guest's statistics
+ * and name live in one record updated in place, and the planner runs only
+ * when its input changed (a 64-bit digest of the guests, the pressure
+ * state, the host's memory and the settings) or an event asked for it;
+ * otherwise the last plan stands. A plan is reused only when it held every
+ * guest and was made, like the tick now, with a full second's step
+ * allowance (the only time the planner reads), so that planning again would
+ * give the same plan. */
 #include "config.h"
 
 #include "daemon/mem-step.h"
@@ -19,12 +29,21 @@
 #include "mem/psi-trigger.h"
 #include "mem/stats-sanitize.h"
 #include "sched/act.h"
+#include "util/digest.h"
 #include "util/log.h"
 #include "util/units.h"
 
 /* How long a noted event (a trigger, a reload, an override) waits for its
  * first balloon command before the wait is given up. */
 #define EVENT_WAIT_US (INT64_C(10) * G_USEC_PER_SEC)
+
+/* A running guest's record: its statistics of the last tick and its name
+ * (the view's guests point at it). */
+typedef struct Guest {
+	VsMemStats stats;
+	char *name;
+	uint64_t round;             /* the step's run that last saw it */
+} Guest;
 
 struct VsMemStep {
 	const VsSys *sys;
@@ -40,11 +59,16 @@ struct VsMemStep {
 	int64_t armed_window_us, armed_some_us, armed_full_us;
 
 	VsMemPressure pressure;
-	GHashTable *stats;          /* UUID -> VsMemStats of the last tick */
+	GHashTable *records;        /* UUID -> Guest */
+	uint64_t round;             /* runs with libvirt connected */
 	GArray *guests;             /* VsMemGuest: the last plan's input */
-	GPtrArray *names;           /* char *: the guests' names, owned */
+	GPtrArray *doms;            /* const VsDomain * of this run, parallel to @guests */
 	GPtrArray *follow;          /* const VsMemFollow *, parallel to @guests */
 	VsMemPlan *plan;
+	uint64_t plan_digest;       /* the input @plan was made from (input_digest()) */
+	bool plan_reusable;         /* @plan holds every guest, made with full allowances */
+	bool replan;                /* an event: plan at the next run whatever the digest */
+	guint plans_made;           /* planner runs (tests, benchmarks) */
 	char *plan_problem;         /* why the last plan failed, logged once */
 	int64_t last_plan_us;
 	uint64_t guests_current;
@@ -56,6 +80,14 @@ struct VsMemStep {
 
 	VsMemView view;
 };
+
+static void guest_free(gpointer data)
+{
+	Guest *g = data;
+
+	g_free(g->name);
+	g_free(g);
+}
 
 static void log_events(GPtrArray *events)
 {
@@ -76,9 +108,9 @@ VsMemStep *vs_mem_step_new(const VsSys *sys, VsVirt *virt, VsMemStepWakeFunc wak
 	step->wake_data = user_data;
 	step->act = vs_mem_act_new(virt);
 	vs_mem_pressure_init(&step->pressure);
-	step->stats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	step->records = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, guest_free);
 	step->guests = g_array_new(FALSE, TRUE, sizeof(VsMemGuest));
-	step->names = g_ptr_array_new_with_free_func(g_free);
+	step->doms = g_ptr_array_new();
 	step->follow = g_ptr_array_new();
 	step->would = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return step;
@@ -91,9 +123,9 @@ void vs_mem_step_free(VsMemStep *step)
 	g_clear_pointer(&step->trigger, vs_mem_psi_trigger_free);
 	g_free(step->trigger_problem);
 	g_clear_pointer(&step->act, vs_mem_act_free);
-	g_hash_table_unref(step->stats);
+	g_hash_table_unref(step->records);
 	g_array_unref(step->guests);
-	g_ptr_array_unref(step->names);
+	g_ptr_array_unref(step->doms);
 	g_ptr_array_unref(step->follow);
 	g_clear_pointer(&step->plan, vs_mem_plan_free);
 	g_free(step->plan_problem);
@@ -107,6 +139,7 @@ void vs_mem_step_note_event(VsMemStep *step, const char *what)
 	g_free(step->event_what);
 	step->event_what = g_strdup(what);
 	step->event_us = g_get_monotonic_time();
+	step->replan = true;
 }
 
 static void on_trigger(bool full, bool failed, gpointer data)
@@ -158,40 +191,51 @@ void vs_mem_step_configure(VsMemStep *step, const VsConf *conf, const VsHost *ho
 	}
 }
 
-/* Builds the planner's input from @snap; drops the statistics of guests
- * that no longer run. */
+/* Builds the planner's input from @snap; drops the records of guests that
+ * no longer run. */
 static void build_guests(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet *policies,
-			 const VsOverrides *overrides, const VsConf *conf)
+			 const VsOverrides *overrides, VsPolicyCache *cache, const VsConf *conf)
 {
-	g_autoptr(GHashTable) stats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GHashTableIter it;
+	gpointer value;
 
+	step->round++;
 	g_array_set_size(step->guests, 0);
-	g_ptr_array_set_size(step->names, 0);
+	g_ptr_array_set_size(step->doms, 0);
 	g_ptr_array_set_size(step->follow, 0);
 	step->guests_current = 0;
 	for (guint i = 0; i < snap->domains->len; i++) {
 		const VsDomain *dom = g_ptr_array_index(snap->domains, i);
-		const VsMemStats *prev = g_hash_table_lookup(step->stats, dom->uuid);
-		const VsMemFollow *f = vs_mem_act_follow(step->act, dom->uuid);
-		VsMemGuest g = { 0 };
-		VsEffectivePolicy *eff;
-		VsMemStats *st;
-		char *name;
+		const VsMemFollow *f;
+		g_autoptr(VsEffectivePolicy) owned = NULL;
+		const VsEffectivePolicy *eff;
+		VsMemGuest g;
+		VsMemStats st;
+		Guest *rec;
 
 		if (dom->id < 0)
 			continue;
-		st = g_new0(VsMemStats, 1);
-		vs_mem_stats_sanitize(&dom->balloon, dom->mem_current, dom->mem_max, prev,
-				      snap->mono_us, snap->wall_us / G_USEC_PER_SEC,
-				      conf->mem.stats_period_us, st);
-		eff = vs_policy_effective(policies, overrides, dom->name, dom->uuid,
-					  dom->vsched_class, snap->wall_us);
-		vs_mem_guest_init(&g, dom, eff, st);
-		vs_effective_policy_free(eff);
-		/* The view outlives the snapshot's strings only by a tick, but own them. */
-		name = g_strdup(dom->name);
-		g_ptr_array_add(step->names, name);
-		g.name = name;
+		rec = g_hash_table_lookup(step->records, dom->uuid);
+		if (!rec) {
+			rec = g_new0(Guest, 1);
+			g_hash_table_insert(step->records, g_strdup(dom->uuid), rec);
+		}
+		vs_mem_stats_sanitize(&dom->balloon, dom->mem_current, dom->mem_max,
+				      rec->round ? &rec->stats : NULL, snap->mono_us,
+				      snap->wall_us / G_USEC_PER_SEC, conf->mem.stats_period_us, &st);
+		rec->stats = st;
+		rec->round = step->round;
+		/* The view outlives the snapshot's strings by a tick: the record
+		 * owns the name. */
+		if (g_strcmp0(rec->name, dom->name) != 0) {
+			g_free(rec->name);
+			rec->name = g_strdup(dom->name);
+		}
+		eff = vs_policy_cache_or_merge(cache, policies, overrides, dom->name, dom->uuid,
+					       dom->vsched_class, snap->wall_us, &owned);
+		vs_mem_guest_init(&g, dom, eff, &rec->stats);
+		g.name = rec->name;
+		f = vs_mem_act_follow(step->act, dom->uuid);
 		if (f && f->target) {
 			g.last_target = f->target;
 			g.last_target_us = f->asked_us;
@@ -204,11 +248,56 @@ static void build_guests(VsMemStep *step, const VsSnapshot *snap, const VsPolicy
 		if (g.balloon)
 			step->guests_current += dom->mem_current;
 		g_array_append_val(step->guests, g);
+		g_ptr_array_add(step->doms, (gpointer)dom);
 		g_ptr_array_add(step->follow, (gpointer)f);
-		g_hash_table_insert(stats, g_strdup(dom->uuid), st);
 	}
-	g_hash_table_unref(step->stats);
-	step->stats = g_steal_pointer(&stats);
+	g_hash_table_iter_init(&it, step->records);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (((Guest *)value)->round != step->round)
+			g_hash_table_iter_remove(&it);
+}
+
+/* The digest of what the planner reads of @in but its clock: the guests
+ * (every field; the strings by content), the state, the host's memory and
+ * the settings. */
+static uint64_t input_digest(const VsMemPlanInput *in)
+{
+	uint64_t h = vs_digest_mix(in->state, in->n_guests);
+
+	h = vs_digest_mix(h, in->mem_total);
+	h = vs_digest_mix(h, in->mem_available);
+	h = vs_digest_bytes(h, in->conf, sizeof(*in->conf));
+	for (guint i = 0; i < in->n_guests; i++) {
+		const VsMemGuest *g = &in->guests[i];
+
+		h = vs_digest_bytes(h, g, sizeof(*g));
+		h = vs_digest_str(h, g->name);
+		h = vs_digest_str(h, g->not_following_why);
+	}
+	return h;
+}
+
+/* Whether every time the planner reads at @in->now_us is a full second
+ * or more ago, so that its step allowances are whole (plan.c,
+ * elapsed_s()): a plan made then does not depend on the time. */
+static bool allowances_full(const VsMemPlanInput *in)
+{
+	if (in->last_plan_us > 0 && in->now_us - in->last_plan_us < G_USEC_PER_SEC)
+		return false;
+	for (guint i = 0; i < in->n_guests; i++)
+		if (in->guests[i].last_target_us > 0 &&
+		    in->now_us - in->guests[i].last_target_us < G_USEC_PER_SEC)
+			return false;
+	return true;
+}
+
+/* Whether @plan changes no target. */
+static bool holds_all(const VsMemPlan *plan)
+{
+	for (guint i = 0; i < plan->decisions->len; i++)
+		if (g_array_index(plan->decisions, VsMemDecision, i).action != VS_MEM_HOLD)
+			return false;
+	return true;
 }
 
 /* Feeds the host sample to the state machine; logs a change. */
@@ -244,9 +333,11 @@ static guint act(VsMemStep *step, const VsSnapshot *snap, const VsMemPlan *plan,
 	g_autoptr(GPtrArray) events = vs_act_events_new();
 	guint changes = 0;
 
+	g_assert(plan->decisions->len == step->doms->len);
 	for (guint i = 0; i < plan->decisions->len; i++) {
 		const VsMemDecision *d = &g_array_index(plan->decisions, VsMemDecision, i);
-		const VsDomain *dom = vs_snapshot_find_domain(snap, d->uuid);
+		/* The decisions are in the order of the planner's guests. */
+		const VsDomain *dom = g_ptr_array_index(step->doms, i);
 		const uint64_t *would;
 
 		if (d->action == VS_MEM_HOLD || !dom)
@@ -274,11 +365,13 @@ static guint act(VsMemStep *step, const VsSnapshot *snap, const VsMemPlan *plan,
 }
 
 void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet *policies,
-		     const VsOverrides *overrides, const VsConf *conf, bool acting)
+		     const VsOverrides *overrides, VsPolicyCache *cache, const VsConf *conf,
+		     bool acting)
 {
 	g_autoptr(GPtrArray) events = vs_act_events_new();
 	VsMemPlan *plan = NULL;
 	VsMemPlanInput in;
+	uint64_t digest;
 	guint changes = 0;
 
 	/* While libvirt is away the guests are as last seen: nothing to do. */
@@ -287,7 +380,7 @@ void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet 
 	vs_mem_act_observe(step->act, snap, acting,
 			   (int)(conf->mem.stats_period_us / G_USEC_PER_SEC), events);
 	log_events(events);
-	build_guests(step, snap, policies, overrides, conf);
+	build_guests(step, snap, policies, overrides, cache, conf);
 	update_pressure(step, snap, conf);
 
 	in = (VsMemPlanInput){
@@ -300,7 +393,12 @@ void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet 
 		.guests = (const VsMemGuest *)(void *)step->guests->data,
 		.n_guests = step->guests->len,
 	};
-	if (vs_mem_plan(&in, &plan) < 0) {
+	digest = input_digest(&in);
+	if (step->plan && !step->replan && !step->plan_problem && step->plan_reusable &&
+	    digest == step->plan_digest && allowances_full(&in)) {
+		/* The same input, no time read: the plan stands and changes
+		 * nothing (the timed event, if any, needed no command). */
+	} else if (vs_mem_plan(&in, &plan) < 0) {
 		if (!step->plan_problem)
 			vs_log_err("memory: the planner refused its input; balloon targets stay "
 				   "as they are");
@@ -310,9 +408,13 @@ void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet 
 		g_clear_pointer(&step->plan_problem, g_free);
 		g_clear_pointer(&step->plan, vs_mem_plan_free);
 		step->plan = plan;
+		step->plan_digest = digest;
+		step->plan_reusable = holds_all(plan) && allowances_full(&in);
+		step->plans_made++;
 		step->last_plan_us = snap->mono_us;
 		changes = act(step, snap, plan, acting);
 	}
+	step->replan = false;
 	/* The event stays timed while the plan changes targets that the
 	 * actuator does not send yet (a guest still moving toward its last
 	 * target, a back-off), up to EVENT_WAIT_US. */
@@ -343,6 +445,11 @@ void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet 
 		.n_guests = step->guests->len,
 		.follow = (const VsMemFollow *const *)step->follow->pdata,
 	};
+}
+
+guint vs_mem_step_plans_made(const VsMemStep *step)
+{
+	return step->plans_made;
 }
 
 const VsMemView *vs_mem_step_view(const VsMemStep *step)

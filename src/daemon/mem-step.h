@@ -36,14 +36,20 @@ void vs_mem_step_configure(VsMemStep *step, const VsConf *conf, const VsHost *ho
 
 /* Notes a pressure-changing event that is not a trigger (@what: "the
  * configuration reload"); the first balloon command after it logs how long
- * it took. */
+ * it took. The next run plans whatever its input. */
 void vs_mem_step_note_event(VsMemStep *step, const char *what);
 
-/* Runs the step on @snap with the policies and overrides in force. When
- * @acting, targets are set; otherwise each new target is logged once as
- * what would be set. */
+/* Runs the step on @snap with the policies and overrides in force (the
+ * guests' effective policies from @cache, begun for this tick; NULL: merged
+ * afresh). When @acting, targets are set; otherwise each new target is
+ * logged once as what would be set. The planner runs when its input changed
+ * since the last plan, or an event was noted. */
 void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet *policies,
-		     const VsOverrides *overrides, const VsConf *conf, bool acting);
+		     const VsOverrides *overrides, VsPolicyCache *cache, const VsConf *conf,
+		     bool acting);
+
+/* How many times the planner ran (for tests and benchmarks). */
+guint vs_mem_step_plans_made(const VsMemStep *step);
 
 /* The view of the last run (borrowed, valid until the next run), or NULL
  * before the first. */

@@ -544,8 +544,10 @@ static void tick_guest(VsHotplugAct *a, const VsHotplugTickInput *in, const VsDo
 		       GPtrArray *events)
 {
 	const VsSnapshot *snap = in->snapshot;
-	g_autoptr(VsEffectivePolicy) eff = vs_policy_effective(
-		in->policies, in->overrides, dom->name, dom->uuid, dom->vsched_class, snap->wall_us);
+	g_autoptr(VsEffectivePolicy) owned = NULL;
+	const VsEffectivePolicy *eff = vs_policy_cache_or_merge(
+		in->policy_cache, in->policies, in->overrides, dom->name, dom->uuid,
+		dom->vsched_class, snap->wall_us, &owned);
 	Guest *g = guest_get(a, dom);
 	VsHotplugPolicy p;
 	VsHotplugSignals sig;
@@ -571,8 +573,11 @@ static void tick_guest(VsHotplugAct *a, const VsHotplugTickInput *in, const VsDo
 			agent_refresh(a, g, snap, events);
 		current = g->agent_at_us ? (guint)g->agent_online : 0;
 	}
-	vs_hotplug_signals(&p, in->series ? in->series(in->series_data, dom->uuid) : NULL, threads,
-			   p.method == VS_HOTPLUG_AGENT ? current : threads, &sig);
+	/* Signals without a series are none; a guest without hotplug reads
+	 * no series (its plan is "Enable=no" whatever they say). */
+	vs_hotplug_signals(&p,
+			   p.enable && in->series ? in->series(in->series_data, dom->uuid) : NULL,
+			   threads, p.method == VS_HOTPLUG_AGENT ? current : threads, &sig);
 	pin = (VsHotplugInput){
 		.policy = &p,
 		.domain_max = dom->vcpus_max,

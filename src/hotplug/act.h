@@ -62,6 +62,7 @@ typedef struct VsHotplugTickInput {
 	VsHotplugSeriesFunc series;
 	gpointer series_data;
 	bool acting;                  /* false: dry run, decisions are only reported */
+	VsPolicyCache *policy_cache;  /* NULL: each guest's policy merged afresh */
 } VsHotplugTickInput;
 
 /* One tick: verifies the operations in flight, plans every running guest

@@ -226,7 +226,7 @@ void vs_hotplug_plan(const VsHotplugInput *in, VsHotplugDecision *ret)
 	guint step = MAX(p->step, 1);
 	guint cur = in->current;
 	guint lo, hi;
-	g_autofree char *figures = format_figures(s);
+	g_autofree char *figures = NULL;
 	bool up, down, contention, clear;
 
 	vs_hotplug_bounds(p, in->domain_max, &lo, &hi);
@@ -234,6 +234,9 @@ void vs_hotplug_plan(const VsHotplugInput *in, VsHotplugDecision *ret)
 		decide(ret, VS_HOTPLUG_NONE, 0, g_strdup("hotplug: Enable=no"));
 		return;
 	}
+	/* Formatted once a guest's hotplug is on: every guest is planned
+	 * every tick. */
+	figures = format_figures(s);
 	if (in->pending) {
 		decide(ret, VS_HOTPLUG_NONE, 0, g_strdup_printf("hotplug: waiting for %s", in->pending));
 		return;

@@ -12,11 +12,12 @@ static const VsPolicyValue *value_of(const VsEffectivePolicy *e, const char *nam
 				     VsPolicyValue **tmp)
 {
 	const VsEffectiveEntry *en = e ? vs_effective_get(e, "Memory", name) : NULL;
-	const VsPolicyKey *key = vs_policy_key_find("Memory", name);
+	const VsPolicyKey *key;
 	g_autofree char *why = NULL;
 
 	if (en)
 		return en->value;
+	key = vs_policy_key_find("Memory", name);
 	if (!key || !key->default_value)
 		return NULL;
 	vs_policy_value_free(*tmp);

@@ -5,7 +5,7 @@ src_libvsched_a_SOURCES += \
 	%reldir%/key.c %reldir%/value.c %reldir%/diag.c \
 	%reldir%/file.c %reldir%/set.c \
 	%reldir%/overrides.c %reldir%/overrides-json.c \
-	%reldir%/effective.c
+	%reldir%/effective.c %reldir%/cache.c
 
 # vsched.policy(5) is written by tools/gen-policy-man from the key table and
 # committed; `make update-man` rewrites it, and tests/unit/test-policy-man.sh

@@ -240,3 +240,39 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsEffectivePolicy, vs_effective_policy_free)
  * next to each other in @e->entries; this returns the first. */
 const VsEffectiveEntry *vs_effective_get(const VsEffectivePolicy *e, const char *section,
 					 const char *name);
+
+/* Effective policies kept across ticks, one per guest UUID, merged again
+ * only when the set, the overrides or the guest's name or class change
+ * (src/policy/cache.c). */
+typedef struct VsPolicyCache VsPolicyCache;
+
+VsPolicyCache *vs_policy_cache_new(void);
+void vs_policy_cache_free(VsPolicyCache *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsPolicyCache, vs_policy_cache_free)
+/* Starts a round (a tick) with the policies in force at @now_us: drops
+ * every policy when @set or @overrides changed in what can be told without
+ * walking them (another object, number of files or overrides, next
+ * override ID, number expired), else the policies of guests not looked
+ * up during the last round. @set and @overrides must outlive the round. */
+void vs_policy_cache_begin(VsPolicyCache *c, const VsPolicySet *set,
+			   const VsOverrides *overrides, int64_t now_us);
+/* The guest's effective policy (borrowed: valid until the next begin,
+ * invalidate or lookup of the same UUID), merged now when not cached. */
+const VsEffectivePolicy *vs_policy_cache_get(VsPolicyCache *c, const char *name,
+					     const char *uuid, const char *class_name);
+/* Drops every policy: for a change begin cannot see (a set reloaded at
+ * the old one's address). */
+void vs_policy_cache_invalidate(VsPolicyCache *c);
+/* A number that changes whenever every policy is dropped (begin on a
+ * change, invalidate): what derived per-guest values can be kept under. */
+uint64_t vs_policy_cache_stamp(const VsPolicyCache *c);
+/* How many policies were merged since the last begin (for tests and the
+ * benchmark's reading of a tick). */
+guint vs_policy_cache_made(const VsPolicyCache *c);
+/* For planners that take an optional cache: the guest's policy from @c
+ * (borrowed), or without @c merged now from @set and @overrides into
+ * *@ret_owned, which the caller frees. */
+const VsEffectivePolicy *vs_policy_cache_or_merge(VsPolicyCache *c, const VsPolicySet *set,
+						  const VsOverrides *overrides, const char *name,
+						  const char *uuid, const char *class_name,
+						  int64_t now_us, VsEffectivePolicy **ret_owned);

@@ -17,10 +17,19 @@ typedef struct Level {
 typedef struct GuestState {
 	VsSkewHistory *history;
 	GHashTable *levels;          /* index → Level */
+	uint64_t round;              /* the last plan that saw the guest */
 } GuestState;
 
 struct VsCosched {
 	GHashTable *guests;          /* uuid → GuestState */
+	uint64_t round;              /* plans made */
+	/* One guest's work arrays, kept from guest to guest and plan to plan
+	 * (every guest is planned every tick). */
+	GPtrArray *vcpus;            /* const VsVcpu *, online, by index */
+	VsSkewVcpuIn *sin;
+	VsSkewVcpu *sout;
+	Level **levels;
+	guint scratch_len;
 };
 
 static void guest_state_free(gpointer data)
@@ -37,6 +46,7 @@ VsCosched *vs_cosched_new(void)
 	VsCosched *c = g_new0(VsCosched, 1);
 
 	c->guests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, guest_state_free);
+	c->vcpus = g_ptr_array_new();
 	return c;
 }
 
@@ -45,6 +55,10 @@ void vs_cosched_free(VsCosched *c)
 	if (!c)
 		return;
 	g_hash_table_unref(c->guests);
+	g_ptr_array_unref(c->vcpus);
+	g_free(c->sin);
+	g_free(c->sout);
+	g_free(c->levels);
 	g_free(c);
 }
 
@@ -327,18 +341,23 @@ static const char *mode_name(const char *value)
 static void plan_guest(VsCosched *c, const VsCoschedInput *in, const VsDomain *dom,
 		       VsCoschedPlan *plan)
 {
-	g_autoptr(VsEffectivePolicy) eff = vs_policy_effective(in->policies, in->overrides,
-								dom->name, dom->uuid,
-								dom->vsched_class, in->now_us);
+	g_autoptr(VsEffectivePolicy) owned = NULL;
+	const VsEffectivePolicy *eff = vs_policy_cache_or_merge(in->policy_cache, in->policies,
+								in->overrides, dom->name,
+								dom->uuid, dom->vsched_class,
+								in->now_us, &owned);
 	const VsEffectiveEntry *mode = vs_effective_get(eff, "CPU", "CoSchedule");
 	const VsEffectiveEntry *thr = vs_effective_get(eff, "CPU", "SkewThreshold");
-	g_autoptr(GPtrArray) vcpus = g_ptr_array_sized_new(dom->vcpus->len);
-	g_autofree VsSkewVcpuIn *sin = NULL;
-	g_autofree VsSkewVcpu *sout = NULL;
-	g_autofree Level **levels = NULL;
+	GPtrArray *vcpus = c->vcpus;
+	VsSkewVcpuIn *sin;
+	VsSkewVcpu *sout;
+	Level **levels;
 	VsCoschedGuestReport *g;
-	GuestState *gs;
+	GuestState *gs = g_hash_table_lookup(c->guests, dom->uuid);
 
+	if (gs)
+		gs->round = c->round;
+	g_ptr_array_set_size(vcpus, 0);
 	for (guint j = 0; j < dom->vcpus->len; j++) {
 		const VsVcpu *v = &g_array_index(dom->vcpus, VsVcpu, j);
 
@@ -348,11 +367,11 @@ static void plan_guest(VsCosched *c, const VsCoschedInput *in, const VsDomain *d
 	if (vcpus->len == 0)
 		return;
 	g_ptr_array_sort(vcpus, cmp_vcpu);
-	gs = g_hash_table_lookup(c->guests, dom->uuid);
 	if (!gs) {
 		gs = g_new0(GuestState, 1);
 		gs->history = vs_skew_history_new();
 		gs->levels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+		gs->round = c->round;
 		g_hash_table_insert(c->guests, g_strdup(dom->uuid), gs);
 	}
 
@@ -363,11 +382,18 @@ static void plan_guest(VsCosched *c, const VsCoschedInput *in, const VsDomain *d
 	g->threshold_us = thr && thr->value ? thr->value->us : 5000;
 	g->vcpus = g_array_sized_new(FALSE, TRUE, sizeof(VsCoschedVcpuReport), vcpus->len);
 	g->reasons = g_ptr_array_new_with_free_func(g_free);
-	g_hash_table_insert(plan->guests, g_strdup(dom->uuid), g);
+	/* Keyed by the report's own UUID (replace: the key goes with its value). */
+	g_hash_table_replace(plan->guests, g->uuid, g);
 
-	sin = g_new0(VsSkewVcpuIn, vcpus->len);
-	sout = g_new0(VsSkewVcpu, vcpus->len);
-	levels = g_new0(Level *, vcpus->len);
+	if (vcpus->len > c->scratch_len) {
+		c->scratch_len = vcpus->len;
+		c->sin = g_renew(VsSkewVcpuIn, c->sin, c->scratch_len);
+		c->sout = g_renew(VsSkewVcpu, c->sout, c->scratch_len);
+		c->levels = g_renew(Level *, c->levels, c->scratch_len);
+	}
+	sin = memset(c->sin, 0, vcpus->len * sizeof(*sin));
+	sout = memset(c->sout, 0, vcpus->len * sizeof(*sout));
+	levels = memset(c->levels, 0, vcpus->len * sizeof(*levels));
 	for (guint i = 0; i < vcpus->len; i++) {
 		const VsVcpu *v = g_ptr_array_index(vcpus, i);
 
@@ -449,23 +475,23 @@ static int action_order(gconstpointer a, gconstpointer b)
 VsCoschedPlan *vs_cosched_plan(VsCosched *c, const VsCoschedInput *in)
 {
 	VsCoschedPlan *plan = g_new0(VsCoschedPlan, 1);
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	GHashTableIter it;
-	gpointer key;
+	gpointer value;
 
 	plan->actions = g_ptr_array_new_with_free_func((GDestroyNotify)vs_cosched_action_free);
-	plan->guests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, guest_report_free);
+	plan->guests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, guest_report_free);
+	c->round++;
 	for (guint i = 0; i < in->snapshot->domains->len; i++) {
 		const VsDomain *dom = g_ptr_array_index(in->snapshot->domains, i);
 
 		if (dom->pid <= 0 || dom->id < 0 || !dom->vcpus)
 			continue;
 		plan_guest(c, in, dom, plan);
-		g_hash_table_add(seen, (gpointer)dom->uuid);
 	}
+	/* The state of guests this plan did not see goes. */
 	g_hash_table_iter_init(&it, c->guests);
-	while (g_hash_table_iter_next(&it, &key, NULL))
-		if (!g_hash_table_contains(seen, key))
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (((GuestState *)value)->round != c->round)
 			g_hash_table_iter_remove(&it);
 	g_ptr_array_sort(plan->actions, action_order);
 	return plan;

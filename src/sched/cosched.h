@@ -116,6 +116,9 @@ typedef struct VsCoschedInput {
 	/* Threads whose core-scheduling cookie is in place ("TID:START" →
 	 * anything; vs_cosched_act_cookies()); may be NULL. */
 	GHashTable *cookies;
+	/* The guests' effective policies kept across ticks; NULL: each
+	 * merged from @policies and @overrides. */
+	VsPolicyCache *policy_cache;
 } VsCoschedInput;
 
 typedef struct VsCosched VsCosched;

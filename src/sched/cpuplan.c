@@ -6,6 +6,7 @@
 #include "sched/cgplan.h"
 #include "sched/cpuplan.h"
 #include "sched/deadline.h"
+#include "util/digest.h"
 #include "util/error.h"
 #include "util/strbuf.h"
 
@@ -92,22 +93,6 @@ char *vs_cpu_deadline_key(const VsThread *t, int64_t runtime_us, int64_t period_
 			       (int)t->tid, t->start_time, runtime_us, period_us);
 }
 
-/* Mixes @v into the digest @h (splitmix64's finaliser on the sum). */
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	uint64_t z = h + v + UINT64_C(0x9e3779b97f4a7c15);
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-/* Mixes string @s into @h, NULL apart from "". */
-static uint64_t mix_str(uint64_t h, const char *s)
-{
-	return mix(h, s ? ((uint64_t)g_str_hash(s) << 1) | 1 : 0);
-}
-
 uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap)
 {
 	const VsHost *host = snap->host;
@@ -118,22 +103,22 @@ uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap)
 
 		if (dom->pid <= 0)
 			continue;
-		h = mix_str(h, dom->name);
-		h = mix_str(h, dom->vsched_class);
-		h = mix_str(h, dom->cgroup_path);
-		h = mix_str(h, dom->cgroup_v1_cpuset);
-		h = mix(h, ((uint64_t)dom->vcpus_current << 32) | dom->vcpus_max);
-		h = mix(h, (uint64_t)(uint32_t)dom->id);
+		h = vs_digest_str(h, dom->name);
+		h = vs_digest_str(h, dom->vsched_class);
+		h = vs_digest_str(h, dom->cgroup_path);
+		h = vs_digest_str(h, dom->cgroup_v1_cpuset);
+		h = vs_digest_mix(h, ((uint64_t)dom->vcpus_current << 32) | dom->vcpus_max);
+		h = vs_digest_mix(h, (uint64_t)(uint32_t)dom->id);
 	}
 	if (!host)
 		return h;
-	h = mix(h, vs_cpuset_hash(host->topology.online));
-	h = mix(h, (uint64_t)host->topology.smt | (uint64_t)host->caps.deadline.ok << 1 |
+	h = vs_digest_mix(h, vs_cpuset_hash(host->topology.online));
+	h = vs_digest_mix(h, (uint64_t)host->topology.smt | (uint64_t)host->caps.deadline.ok << 1 |
 			   (uint64_t)host->caps.cpuset_partitions.ok << 2 |
 			   (uint64_t)host->caps.cgroup_v2_cpu.ok << 3 |
 			   (uint64_t)host->caps.cgroup_v2_cpuset.ok << 4);
-	h = mix(h, (uint64_t)host->caps.rt_runtime_us);
-	return mix(h, (uint64_t)host->caps.rt_period_us);
+	h = vs_digest_mix(h, (uint64_t)host->caps.rt_runtime_us);
+	return vs_digest_mix(h, (uint64_t)host->caps.rt_period_us);
 }
 
 /* The key of vCPU @index of guest @uuid in a plan's vcpus table,
@@ -786,24 +771,24 @@ const VsCpuVcpuPlan *vs_cpu_plan_vcpu(const VsCpuPlan *plan, const char *uuid, g
 
 uint64_t vs_cpu_action_hash(const VsCpuAction *a)
 {
-	uint64_t h = mix((uint64_t)a->kind, 0);
+	uint64_t h = vs_digest_mix((uint64_t)a->kind, 0);
 
-	h = mix_str(h, a->what);
-	h = mix_str(h, a->domain);
+	h = vs_digest_str(h, a->what);
+	h = vs_digest_str(h, a->domain);
 	switch (a->kind) {
 	case VS_CPU_ACTION_AFFINITY:
-		h = mix(h, (uint64_t)(uint32_t)a->thread.tid);
-		return mix(h, vs_cpuset_hash(a->cpus));
+		h = vs_digest_mix(h, (uint64_t)(uint32_t)a->thread.tid);
+		return vs_digest_mix(h, vs_cpuset_hash(a->cpus));
 	case VS_CPU_ACTION_DEADLINE:
-		h = mix(h, (uint64_t)a->runtime_us);
-		h = mix(h, (uint64_t)a->period_us);
-		return mix(h, (uint64_t)(uint32_t)a->thread.tid);
+		h = vs_digest_mix(h, (uint64_t)a->runtime_us);
+		h = vs_digest_mix(h, (uint64_t)a->period_us);
+		return vs_digest_mix(h, (uint64_t)(uint32_t)a->thread.tid);
 	case VS_CPU_ACTION_DEADLINE_CLEAR:
-		return mix(h, (uint64_t)(uint32_t)a->thread.tid);
+		return vs_digest_mix(h, (uint64_t)(uint32_t)a->thread.tid);
 	case VS_CPU_ACTION_CGROUP:
-		h = mix_str(h, a->dir);
-		h = mix_str(h, a->file);
-		return mix_str(h, a->value);
+		h = vs_digest_str(h, a->dir);
+		h = vs_digest_str(h, a->file);
+		return vs_digest_str(h, a->value);
 	}
 	g_assert_not_reached();
 }

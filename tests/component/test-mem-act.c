@@ -6,7 +6,10 @@
  * the live XML, the statistics period set once per run, targets set and
  * seen in the next collection, convergence, the guest without a device
  * never asked, a refusal reported once and backed off, a vanished guest,
- * and a restarted guest starting a fresh record. The stuck guest (a
+ * and a restarted guest starting a fresh record; and that the daemon's
+ * memory step (src/daemon/mem-step.c) plans only when its input changed,
+ * an event asked for it, or the last plan was made with partial step
+ * allowances. The stuck guest (a
  * balloon that never moves) needs a real guest: tests/unit/test-mem-follow.c
  * and tests/integration/test-mem.sh. */
 #include "config.h"
@@ -20,6 +23,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "daemon/conf.h"
+#include "daemon/mem-step.h"
 #include "mem/act.h"
 #include "sched/act.h"
 #include "util/error.h"
@@ -241,12 +246,107 @@ static void test_actuator(void **state)
 	assert_null(vs_mem_act_follow(act, WEB1));
 }
 
+static void no_wake(gpointer data)
+{
+}
+
+/* A snapshot at @mono_us with a host of 8 GiB, @available_mib available. */
+static VsSnapshot *snapshot_host(Fixture *f, VsHost *host, int64_t mono_us,
+				 uint64_t available_mib)
+{
+	g_autoptr(VsSnapshot) snap = snapshot(f, mono_us);
+
+	host->mem.total = 8192 * MIB;
+	host->mem.available = available_mib * MIB;
+	snap->host = host;
+	return g_steal_pointer(&snap);
+}
+
+static void test_step_plans_on_change(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsMemStep) step = vs_mem_step_new(f->sys, f->virt, no_wake, NULL);
+	g_autoptr(VsConf) conf = vs_conf_new_default();
+	g_autoptr(VsPolicyCache) cache = vs_policy_cache_new();
+	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	/* db1 (1 of 2 GiB) held, web1 has no balloon: every plan holds. */
+	const char *const hold[] = { "Memory.Balloon=no", NULL };
+	const char *const floor_[] = { "Memory.Floor=600M", NULL };
+	VsHost host = { 0 };
+	/* (time, MiB available, planner runs after it) */
+	const struct {
+		int64_t s10;    /* tenths of a second */
+		uint64_t available;
+		guint plans;
+	} runs[] = {
+		{ 100, 6000, 1 },   /* the first */
+		{ 120, 6000, 1 },   /* the same: the plan stands */
+		{ 140, 6000, 1 },
+		{ 160, 5000, 2 },   /* MemAvailable moved */
+		{ 165, 5000, 3 },   /* half a second after that plan: */
+		{ 180, 5000, 4 },   /* this one had partial allowances */
+		{ 200, 5000, 4 },
+		{ 220, 5000, 4 },
+	};
+
+	assert_int_equal(vs_overrides_set(overrides, DB1, "db1", hold, 0, 0, diags), 1);
+	for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
+		g_autoptr(VsSnapshot) snap = snapshot_host(f, &host, runs[i].s10 * SEC / 10,
+							   runs[i].available);
+
+		vs_policy_cache_begin(cache, NULL, overrides, 0);
+		vs_mem_step_run(step, snap, NULL, overrides, cache, conf, false);
+		assert_int_equal(vs_mem_step_plans_made(step), runs[i].plans);
+		assert_non_null(vs_mem_step_view(step)->plan);
+	}
+	/* An event plans whatever the input. */
+	vs_mem_step_note_event(step, "the test");
+	{
+		g_autoptr(VsSnapshot) snap = snapshot_host(f, &host, 24 * SEC, 5000);
+
+		vs_policy_cache_begin(cache, NULL, overrides, 0);
+		vs_mem_step_run(step, snap, NULL, overrides, cache, conf, false);
+		assert_int_equal(vs_mem_step_plans_made(step), 5);
+	}
+	/* A policy value of a guest changes its input. */
+	assert_int_equal(vs_overrides_set(overrides, DB1, "db1", floor_, 0, 0, diags), 1);
+	for (int i = 0; i < 2; i++) {
+		g_autoptr(VsSnapshot) snap = snapshot_host(f, &host, (26 + 2 * i) * SEC, 5000);
+
+		vs_policy_cache_begin(cache, NULL, overrides, 0);
+		vs_mem_step_run(step, snap, NULL, overrides, cache, conf, false);
+		assert_int_equal(vs_mem_step_plans_made(step), 6);
+	}
+	/* Without a cache, the same. */
+	{
+		g_autoptr(VsSnapshot) snap = snapshot_host(f, &host, 30 * SEC, 5000);
+
+		vs_mem_step_run(step, snap, NULL, overrides, NULL, conf, false);
+		assert_int_equal(vs_mem_step_plans_made(step), 6);
+	}
+	/* db1 managed again: it is below its maximum and the plan grows it
+	 * (in this dry run nothing is set): a plan that changes a target is
+	 * made again every tick. */
+	assert_int_equal(vs_overrides_clear(overrides, DB1, "Balloon"), 1);
+	for (int i = 0; i < 3; i++) {
+		g_autoptr(VsSnapshot) snap = snapshot_host(f, &host, (32 + 2 * i) * SEC, 5000);
+
+		vs_policy_cache_begin(cache, NULL, overrides, 0);
+		vs_mem_step_run(step, snap, NULL, overrides, cache, conf, false);
+		assert_int_equal(vs_mem_step_plans_made(step), 7 + i);
+		assert_int_equal(vs_mem_plan_find(vs_mem_step_view(step)->plan, DB1)->action,
+				 VS_MEM_GROW);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_device_and_period, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_actuator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_step_plans_on_change, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

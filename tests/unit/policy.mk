@@ -7,7 +7,8 @@ POLICY_UNIT_TESTS = \
 	tests/unit/test-policy-value \
 	tests/unit/test-policy-file \
 	tests/unit/test-policy-merge \
-	tests/unit/test-policy-overrides
+	tests/unit/test-policy-overrides \
+	tests/unit/test-policy-cache
 check_PROGRAMS += $(POLICY_UNIT_TESTS)
 TESTS += $(POLICY_UNIT_TESTS) \
 	tests/unit/test-policy-man.sh \
@@ -23,6 +24,8 @@ tests_unit_test_policy_merge_CPPFLAGS = $(POLICY_TEST_CPPFLAGS)
 tests_unit_test_policy_merge_LDADD = $(TEST_LDADD)
 tests_unit_test_policy_overrides_CPPFLAGS = $(POLICY_TEST_CPPFLAGS)
 tests_unit_test_policy_overrides_LDADD = $(TEST_LDADD)
+tests_unit_test_policy_cache_CPPFLAGS = $(POLICY_TEST_CPPFLAGS)
+tests_unit_test_policy_cache_LDADD = $(TEST_LDADD)
 
 EXTRA_DIST += \
 	tests/data/policy \
