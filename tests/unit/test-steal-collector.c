@@ -470,7 +470,7 @@ static void assert_due(VsStealCollector *c, int64_t t_s, bool want)
 		assert_string_equal(g_ptr_array_index(due, 0), UUID);
 }
 
-static const VsStealGuestReport *only_guest(const VsStealCollector *c)
+static const VsStealGuestReport *only_guest(VsStealCollector *c)
 {
 	return g_ptr_array_index(vs_steal_collector_report(c)->guests, 0);
 }
