@@ -531,6 +531,10 @@ static void tick(VsDaemon *d)
 		d->cpu_replan = true;
 	cpu_step(d, snap);
 	steal_entitlements(d, snap);
+	/* Acted on (or logged) and read: the plan keeps its reasons and vCPU
+	 * plans for show and explain, not its actions. */
+	if (d->cpu_plan && d->cpu_plan->actions->len)
+		vs_cpu_plan_drop_actions(d->cpu_plan);
 	cosched_step(d, snap);
 	hotplug_step(d, snap);
 	phase_us[VS_TICK_CPU] = vs_thread_cpu_us() - cpu;
