@@ -127,8 +127,8 @@ uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap);
  * and read, keeping their number by kind (vs_cpu_plan_count()): the
  * reasons, the vCPU plans and the placement stay for `vschedctl show` and
  * `explain` and the next plan. A plan of 10 000 threads holds some 3 MiB
- * of actions, which would otherwise stay until the next plan, and be
- * alive beside the next plan's while it is made. */
+ * of actions (heaptrack), which would otherwise stay until the next plan
+ * and be alive beside the next plan's while it is made. */
 void vs_cpu_plan_drop_actions(VsCpuPlan *plan);
 /* The number of actions of @kind @plan has or had before
  * vs_cpu_plan_drop_actions(). */
