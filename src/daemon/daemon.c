@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include "daemon/daemon.h"
+#include "daemon/heap.h"
 #include "daemon/mem-step.h"
 #include "daemon/notify.h"
 #include "daemon/policy-state.h"
@@ -536,6 +537,13 @@ static void tick(VsDaemon *d)
 			      vs_policy_state_overrides(d->policy), snap->wall_us);
 	cpu_step(d, snap);
 	steal_entitlements(d, snap);
+	/* Acted on (or logged) and read: the plan keeps its reasons and vCPU
+	 * plans for show and explain, not its actions. The last plan and
+	 * the making of this one are freed: heap.h says why a trim now. */
+	if (d->cpu_plan && d->cpu_plan->actions->len) {
+		vs_cpu_plan_drop_actions(d->cpu_plan);
+		vs_heap_trim();
+	}
 	cosched_step(d, snap);
 	hotplug_step(d, snap);
 	phase_us[VS_TICK_CPU] = vs_thread_cpu_us() - cpu;

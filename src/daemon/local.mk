@@ -1,6 +1,7 @@
 src_libvsched_a_SOURCES += \
 	%reldir%/conf.c %reldir%/conf.h \
 	%reldir%/daemon.c %reldir%/daemon.h \
+	%reldir%/heap.c %reldir%/heap.h \
 	%reldir%/notify.c %reldir%/notify.h \
 	%reldir%/policy-state.c %reldir%/policy-state.h \
 	%reldir%/privileges.c %reldir%/privileges.h \

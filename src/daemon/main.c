@@ -3,6 +3,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/daemon.h"
+#include "daemon/heap.h"
 #include "policy/policy.h"
 #include "util/log.h"
 
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 	int log_level;
 	const char *path;
 
+	vs_heap_setup();
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		fprintf(stderr, "vschedd: %s (see vschedd --help)\n", error->message);

@@ -16,12 +16,8 @@ void vs_metrics_cpu_write(const VsMetricsInput *in, GString *out)
 	};
 	guint counts[G_N_ELEMENTS(kinds)] = { 0 };
 
-	for (guint i = 0; in->cpu_plan && i < in->cpu_plan->actions->len; i++) {
-		const VsCpuAction *a = g_ptr_array_index(in->cpu_plan->actions, i);
-
-		if ((size_t)a->kind < G_N_ELEMENTS(kinds))
-			counts[a->kind]++;
-	}
+	for (size_t k = 0; in->cpu_plan && k < G_N_ELEMENTS(kinds); k++)
+		counts[k] = vs_cpu_plan_count(in->cpu_plan, (VsCpuActionKind)k);
 	/* Every reserved vCPU has one DEADLINE action in each plan. */
 	vs_metrics_writer_family(out, "vsched_reservations", VS_METRICS_GAUGE,
 				 "vCPUs with an admitted SCHED_DEADLINE reservation in the last "

@@ -738,14 +738,18 @@ int vs_cpu_plan(const VsCpuPlanInput *in, VsCpuPlan **ret, GError **error)
 	for (guint i = 0; i < guests->len; i++) {
 		Guest *g = &g_array_index(guests, Guest, i);
 		const VsGuestPlacement *gp = vs_placement_find(placement, g->dom->uuid);
-		g_autoptr(GPtrArray) all = g_ptr_array_new();
+		g_autoptr(GPtrArray) all = g_ptr_array_sized_new(
+			gp->reasons->len + 1 + g->reasons->len + 1);
 
 		for (guint j = 0; j < gp->reasons->len; j++)
 			g_ptr_array_add(all, g_strdup(g_ptr_array_index(gp->reasons, j)));
 		if (gp->overcommitted && placement->pool_reason)
 			g_ptr_array_add(all, g_strdup(placement->pool_reason));
+		/* Moved, not copied: the guest's are not needed any more. */
 		for (guint j = 0; j < g->reasons->len; j++)
-			g_ptr_array_add(all, g_strdup(g_ptr_array_index(g->reasons, j)));
+			g_ptr_array_add(all, g_ptr_array_index(g->reasons, j));
+		g_ptr_array_set_free_func(g->reasons, NULL);
+		g_ptr_array_set_size(g->reasons, 0);
 		g_ptr_array_add(all, NULL);
 		g_hash_table_insert(plan->reasons, g_strdup(g->dom->uuid),
 				    g_ptr_array_free(g_steal_pointer(&all), FALSE));
@@ -755,6 +759,29 @@ int vs_cpu_plan(const VsCpuPlanInput *in, VsCpuPlan **ret, GError **error)
 	plan->placement = g_steal_pointer(&placement);
 	*ret = plan;
 	return 0;
+}
+
+void vs_cpu_plan_drop_actions(VsCpuPlan *plan)
+{
+	for (guint i = 0; i < plan->actions->len; i++) {
+		const VsCpuAction *a = g_ptr_array_index(plan->actions, i);
+
+		if ((size_t)a->kind < G_N_ELEMENTS(plan->dropped))
+			plan->dropped[a->kind]++;
+	}
+	/* The actions and the array (80 KiB for 10 000). */
+	g_ptr_array_unref(plan->actions);
+	plan->actions = g_ptr_array_new_with_free_func((GDestroyNotify)vs_cpu_action_free);
+}
+
+guint vs_cpu_plan_count(const VsCpuPlan *plan, VsCpuActionKind kind)
+{
+	guint n = (size_t)kind < G_N_ELEMENTS(plan->dropped) ? plan->dropped[kind] : 0;
+
+	for (guint i = 0; i < plan->actions->len; i++)
+		if (((const VsCpuAction *)g_ptr_array_index(plan->actions, i))->kind == kind)
+			n++;
+	return n;
 }
 
 const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid)

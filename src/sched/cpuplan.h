@@ -101,6 +101,8 @@ typedef struct VsCpuPlanInput {
 
 typedef struct VsCpuPlan {
 	GPtrArray *actions;            /* VsCpuAction, in acting order */
+	/* Actions freed by vs_cpu_plan_drop_actions(), by kind. */
+	guint dropped[VS_CPU_ACTION_DEADLINE + 1];
 	VsPlacement *placement;        /* NULL when no guest runs */
 	GHashTable *reasons;           /* uuid → char ** (NULL-terminated sentences) */
 	GHashTable *vcpus;             /* "uuid/INDEX" → VsCpuVcpuPlan */
@@ -121,6 +123,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCpuPlan, vs_cpu_plan_free)
  * would be the one made last. Hashes values; allocates nothing. */
 uint64_t vs_cpu_plan_inputs_hash(const VsSnapshot *snap);
 
+/* Frees the actions of @plan once they have been acted on (or logged)
+ * and read, keeping their number by kind (vs_cpu_plan_count()): the
+ * reasons, the vCPU plans and the placement stay for `vschedctl show` and
+ * `explain` and the next plan. A plan of 10 000 threads holds some 3 MiB
+ * of actions (heaptrack), which would otherwise stay until the next plan
+ * and be alive beside the next plan's while it is made. */
+void vs_cpu_plan_drop_actions(VsCpuPlan *plan);
+/* The number of actions of @kind @plan has or had before
+ * vs_cpu_plan_drop_actions(). */
+guint vs_cpu_plan_count(const VsCpuPlan *plan, VsCpuActionKind kind);
 /* The reasons of the guest @uuid (borrowed, NULL-terminated), or NULL. */
 const char *const *vs_cpu_plan_reasons(const VsCpuPlan *plan, const char *uuid);
 /* The plan of vCPU @index of guest @uuid (borrowed), or NULL. */

@@ -67,7 +67,6 @@ typedef struct Guest {
 	VsStealGuestVerdict verdict;  /* over 1 min, at the last alerts() */
 	double tolerance_pct;
 	bool mismatch;                /* a mismatch episode is on (logged) */
-	char *view;
 } Guest;
 
 struct VsStealCollector {
@@ -78,7 +77,11 @@ struct VsStealCollector {
 	VsCpustat *cpustat;
 	GHashTable *guests;           /* uuid -> Guest */
 	GHashTable *entitlements;     /* uuid -> GArray of double by vCPU index, -1: none */
+	/* Built when asked (vs_steal_collector_report()), not at every tick:
+	 * its guests are emptied by whatever changes what it shows (a tick, an
+	 * agent reply, entitlements, alerts). */
 	VsStealReport *report;
+	bool report_built;
 	uint64_t ticks;
 	uint64_t next_gen;
 	bool has_host_stat;
@@ -132,7 +135,6 @@ static void guest_free(gpointer data)
 	vs_steal_guest_sample_free(g->agent_last);
 	vs_steal_guest_series_free(g->agent_series);
 	g_free(g->agent_problem);
-	g_free(g->view);
 	g_free(g);
 }
 
@@ -169,8 +171,24 @@ void vs_steal_collector_free(VsStealCollector *c)
 	g_free(c);
 }
 
-const VsStealReport *vs_steal_collector_report(const VsStealCollector *c)
+static void rebuild_report(VsStealCollector *c);
+
+/* Forgets the report's guests (they borrow the vCPUs' strings): the next
+ * vs_steal_collector_report() builds them again. */
+static void report_drop(VsStealCollector *c)
 {
+	if (!c->report_built)
+		return;
+	g_ptr_array_set_size(c->report->guests, 0);
+	c->report_built = false;
+}
+
+const VsStealReport *vs_steal_collector_report(VsStealCollector *c)
+{
+	if (!c->report_built) {
+		rebuild_report(c);
+		c->report_built = true;
+	}
 	return c->report;
 }
 
@@ -196,6 +214,7 @@ void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, g
 	GArray *cpus_of = g_hash_table_lookup(c->entitlements, uuid);
 	double none = -1.0;
 
+	report_drop(c);
 	if (cpus < 0) {
 		if (cpus_of && index < cpus_of->len)
 			g_array_index(cpus_of, double, index) = none;
@@ -212,6 +231,7 @@ void vs_steal_collector_set_entitlement(VsStealCollector *c, const char *uuid, g
 
 void vs_steal_collector_clear_entitlements(VsStealCollector *c)
 {
+	report_drop(c);
 	g_hash_table_remove_all(c->entitlements);
 }
 
@@ -538,7 +558,7 @@ static char *guest_view(const Guest *g, int64_t now_us);
 static void fill_agent(VsStealGuestReport *gr, const Guest *g, int64_t now_us)
 {
 	g_free(gr->guest_view);
-	gr->guest_view = g->view ? g_strdup(g->view) : guest_view(g, now_us);
+	gr->guest_view = guest_view(g, now_us);
 	gr->guest_verdict = vs_steal_guest_verdict_name(g->verdict);
 	gr->guest_tolerance_pct = g->tolerance_pct;
 	gr->agent_replies = g->agent_replies;
@@ -573,12 +593,12 @@ static VsStealGuestReport *guest_report(const VsStealCollector *c, const Guest *
 			.resets = v->acct->resets,
 			.clamps = v->acct->clamps,
 			.total = v->acct->total,
-			.problem = g_strdup(v->problem),
-			.cgroup = g_strdup(v->cgroup),
+			.problem = v->problem,
+			.cgroup = v->cgroup,
 			.guest_cgroup = v->guest_dirs && v->guest_dirs->len
-						? g_strdup(g_ptr_array_index(v->guest_dirs, 0))
+						? g_ptr_array_index(v->guest_dirs, 0)
 						: NULL,
-			.throttle_problem = g_strdup(v->throttle_problem),
+			.throttle_problem = v->throttle_problem,
 			.reserved_runtime_ns = v->reserved_runtime_ns,
 			.reserved_period_ns = v->reserved_period_ns,
 			.entitlement = entitlement_of(c, g->uuid, v->index),
@@ -642,6 +662,7 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 	GHashTableIter iter;
 	gpointer key, value;
 
+	report_drop(c);
 	c->ticks++;
 	c->report->tick = snap->tick;
 	c->report->mono_us = snap->mono_us;
@@ -722,7 +743,6 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		g_hash_table_foreach_remove(g->vcpus, vcpu_stale, (gpointer)&snap->mono_us);
 	}
 	read_host_cpu(c);
-	rebuild_report(c);
 }
 
 GPtrArray *vs_steal_collector_agent_due(VsStealCollector *c, int64_t now_us)
@@ -768,6 +788,7 @@ void vs_steal_collector_agent_reply(VsStealCollector *c, const char *uuid, int64
 
 	if (!g)
 		return;
+	report_drop(c);
 	g->agent_asked = false;
 	if (!reply) {
 		agent_failed(g, mono_us, g_strdup(error ? error : "no reply"));
@@ -837,7 +858,7 @@ static char *guest_view(const Guest *g, int64_t now_us)
 
 /* Compares the guest's steal with the host's at @tolerance_pct; returns
  * the message when a mismatch starts or ends, else NULL. */
-static char *guest_compare(Guest *g, double tolerance_pct, int64_t now_us)
+static char *guest_compare(Guest *g, double tolerance_pct)
 {
 	VsStealGuestPoint w = vs_steal_guest_series_window(g->agent_series, VS_STEAL_WINDOW_1M);
 	char *message = NULL;
@@ -856,8 +877,6 @@ static char *guest_compare(Guest *g, double tolerance_pct, int64_t now_us)
 		message = g_strdup_printf("%s: the guest's steal and the host's agree again (%s)",
 					  g->name, vs_steal_guest_verdict_name(g->verdict));
 	}
-	g_free(g->view);
-	g->view = guest_view(g, now_us);
 	return message;
 }
 
@@ -930,26 +949,40 @@ static void guest_policy(VsStealCollector *c, Guest *g, const VsPolicySet *set,
 	g->policy_stamp = c->policy_stamp;
 }
 
+static gint compare_guests(gconstpointer a, gconstpointer b)
+{
+	const Guest *x = *(Guest *const *)a;
+	const Guest *y = *(Guest *const *)b;
+
+	return g_strcmp0(x->name, y->name);
+}
+
 GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
 				     const VsOverrides *overrides, int64_t now_us)
 {
 	GPtrArray *messages = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) guests = g_ptr_array_sized_new(g_hash_table_size(c->guests));
+	GHashTableIter iter;
+	gpointer value;
 
+	report_drop(c);
 	policy_stamp(c, set, overrides, now_us);
-	for (guint i = 0; i < c->report->guests->len; i++) {
-		VsStealGuestReport *gr = g_ptr_array_index(c->report->guests, i);
-		Guest *g = g_hash_table_lookup(c->guests, gr->uuid);
+	g_hash_table_iter_init(&iter, c->guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(guests, value);
+	/* By name, as the report lists them, so that the messages come in a
+	 * stable order. */
+	g_ptr_array_sort(guests, compare_guests);
+	for (guint i = 0; i < guests->len; i++) {
+		Guest *g = g_ptr_array_index(guests, i);
 		const VsPolicyValue *cond = NULL;
 		bool holds = false;
 		char *message;
 
-		if (!g)
-			continue;
 		guest_policy(c, g, set, overrides, now_us);
-		message = guest_compare(g, g->policy_tolerance_pct, c->report->mono_us);
+		message = guest_compare(g, g->policy_tolerance_pct);
 		if (message)
 			g_ptr_array_add(messages, message);
-		fill_agent(gr, g, c->report->mono_us);
 		if (g->policy_alert) {
 			cond = g->policy_alert;
 			holds = vs_condition_holds(&cond->cond, g->series);
@@ -962,11 +995,10 @@ GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set
 							g->name, g->alert_condition ? g->alert_condition
 										    : "the condition"));
 		g->alert = holds;
-		g_free(g->alert_condition);
-		g->alert_condition = cond ? g_strdup(cond->text) : NULL;
-		gr->alert = holds;
-		g_free(gr->alert_condition);
-		gr->alert_condition = g_strdup(g->alert_condition);
+		if (g_strcmp0(g->alert_condition, cond ? cond->text : NULL) != 0) {
+			g_free(g->alert_condition);
+			g->alert_condition = cond ? g_strdup(cond->text) : NULL;
+		}
 	}
 	return messages;
 }

@@ -7,9 +7,10 @@
  * every few ticks and whenever the thread changes), its SCHED_DEADLINE
  * reservation (sched_getattr through the sys layer's ops), and libvirt's
  * vcpu.N.delay from the snapshot; then it feeds the pure trackers of
- * steal/account.h and rebuilds the report (steal/report.h). Every tenth tick
- * it also reads the other collection path right after the first, so the
- * report shows both side by side.
+ * steal/account.h. The report (steal/report.h) is built from them when
+ * asked, not at every tick. Every tenth tick it also reads the other
+ * collection path right after the first, so the report shows both side by
+ * side.
  *
  * It does not log: problems (a thread gone, a cgroup file missing) are in
  * the report, and alert transitions are returned to the caller. */
@@ -58,14 +59,17 @@ void vs_steal_collector_free(VsStealCollector *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStealCollector, vs_steal_collector_free)
 
 /* Reads the counters of the vCPUs of @snap's running guests, as of
- * @snap->mono_us, and rebuilds the report. Guests no longer in the
- * snapshot are forgotten; a vCPU without a reading this tick keeps its
- * baseline (its next interval spans the gap) for up to VS_STEAL_MAX_GAP_US. */
+ * @snap->mono_us (the report is built again when next asked). Guests no
+ * longer in the snapshot are forgotten; a vCPU without a reading this tick
+ * keeps its baseline (its next interval spans the gap) for up to
+ * VS_STEAL_MAX_GAP_US. */
 void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap);
 
-/* The report of the last tick (an empty one before the first); owned by
- * the collector, valid until the next tick or free. */
-const VsStealReport *vs_steal_collector_report(const VsStealCollector *c);
+/* The report of the last tick (an empty one before the first), built
+ * from the histories when asked (for the control verbs and the metrics,
+ * not at every tick); owned by the collector, valid until the next tick,
+ * agent reply, entitlement change, vs_steal_collector_alerts() or free. */
+const VsStealReport *vs_steal_collector_report(VsStealCollector *c);
 
 /* The intervals of vCPU @index of guest @uuid as of the last tick
  * (borrowed, valid until the next tick or free), or NULL when the
@@ -102,10 +106,10 @@ void vs_steal_collector_clear_entitlements(VsStealCollector *c);
 
 /* Evaluates every guest's [Steal] Alert= condition (from @set and
  * @overrides at wall time @now_us) on its series, and compares the guest
- * agent's steal with the host's over 1 min at its GuestTolerance=; marks
- * the report, and returns a new array of operator-facing messages (char *,
- * each prefixed with the guest's name) for the guests whose alert or
- * guest/host mismatch started or ended at this tick: the caller logs
- * them. */
+ * agent's steal with the host's over 1 min at its GuestTolerance= (the
+ * report shows the outcome when next built); returns a new array of
+ * operator-facing messages (char *, each prefixed with the guest's name),
+ * in guest name order, for the guests whose alert or guest/host mismatch
+ * started or ended at this tick: the caller logs them. */
 GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
 				     const VsOverrides *overrides, int64_t now_us);

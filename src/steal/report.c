@@ -32,16 +32,6 @@ VsStealCheck vs_steal_check_libvirt(const VsStealPoint *w)
 	return diff <= allowed ? VS_STEAL_CHECK_AGREE : VS_STEAL_CHECK_DISAGREE;
 }
 
-static void vcpu_report_clear(gpointer data)
-{
-	VsStealVcpuReport *v = data;
-
-	g_free(v->problem);
-	g_free(v->cgroup);
-	g_free(v->guest_cgroup);
-	g_free(v->throttle_problem);
-}
-
 VsStealGuestReport *vs_steal_guest_report_new(const char *uuid, const char *name)
 {
 	VsStealGuestReport *g = g_new0(VsStealGuestReport, 1);
@@ -50,7 +40,6 @@ VsStealGuestReport *vs_steal_guest_report_new(const char *uuid, const char *name
 	g->name = g_strdup(name);
 	g->vcpus = g_array_new(FALSE, TRUE, sizeof(VsStealVcpuReport));
 	g->guest_verdict = vs_steal_guest_verdict_name(VS_STEAL_GUEST_UNAVAILABLE);
-	g_array_set_clear_func(g->vcpus, vcpu_report_clear);
 	return g;
 }
 

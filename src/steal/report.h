@@ -40,10 +40,12 @@ typedef struct VsStealVcpuReport {
 	const char *last_result;      /* vs_steal_result_name() of the last sample */
 	uint64_t resets;              /* baselines taken after the first */
 	uint64_t clamps;              /* clamped intervals */
-	char *problem;                /* why this tick has no sample, or NULL */
-	char *cgroup;                 /* the vCPU thread's cpu cgroup directory, or NULL */
-	char *guest_cgroup;           /* the guest's cgroup above it, or NULL (same) */
-	char *throttle_problem;       /* why no throttled time is known, or NULL */
+	/* The strings are borrowed from whoever built the report (the
+	 * collector's per-vCPU state), valid as long as the report. */
+	const char *problem;          /* why this tick has no sample, or NULL */
+	const char *cgroup;           /* the vCPU thread's cpu cgroup directory, or NULL */
+	const char *guest_cgroup;     /* the guest's cgroup above it, or NULL (same) */
+	const char *throttle_problem; /* why no throttled time is known, or NULL */
 	uint64_t reserved_runtime_ns; /* SCHED_DEADLINE reservation; 0, 0: none */
 	uint64_t reserved_period_ns;
 	double entitlement;           /* CPUs; negative when unknown */

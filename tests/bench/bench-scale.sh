@@ -7,12 +7,14 @@
 # VSCHED_SCALE_TICKS ticks (one after the other, through `vschedctl tick`),
 # and prints the CPU time of each tick phase as the daemon measured it
 # (`vschedctl status --json`: tick_cost), per tick (mean and median) and
-# per vCPU, and the daemon's resident memory (VmRSS, VmHWM) after the
-# ticks, beside the floors of the issue: 2 µs per vCPU per tick for
-# everything but libvirt's own calls, 30 MiB resident, and whether they are
-# met; then the CPU and memory phases of one more tick, after a reload,
-# which plans every guest again (both planners), and from it an estimate of
-# an acting host's CPU step, which plans again every 10th tick. Exits 1
+# per vCPU, and the daemon's resident memory (VmRSS, VmHWM; and RssAnon,
+# its anonymous pages, and Pss, which counts a shared library's pages by
+# the share of the processes mapping them) after the ticks, beside the
+# floors of the issue: 2 µs per vCPU per tick for everything but libvirt's
+# own calls, 30 MiB resident, and whether they are met; then the CPU and
+# memory phases of one more tick, after a reload, which plans every guest
+# again (both planners), and from it an estimate of an acting host's CPU
+# step, which plans again every 10th tick. Exits 1
 # only when the benchmark itself fails (a missed floor is a figure, as in
 # the other benchmarks).
 #
@@ -68,6 +70,13 @@ status_field() {
 		"$tmp/status.json" "$1"
 }
 
+# mem_kib: "VmRSS VmHWM RssAnon Pss" of the daemon, in KiB.
+mem_kib() {
+	echo "$(awk '/^(VmRSS|VmHWM|RssAnon):/ { v[$1] = $2 }
+		END { print v["VmRSS:"], v["VmHWM:"], v["RssAnon:"] }' "/proc/$pid/status")" \
+		"$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup")"
+}
+
 # wait_ticks N: until the daemon has run N ticks (at most 120 s).
 wait_ticks() {
 	local deadline=$(($(date +%s) + 120)) n
@@ -118,8 +127,7 @@ for i in $(seq 2 "$ticks"); do
 		"$tmp/status.json" >> "$tmp/per-tick.json"
 done
 kill -0 "$pid" 2>/dev/null || die "vschedd died"
-rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
-hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+read -r rss hwm anon pss <<< "$(mem_kib)"
 status_field 'j["tick_cost"]' > /dev/null || die "no tick_cost in the status"
 cp "$tmp/status.json" "$tmp/ticks.json"
 # A tick that plans everything again: a reload marks the CPU plan stale
@@ -131,7 +139,7 @@ replan_us=$(status_field 'j["tick_cost"]["phases"]["cpu"]["last_us"]') ||
 replan_mem_us=$(status_field 'j["tick_cost"]["phases"]["mem"]["last_us"]') ||
 	die "no tick_cost after the reload"
 # The steady state: a tick a second until the histories are full.
-steady_ticks=0 steady_rss=0 steady_hwm=0
+steady_ticks=0 steady_rss=0 steady_hwm=0 steady_anon=0 steady_pss=0
 if [ "$steady" -gt 0 ]; then
 	echo "bench-scale: ticking once a second until vschedd has run ${steady} s (steady state)"
 	n=$(status_field 'j["ticks"]') || die "no status"
@@ -143,8 +151,7 @@ if [ "$steady" -gt 0 ]; then
 	done
 	kill -0 "$pid" 2>/dev/null || die "vschedd died"
 	steady_ticks=$n
-	steady_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
-	steady_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+	read -r steady_rss steady_hwm steady_anon steady_pss <<< "$(mem_kib)"
 fi
 # The test driver's own memory for the guests: virsh's peak RSS with this
 # node minus with the built-in default node.
@@ -161,7 +168,7 @@ EOF
 
 python3 - "$tmp/first.json" "$tmp/ticks.json" "$n_vcpus" "$rss" "$hwm" "$floor_us_per_vcpu" "$floor_rss_kib" \
 	"$driver_kib" "$replan_us" "$steady_ticks" "$steady_rss" "$steady_hwm" "$steady" \
-	"$replan_mem_us" "$tmp/per-tick.json" <<'EOF'
+	"$replan_mem_us" "$tmp/per-tick.json" "$anon" "$pss" "$steady_anon" "$steady_pss" <<'EOF'
 import json, sys
 
 first = json.load(open(sys.argv[1]))["tick_cost"]
@@ -177,6 +184,7 @@ per_tick = [json.loads(line) for line in open(sys.argv[15])]
 # The daemon's REPLAN_TICKS (src/daemon/daemon.c): an acting host plans
 # and acts again every 10th tick even when nothing changed.
 replan_ticks = 10
+anon, pss, steady_anon, steady_pss = (int(a) for a in sys.argv[16:20])
 n = cost["ticks"] - first["ticks"]
 
 def total(c, name):
@@ -215,10 +223,19 @@ print("memory after %d ticks: VmRSS %.1f MiB, VmHWM %.1f MiB, of which the in-pr
       "libvirt test driver's guests %.1f MiB" % (cost["ticks"], rss / 1024, hwm / 1024,
                                                 driver / 1024))
 print("vschedd's own peak after %d ticks: %.1f MiB" % (cost["ticks"], (hwm - driver) / 1024))
+# The floor is counted as above (the peak); beside it what the process holds
+# now of its own (anonymous pages, the test driver's included) and its
+# proportional share (Pss: shared library pages divided among the processes
+# mapping them), so that the share of library file pages is visible.
+print("after %d ticks: RssAnon %.1f MiB, Pss %.1f MiB, library and other file pages in "
+      "VmRSS %.1f MiB" % (cost["ticks"], anon / 1024, pss / 1024, (rss - anon) / 1024))
 if steady_ticks:
     print("steady state after %d s (%d ticks in all): VmRSS %.1f MiB, VmHWM %.1f MiB; vschedd's own "
           "peak %.1f MiB" % (steady_s, steady_ticks, steady_rss / 1024, steady_hwm / 1024,
                              (steady_hwm - driver) / 1024))
+    print("steady state: RssAnon %.1f MiB, Pss %.1f MiB, library and other file pages in "
+          "VmRSS %.1f MiB" % (steady_anon / 1024, steady_pss / 1024,
+                              (steady_rss - steady_anon) / 1024))
 print("vschedd's own peak%s: %.1f MiB: %s the %d MiB floor"
       % (" in steady state" if steady_ticks else "", (peak - driver) / 1024,
          "within" if ok_rss else "ABOVE", floor_rss // 1024))

@@ -420,6 +420,33 @@ static void test_reservation_admitted(void **state)
 	assert_false(has_reason(plan, UUID_DB, "whole root domain"));
 }
 
+/* Dropping the actions of a plan that was acted on keeps their number by
+ * kind, the reasons and the vCPU plans. */
+static void test_drop_actions(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(VsCpuPlan) plan = NULL;
+	guint affinity;
+
+	add_policy(f, "20-rt.policy", "[Match]\nName=rt\n[CPU]\nReservation=1ms/100ms\n");
+	add_guest(f, "rt", UUID_DB, 1000, 2, 2);
+	plan = plan_with(f, NULL);
+	affinity = count_kind(plan, VS_CPU_ACTION_AFFINITY);
+	assert_true(affinity >= 3); /* 2 vCPUs and the emulator */
+	assert_int_equal(vs_cpu_plan_count(plan, VS_CPU_ACTION_AFFINITY), affinity);
+	assert_int_equal(vs_cpu_plan_count(plan, VS_CPU_ACTION_DEADLINE), 2);
+	vs_cpu_plan_drop_actions(plan);
+	assert_int_equal(plan->actions->len, 0);
+	assert_int_equal(vs_cpu_plan_count(plan, VS_CPU_ACTION_AFFINITY), affinity);
+	assert_int_equal(vs_cpu_plan_count(plan, VS_CPU_ACTION_DEADLINE), 2);
+	assert_int_equal(vs_cpu_plan_count(plan, VS_CPU_ACTION_DEADLINE_CLEAR), 0);
+	assert_reason(plan, UUID_DB, "reservation 1ms/100ms admitted for each of 2 vCPU(s)");
+	assert_string_equal(vs_cpu_plan_vcpu(plan, UUID_DB, 1)->reservation, "1ms/100ms");
+	/* Twice: nothing more to drop, the counts stay. */
+	vs_cpu_plan_drop_actions(plan);
+	assert_int_equal(vs_cpu_plan_count(plan, VS_CPU_ACTION_DEADLINE), 2);
+}
+
 /* 0.95 × 8 = 7.6 CPUs asked of 7.2: refused for every vCPU, none reserved. */
 static void test_reservation_refused(void **state)
 {
@@ -897,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_pin_override),
 		cmocka_unit_test(test_reservation_admitted),
 		cmocka_unit_test(test_reservation_refused),
+		cmocka_unit_test(test_drop_actions),
 		cmocka_unit_test(test_reserved_first),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_deadline_clear),

@@ -470,7 +470,7 @@ static void assert_due(VsStealCollector *c, int64_t t_s, bool want)
 		assert_string_equal(g_ptr_array_index(due, 0), UUID);
 }
 
-static const VsStealGuestReport *only_guest(const VsStealCollector *c)
+static const VsStealGuestReport *only_guest(VsStealCollector *c)
 {
 	return g_ptr_array_index(vs_steal_collector_report(c)->guests, 0);
 }
@@ -494,7 +494,10 @@ static void test_agent_no_clock(void **state)
 	tick_contended(c, f, 1);
 	assert_due(c, 1, true);
 	assert_due(c, 1, false); /* asked: not again until the reply */
+	assert_null(only_guest(c)->agent_problem);
 	vs_steal_collector_agent_reply(c, UUID, 1 * SEC, NULL, "QEMU guest agent is not connected");
+	/* The reply shows at once: the report is built again when asked. */
+	assert_string_equal(only_guest(c)->agent_problem, "QEMU guest agent is not connected");
 	assert_due(c, 2, false);
 	assert_due(c, 10, false);
 	tick_contended(c, f, 2);

@@ -40,7 +40,7 @@ static VsStealReport *fake_report(void)
 			   .libvirt_delay_ns = 5 * NS_SEC + 1000000, .libvirt_ours_ns = 5 * NS_SEC,
 			   .n = 10 };
 	VsStealVcpuReport v = { .index = 0, .tid = 4242, .last_result = "delta",
-				.cgroup = g_strdup("/sys/fs/cgroup/cpu/machine/qemu-3-db1.libvirt-qemu/vcpu0"),
+				.cgroup = "/sys/fs/cgroup/cpu/machine/qemu-3-db1.libvirt-qemu/vcpu0",
 				.reserved_runtime_ns = 2000000, .reserved_period_ns = 10000000,
 				.entitlement = 0.5, .has_paths = true, .paths_mono_us = 99,
 				.taskstats_run_ns = 7, .taskstats_delay_ns = 8,
