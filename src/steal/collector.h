@@ -48,6 +48,22 @@
  * many ticks (spread over the guests). */
 #define VS_STEAL_POLICY_REFRESH_TICKS 10
 
+/* Sampling (doc/steal.md "Sampling"): with a sampling interval of N ticks
+ * (vs_steal_collector_set_sampling()), a guest's vCPUs are read together
+ * every N ticks, the guests spread over the N ticks, unless a consumer
+ * needs per-tick figures of it: its CPU CoSchedule= is relaxed (the skew
+ * of the last second), a condition it puts to use (Alert=, the hotplug
+ * conditions) is shorter than VS_STEAL_SAMPLE_MIN_POINTS sampling
+ * intervals (N times the mean time between the collector's ticks; any
+ * condition while that is not known), its steal alert or guest/host
+ * mismatch is on, its last interval had VS_STEAL_SAMPLE_BUSY_PCT steal or
+ * more, or its policy is not known yet (the policy is looked up in
+ * vs_steal_collector_alerts()). A vCPU without a baseline is read at once.
+ * The counters are cumulative, so an interval of N ticks holds everything
+ * in between. */
+#define VS_STEAL_SAMPLE_MIN_POINTS 6
+#define VS_STEAL_SAMPLE_BUSY_PCT 10.0
+
 typedef struct VsStealCollector VsStealCollector;
 
 /* A collector reading through @sys, using taskstats when @host's
@@ -57,10 +73,16 @@ VsStealCollector *vs_steal_collector_new(const VsSys *sys, const VsHost *host);
 void vs_steal_collector_free(VsStealCollector *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStealCollector, vs_steal_collector_free)
 
-/* Reads the counters of the vCPUs of @snap's running guests, as of
- * @snap->mono_us, and rebuilds the report. Guests no longer in the
- * snapshot are forgotten; a vCPU without a reading this tick keeps its
- * baseline (its next interval spans the gap) for up to VS_STEAL_MAX_GAP_US. */
+/* Reads the guests that need no per-tick figures every @ticks ticks (1:
+ * every guest every tick, the default). Takes effect at the next tick. */
+void vs_steal_collector_set_sampling(VsStealCollector *c, guint ticks);
+
+/* Reads the counters of the vCPUs of @snap's running guests that are due
+ * (see sampling above), as of @snap->mono_us, and rebuilds the report.
+ * Guests no longer in the snapshot are forgotten; a vCPU without a reading
+ * this tick keeps its baseline (its next interval spans the gap) for up to
+ * VS_STEAL_MAX_GAP_US; a sampled guest is read at least every half of
+ * that. */
 void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap);
 
 /* The report of the last tick (an empty one before the first); owned by
