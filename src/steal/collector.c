@@ -64,6 +64,7 @@ typedef struct Guest {
 	bool busy;                    /* the last interval's steal was high */
 	guint sample_spread;
 	int64_t read_us;              /* last tick its vCPUs were read */
+	uint64_t seen_tick;           /* last tick its domain was in the snapshot */
 	VsStealPoint tick_sum;        /* its vCPUs' intervals of this tick */
 	uint64_t tick_sum_tick;       /* the tick tick_sum is of; 0: none */
 	/* The guest agent's view. */
@@ -239,11 +240,14 @@ void vs_steal_collector_clear_entitlements(VsStealCollector *c)
 	g_hash_table_remove_all(c->entitlements);
 }
 
+static double entitlement_in(const GArray *cpus_of, guint index)
+{
+	return cpus_of && index < cpus_of->len ? g_array_index(cpus_of, double, index) : -1.0;
+}
+
 static double entitlement_of(const VsStealCollector *c, const char *uuid, guint index)
 {
-	const GArray *cpus_of = g_hash_table_lookup(c->entitlements, uuid);
-
-	return cpus_of && index < cpus_of->len ? g_array_index(cpus_of, double, index) : -1.0;
+	return entitlement_in(g_hash_table_lookup(c->entitlements, uuid), index);
 }
 
 static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
@@ -483,8 +487,8 @@ static bool guest_due(const VsStealCollector *c, const Guest *g, int64_t mono_us
 
 /* The vCPUs to read this tick: the online vCPUs with a thread of the
  * running guests of @snap that are due, and those without a baseline.
- * Marks the guests seen in @seen. */
-static GArray *gather(VsStealCollector *c, const VsSnapshot *snap, GHashTable *seen)
+ * Marks the guests seen with this tick. */
+static GArray *gather(VsStealCollector *c, const VsSnapshot *snap)
 {
 	GArray *work = g_array_new(FALSE, FALSE, sizeof(Work));
 
@@ -496,7 +500,7 @@ static GArray *gather(VsStealCollector *c, const VsSnapshot *snap, GHashTable *s
 		if (dom->pid <= 0 || !dom->vcpus)
 			continue;
 		g = guest_get(c, dom);
-		g_hash_table_add(seen, g->uuid);
+		g->seen_tick = c->ticks;
 		g->tcg = false;
 		due = guest_due(c, g, snap->mono_us);
 		if (due)
@@ -672,7 +676,9 @@ static void rebuild_report(VsStealCollector *c)
 
 static gboolean guest_unseen(gpointer key, gpointer value, gpointer data)
 {
-	return !g_hash_table_contains(data, key);
+	const Guest *g = value;
+
+	return g->seen_tick != *(const uint64_t *)data;
 }
 
 static gboolean vcpu_stale(gpointer key, gpointer value, gpointer data)
@@ -685,8 +691,9 @@ static gboolean vcpu_stale(gpointer key, gpointer value, gpointer data)
 
 void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GPtrArray) ticked = g_ptr_array_new();
+	const Guest *entitled_guest = NULL;
+	const GArray *entitled = NULL;
 	g_autoptr(GArray) work = NULL;
 	g_autofree VsThreadCount *items = NULL;
 	GHashTableIter iter;
@@ -699,7 +706,7 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 	c->last_mono_us = snap->mono_us;
 	c->report->tick = snap->tick;
 	c->report->mono_us = snap->mono_us;
-	work = gather(c, snap, seen);
+	work = gather(c, snap);
 	items = g_new0(VsThreadCount, MAX(work->len, 1));
 	for (guint i = 0; i < work->len; i++) {
 		const Work *w = &g_array_index(work, Work, i);
@@ -747,7 +754,12 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		s.reserved_period_ns = v->reserved_period_ns;
 		s.has_libvirt = w->vv->has_stats;
 		s.libvirt_delay_ns = w->vv->delay_ns;
-		s.entitlement = entitlement_of(c, w->guest->uuid, v->index);
+		if (g != entitled_guest) {
+			/* The vCPUs of a guest come one after the other. */
+			entitled_guest = g;
+			entitled = g_hash_table_lookup(c->entitlements, g->uuid);
+		}
+		s.entitlement = entitlement_in(entitled, v->index);
 		if (vs_steal_vcpu_feed(v->acct, &s, &p) != VS_STEAL_DELTA)
 			continue;
 		if (g->tick_sum_tick != c->ticks) {
@@ -768,7 +780,7 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		g->busy = vs_steal_pct(g->tick_sum.steal_ns, &g->tick_sum) >=
 			  VS_STEAL_SAMPLE_BUSY_PCT;
 	}
-	g_hash_table_foreach_remove(c->guests, guest_unseen, seen);
+	g_hash_table_foreach_remove(c->guests, guest_unseen, &c->ticks);
 	g_hash_table_iter_init(&iter, c->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		Guest *g = value;
