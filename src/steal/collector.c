@@ -24,8 +24,9 @@ typedef struct Vcpu {
 	char *cgroup;                 /* the thread's cpu cgroup directory */
 	GPtrArray *guest_dirs;        /* directories above it up to the guest's */
 	uint64_t cgroup_gen;
-	uint64_t cgroup_tick;         /* tick of the last read; 0: never */
-	uint64_t cgroup_due;          /* tick of the next read */
+	uint64_t readings;            /* readings of its counters so far */
+	uint64_t cgroup_reading;      /* reading of the last cgroup read; 0: never */
+	uint64_t cgroup_due;          /* reading of the next one */
 	bool cgroup_v1;               /* under the v1 cpu mount (else v2) */
 	/* Whether the cgroup had no CPU limit of its own at the last read
 	 * (cpu.max "max", cpu.cfs_quota_us -1): its throttled time cannot
@@ -341,8 +342,8 @@ static GPtrArray *guest_dirs_of(const char *dir)
 /* Reads the cpu cgroup of @w's thread from /proc/PID/task/TID/cgroup
  * (through the sys layer) into the vCPU state, and whether that cgroup has
  * a CPU limit of its own; a change of directories starts a new throttle
- * generation. The next read is due VS_STEAL_CGROUP_REFRESH_TICKS later
- * (the first ones spread over that many ticks by TID). */
+ * generation. The next read is due VS_STEAL_CGROUP_REFRESH_TICKS readings
+ * later (the first ones spread over that many readings by TID). */
 static void refresh_cgroup(VsStealCollector *c, Vcpu *v)
 {
 	const VsCgroupInfo *cg = &c->host->cgroup;
@@ -351,9 +352,10 @@ static void refresh_cgroup(VsStealCollector *c, Vcpu *v)
 	const char *mount;
 	int r;
 
-	v->cgroup_due = c->ticks + (v->cgroup_tick ? VS_STEAL_CGROUP_REFRESH_TICKS
-						   : 1 + (guint)v->tid % VS_STEAL_CGROUP_REFRESH_TICKS);
-	v->cgroup_tick = c->ticks;
+	v->cgroup_due = v->readings + (v->cgroup_reading
+					       ? VS_STEAL_CGROUP_REFRESH_TICKS
+					       : 1 + (guint)v->tid % VS_STEAL_CGROUP_REFRESH_TICKS);
+	v->cgroup_reading = v->readings;
 	v->unlimited = false;
 	v->has_own = false;
 	r = vs_sys_read(c->sys, path, &text);
@@ -740,7 +742,8 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		v->tid = items[i].tid;
 		v->start_time = items[i].start_time;
 		v->last_seen_us = snap->mono_us;
-		if (moved || v->cgroup_tick == 0 || c->ticks >= v->cgroup_due)
+		v->readings++;
+		if (moved || v->cgroup_reading == 0 || v->readings >= v->cgroup_due)
 			refresh_cgroup(c, v);
 		read_reservation(c, v);
 

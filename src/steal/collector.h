@@ -34,14 +34,16 @@
 /* Every this many ticks both collection paths are read (tick 1 included). */
 #define VS_STEAL_CROSS_CHECK_TICKS 10
 /* A vCPU thread's cgroup, and whether it has a CPU limit of its own, are
- * re-read at least every this many ticks (and when the thread changes);
- * the first reads are spread over that many ticks. While the cgroup has no
- * limit (cpu.max "max", cpu.cfs_quota_us -1) it cannot be throttled
- * itself, and its cpu.stat is read only at these re-reads: a limit set on
- * a vCPU cgroup later (by libvirt's vcpu_quota or an operator; vsched
- * limits only the guest's cgroup, whose cpu.stat is read every tick) is
- * seen within this many ticks, and the throttled time it caused until then
- * falls in the interval where it is seen. */
+ * re-read at least every this many readings of the vCPU (ticks, for a
+ * guest read every tick; times the sampling interval for a sampled one)
+ * and when the thread changes; the first reads are spread over that many
+ * readings. While the cgroup has no limit (cpu.max "max",
+ * cpu.cfs_quota_us -1) it cannot be throttled itself, and its cpu.stat is
+ * read only at these re-reads: a limit set on a vCPU cgroup later (by
+ * libvirt's vcpu_quota or an operator; vsched limits only the guest's
+ * cgroup, whose cpu.stat is read at every reading) is seen within this
+ * many readings, and the throttled time it caused until then falls in the
+ * interval where it is seen. */
 #define VS_STEAL_CGROUP_REFRESH_TICKS 30
 /* A guest's [Steal] policy (Alert=, GuestTolerance=) is looked up again
  * when the policy set or the overrides change, and at least every this
