@@ -27,6 +27,13 @@ const VsConfKey vs_conf_keys[] = {
 	    false, false,
 	    "How long to gather events before the tick they cause, so a burst of events "
 	    "costs one tick."),
+	KEY("Daemon", "StealSampleTicks", VS_CONF_NUMBER, "5", 1, 10, steal_sample_ticks, false,
+	    false,
+	    "Every how many ticks the steal counters of a guest that needs no per-tick figures "
+	    "are read (a whole number; 1: every guest every tick); the guests take turns. A "
+	    "guest is read every tick while its CoSchedule= is relaxed, a steal condition it "
+	    "uses is shorter than 6 such intervals, its steal alert is on, or it had 10% steal "
+	    "or more; the counters are cumulative, so nothing is lost in between."),
 	KEY("Daemon", "LibvirtURI", VS_CONF_STRING, "qemu:///system", 0, 0, libvirt_uri,
 	    false, true, "The libvirt connection to manage."),
 	KEY("Daemon", "LibvirtStatusDir", VS_CONF_PATH, "/run/libvirt/qemu", 0, 0, libvirt_status_dir,
@@ -384,6 +391,12 @@ VsConf *vs_conf_load(const char *path, bool must_exist, GPtrArray *errors, GPtrA
 	}
 	if (!mem_conf_check(&conf->mem, path, errors))
 		return NULL;
+	if (conf->steal_sample_ticks != (double)(guint)conf->steal_sample_ticks) {
+		g_ptr_array_add(errors, g_strdup_printf("%s: StealSampleTicks=%g: must be a whole "
+							"number of ticks", path,
+							conf->steal_sample_ticks));
+		return NULL;
+	}
 	if (conf->event_debounce_us >= conf->tick_interval_us)
 		g_ptr_array_add(warnings, g_strdup_printf("%s: EventDebounce is not shorter than TickInterval: "
 							  "events will not make ticks come sooner", path));

@@ -30,6 +30,7 @@ typedef struct VsConf {
 	char *metrics_dir;      /* node_exporter textfile directory; "" = none */
 	int64_t metrics_interval_us;
 	bool drop_capabilities; /* keep only the capabilities of daemon/privileges.h */
+	double steal_sample_ticks; /* steal counters of guests without per-tick needs: every N ticks */
 } VsConf;
 
 typedef enum {

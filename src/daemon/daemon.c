@@ -663,6 +663,12 @@ static gboolean on_policy_dir_changed(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* The steal collector's sampling from the configuration (StealSampleTicks=). */
+static void steal_sampling(VsDaemon *d)
+{
+	vs_steal_collector_set_sampling(d->steal, (guint)d->conf->steal_sample_ticks);
+}
+
 static void reload(VsDaemon *d)
 {
 	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
@@ -693,6 +699,7 @@ static void reload(VsDaemon *d)
 	d->cpu_replan = true;
 	vs_log_set_level(d->conf->log_level);
 	start_tick_timer(d);
+	steal_sampling(d);
 	vs_mem_step_configure(d->mem, d->conf, d->host);
 	vs_mem_step_note_event(d->mem, "the configuration reload");
 	vs_log_notice("configuration reloaded from %s", d->config_path);
@@ -917,6 +924,7 @@ VsDaemon *vs_daemon_new(const char *config_path, VsConf *conf, bool dry_run, GEr
 		return NULL;
 	vs_host_probe_caps(d->host, d->sys);
 	d->steal = vs_steal_collector_new(d->sys, d->host);
+	steal_sampling(d);
 	policy_dir = vs_conf_policy_dir(conf, config_path);
 	d->policy = vs_policy_state_new(policy_dir, conf->overrides_file);
 	vs_policy_state_load(d->policy, NULL);

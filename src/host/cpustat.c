@@ -13,7 +13,7 @@
 
 typedef struct Held {
 	int fd;
-	bool used;
+	guint64 used_round;    /* the round of the last use */
 	guint64 read_round;    /* the round of ns (0: none) */
 	uint64_t ns;           /* the throttled time read in read_round */
 } Held;
@@ -22,6 +22,7 @@ struct VsCpustat {
 	const VsSys *sys;
 	GHashTable *held;      /* dir (owned) -> Held */
 	guint64 round;         /* sweeps so far plus one */
+	guint keep;            /* sweeps a descriptor stays open unused, plus one */
 };
 
 int vs_cpustat_parse_throttled(const char *text, uint64_t *ret_ns)
@@ -144,6 +145,7 @@ VsCpustat *vs_cpustat_new(const VsSys *sys)
 	c->sys = sys;
 	c->held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, held_free);
 	c->round = 1;
+	c->keep = 1;
 	return c;
 }
 
@@ -172,7 +174,7 @@ int vs_cpustat_throttled(VsCpustat *c, const char *dir, uint64_t *ret_ns)
 		h->fd = fd;
 		g_hash_table_insert(c->held, g_strdup(dir), h);
 	}
-	h->used = true;
+	h->used_round = c->round;
 	do
 		n = pread(h->fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);
@@ -197,7 +199,7 @@ int vs_cpustat_throttled_once(VsCpustat *c, const char *dir, uint64_t *ret_ns)
 	Held *h = g_hash_table_lookup(c->held, dir);
 
 	if (h && h->read_round == c->round) {
-		h->used = true;
+		h->used_round = c->round;
 		*ret_ns = h->ns;
 		return 0;
 	}
@@ -206,16 +208,21 @@ int vs_cpustat_throttled_once(VsCpustat *c, const char *dir, uint64_t *ret_ns)
 
 static gboolean unused(gpointer key, gpointer value, gpointer data)
 {
-	Held *h = value;
+	const Held *h = value;
+	const VsCpustat *c = data;
 
-	if (!h->used)
-		return TRUE;
-	h->used = false;
-	return FALSE;
+	return c->round - h->used_round >= c->keep;
+}
+
+void vs_cpustat_set_keep(VsCpustat *c, guint sweeps)
+{
+	c->keep = MAX(sweeps, 1);
 }
 
 guint vs_cpustat_sweep(VsCpustat *c)
 {
+	guint closed = g_hash_table_foreach_remove(c->held, unused, c);
+
 	c->round++;
-	return g_hash_table_foreach_remove(c->held, unused, NULL);
+	return closed;
 }

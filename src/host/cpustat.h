@@ -63,3 +63,6 @@ int vs_cpustat_throttled_once(VsCpustat *c, const char *dir, uint64_t *ret_ns);
  * sweep, and starts a new round for vs_cpustat_throttled_once(); returns
  * how many it closed. */
 guint vs_cpustat_sweep(VsCpustat *c);
+/* Keeps a descriptor open while it was used within the last @sweeps
+ * sweeps (at least 1, the default: only since the previous one). */
+void vs_cpustat_set_keep(VsCpustat *c, guint sweeps);

@@ -16,12 +16,14 @@ typedef struct Held {
 	int fd;
 	pid_t pid;
 	uint64_t start_time;
-	bool used;             /* read since the last sweep */
+	guint64 read_round;    /* the sweep round of the last read */
 } Held;
 
 struct VsSchedstat {
 	const VsSys *sys;
 	GHashTable *held;      /* tid (GINT_TO_POINTER) -> Held */
+	guint64 round;         /* sweeps so far */
+	guint keep;            /* sweeps a descriptor stays open unread, plus one */
 };
 
 /* One unsigned decimal number at *@p, then white space; advances *@p. */
@@ -107,6 +109,7 @@ VsSchedstat *vs_schedstat_new(const VsSys *sys)
 
 	s->sys = sys;
 	s->held = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, held_free);
+	s->keep = 1;
 	return s;
 }
 
@@ -143,7 +146,7 @@ int vs_schedstat_read(VsSchedstat *s, VsThreadCount *item)
 		h->start_time = item->start_time;
 		g_hash_table_insert(s->held, key, h);
 	}
-	h->used = true;
+	h->read_round = s->round;
 	r = read_fd(h->fd, item);
 	if (r < 0)
 		g_hash_table_remove(s->held, key);
@@ -153,17 +156,23 @@ int vs_schedstat_read(VsSchedstat *s, VsThreadCount *item)
 
 static gboolean unused(gpointer key, gpointer value, gpointer data)
 {
-	Held *h = value;
+	const Held *h = value;
+	const VsSchedstat *s = data;
 
-	if (!h->used)
-		return TRUE;
-	h->used = false;
-	return FALSE;
+	return s->round - h->read_round >= s->keep;
+}
+
+void vs_schedstat_set_keep(VsSchedstat *s, guint sweeps)
+{
+	s->keep = MAX(sweeps, 1);
 }
 
 guint vs_schedstat_sweep(VsSchedstat *s)
 {
-	return g_hash_table_foreach_remove(s->held, unused, NULL);
+	guint closed = g_hash_table_foreach_remove(s->held, unused, s);
+
+	s->round++;
+	return closed;
 }
 
 guint vs_schedstat_n_open(const VsSchedstat *s)

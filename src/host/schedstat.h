@@ -51,8 +51,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsSchedstat, vs_schedstat_free)
 int vs_schedstat_read(VsSchedstat *s, VsThreadCount *item);
 
 /* Closes the descriptors of the threads not read since the previous
- * sweep; returns how many it closed. */
+ * sweep (by default; see vs_schedstat_set_keep()); returns how many it
+ * closed. */
 guint vs_schedstat_sweep(VsSchedstat *s);
+/* Keeps a descriptor open while it was read within the last @sweeps
+ * sweeps (at least 1, the default): for callers that read some threads
+ * only every few sweeps. */
+void vs_schedstat_set_keep(VsSchedstat *s, guint sweeps);
 
 /* The number of descriptors held. */
 guint vs_schedstat_n_open(const VsSchedstat *s);

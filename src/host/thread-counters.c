@@ -52,6 +52,11 @@ void vs_thread_counters_free(VsThreadCounters *c)
 	g_free(c);
 }
 
+void vs_thread_counters_set_keep(VsThreadCounters *c, guint reads)
+{
+	vs_schedstat_set_keep(c->schedstat, reads);
+}
+
 VsCountersSource vs_thread_counters_source(const VsThreadCounters *c)
 {
 	return c->source;

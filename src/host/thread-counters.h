@@ -42,7 +42,13 @@ const char *vs_thread_counters_why(const VsThreadCounters *c);
 
 /* Reads the counters of the @n threads of @items (pid, tid, start_time
  * set): each item gets error 0 and its counters, or -ESRCH for a thread
- * that is gone, or another -errno. Descriptors of threads not in this call
- * are closed (schedstat), so a caller passes every thread it follows in
- * one call per tick. Returns the number of items read without error. */
+ * that is gone, or another -errno. Descriptors of threads in none of the
+ * last `keep` calls (vs_thread_counters_set_keep(), 1 by default: this
+ * one) are closed (schedstat), so a caller passes every thread it follows
+ * at least once in that many calls. Returns the number of items read
+ * without error. */
 size_t vs_thread_counters_read(VsThreadCounters *c, VsThreadCount *items, size_t n);
+/* Keeps schedstat descriptors open while their thread was in one of the
+ * last @reads calls of vs_thread_counters_read() (at least 1, the
+ * default). */
+void vs_thread_counters_set_keep(VsThreadCounters *c, guint reads);

@@ -24,8 +24,9 @@ typedef struct Vcpu {
 	char *cgroup;                 /* the thread's cpu cgroup directory */
 	GPtrArray *guest_dirs;        /* directories above it up to the guest's */
 	uint64_t cgroup_gen;
-	uint64_t cgroup_tick;         /* tick of the last read; 0: never */
-	uint64_t cgroup_due;          /* tick of the next read */
+	uint64_t readings;            /* readings of its counters so far */
+	uint64_t cgroup_reading;      /* reading of the last cgroup read; 0: never */
+	uint64_t cgroup_due;          /* reading of the next one */
 	bool cgroup_v1;               /* under the v1 cpu mount (else v2) */
 	/* Whether the cgroup had no CPU limit of its own at the last read
 	 * (cpu.max "max", cpu.cfs_quota_us -1): its throttled time cannot
@@ -56,6 +57,17 @@ typedef struct Guest {
 	double policy_tolerance_pct;
 	uint64_t policy_stamp;        /* the collector's stamp then; 0: never */
 	guint policy_spread;          /* looked up again when ticks % N is this */
+	/* Sampling (see collector.h): read every tick while a consumer needs
+	 * it, else when (ticks + sample_spread) % sample_ticks is 0. From the
+	 * policy as last looked up: */
+	bool relaxed;                 /* CPU CoSchedule=relaxed */
+	int64_t shortest_us;          /* its shortest condition; -1: none */
+	bool busy;                    /* the last interval's steal was high */
+	guint sample_spread;
+	int64_t read_us;              /* last tick its vCPUs were read */
+	uint64_t seen_tick;           /* last tick its domain was in the snapshot */
+	VsStealPoint tick_sum;        /* its vCPUs' intervals of this tick */
+	uint64_t tick_sum_tick;       /* the tick tick_sum is of; 0: none */
 	/* The guest agent's view. */
 	VsStealGuestSample *agent_last;
 	VsStealGuestSeries *agent_series;
@@ -84,6 +96,9 @@ struct VsStealCollector {
 	bool report_built;
 	uint64_t ticks;
 	uint64_t next_gen;
+	guint sample_ticks;           /* 1: every guest every tick */
+	int64_t last_mono_us;         /* of the previous tick; 0: none */
+	int64_t tick_us;              /* mean time between ticks; 0: unknown */
 	bool has_host_stat;
 	uint64_t host_busy, host_total;
 	/* What the guests' policy lookups in alerts() depend on; a change
@@ -155,6 +170,7 @@ VsStealCollector *vs_steal_collector_new(const VsSys *sys, const VsHost *host)
 						(GDestroyNotify)g_array_unref);
 	c->report = vs_steal_report_new();
 	c->next_gen = 1;
+	c->sample_ticks = 1;
 	return c;
 }
 
@@ -169,6 +185,16 @@ void vs_steal_collector_free(VsStealCollector *c)
 	g_hash_table_unref(c->entitlements);
 	vs_steal_report_free(c->report);
 	g_free(c);
+}
+
+void vs_steal_collector_set_sampling(VsStealCollector *c, guint ticks)
+{
+	c->sample_ticks = MAX(ticks, 1);
+	/* Held descriptors stay open between a guest's readings. */
+	vs_thread_counters_set_keep(c->counters, c->sample_ticks);
+	if (c->check)
+		vs_thread_counters_set_keep(c->check, c->sample_ticks);
+	vs_cpustat_set_keep(c->cpustat, c->sample_ticks);
 }
 
 static void rebuild_report(VsStealCollector *c);
@@ -235,11 +261,14 @@ void vs_steal_collector_clear_entitlements(VsStealCollector *c)
 	g_hash_table_remove_all(c->entitlements);
 }
 
+static double entitlement_in(const GArray *cpus_of, guint index)
+{
+	return cpus_of && index < cpus_of->len ? g_array_index(cpus_of, double, index) : -1.0;
+}
+
 static double entitlement_of(const VsStealCollector *c, const char *uuid, guint index)
 {
-	const GArray *cpus_of = g_hash_table_lookup(c->entitlements, uuid);
-
-	return cpus_of && index < cpus_of->len ? g_array_index(cpus_of, double, index) : -1.0;
+	return entitlement_in(g_hash_table_lookup(c->entitlements, uuid), index);
 }
 
 static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
@@ -257,6 +286,7 @@ static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
 		g->agent_series = vs_steal_guest_series_new();
 		g->tolerance_pct = -1;
 		g->policy_spread = g_str_hash(g->uuid) % VS_STEAL_POLICY_REFRESH_TICKS;
+		g->sample_spread = g_str_hash(g->uuid) >> 8;
 		g_hash_table_insert(c->guests, g->uuid, g);
 	}
 	if (g_strcmp0(g->name, dom->name) != 0) {
@@ -332,8 +362,8 @@ static GPtrArray *guest_dirs_of(const char *dir)
 /* Reads the cpu cgroup of @w's thread from /proc/PID/task/TID/cgroup
  * (through the sys layer) into the vCPU state, and whether that cgroup has
  * a CPU limit of its own; a change of directories starts a new throttle
- * generation. The next read is due VS_STEAL_CGROUP_REFRESH_TICKS later
- * (the first ones spread over that many ticks by TID). */
+ * generation. The next read is due VS_STEAL_CGROUP_REFRESH_TICKS readings
+ * later (the first ones spread over that many readings by TID). */
 static void refresh_cgroup(VsStealCollector *c, Vcpu *v)
 {
 	const VsCgroupInfo *cg = &c->host->cgroup;
@@ -342,9 +372,10 @@ static void refresh_cgroup(VsStealCollector *c, Vcpu *v)
 	const char *mount;
 	int r;
 
-	v->cgroup_due = c->ticks + (v->cgroup_tick ? VS_STEAL_CGROUP_REFRESH_TICKS
-						   : 1 + (guint)v->tid % VS_STEAL_CGROUP_REFRESH_TICKS);
-	v->cgroup_tick = c->ticks;
+	v->cgroup_due = v->readings + (v->cgroup_reading
+					       ? VS_STEAL_CGROUP_REFRESH_TICKS
+					       : 1 + (guint)v->tid % VS_STEAL_CGROUP_REFRESH_TICKS);
+	v->cgroup_reading = v->readings;
 	v->unlimited = false;
 	v->has_own = false;
 	r = vs_sys_read(c->sys, path, &text);
@@ -457,21 +488,45 @@ static void read_reservation(VsStealCollector *c, Vcpu *v)
 	v->reserved_period_ns = attr.sched_period ? attr.sched_period : attr.sched_deadline;
 }
 
+/* Whether @g's vCPUs are read at this tick of the snapshot at @mono_us
+ * (see sampling in collector.h): policy_stamp 0 is a policy not looked up
+ * yet. */
+static bool guest_due(const VsStealCollector *c, const Guest *g, int64_t mono_us)
+{
+	/* A condition shorter than VS_STEAL_SAMPLE_MIN_POINTS intervals
+	 * (of sample_ticks mean ticks); any condition while the tick's length
+	 * is not known. */
+	bool short_condition =
+		g->shortest_us >= 0 &&
+		(c->tick_us == 0 ||
+		 g->shortest_us < VS_STEAL_SAMPLE_MIN_POINTS * (int64_t)c->sample_ticks * c->tick_us);
+
+	if (c->sample_ticks <= 1 || g->policy_stamp == 0 || g->relaxed || short_condition ||
+	    g->busy || g->alert || g->mismatch || mono_us - g->read_us >= VS_STEAL_MAX_GAP_US / 2)
+		return true;
+	return (c->ticks + g->sample_spread) % c->sample_ticks == 0;
+}
+
 /* The vCPUs to read this tick: the online vCPUs with a thread of the
- * running guests of @snap. Marks the guests seen in @seen. */
-static GArray *gather(VsStealCollector *c, const VsSnapshot *snap, GHashTable *seen)
+ * running guests of @snap that are due, and those without a baseline.
+ * Marks the guests seen with this tick. */
+static GArray *gather(VsStealCollector *c, const VsSnapshot *snap)
 {
 	GArray *work = g_array_new(FALSE, FALSE, sizeof(Work));
 
 	for (guint i = 0; snap->domains && i < snap->domains->len; i++) {
 		const VsDomain *dom = g_ptr_array_index(snap->domains, i);
 		Guest *g;
+		bool due;
 
 		if (dom->pid <= 0 || !dom->vcpus)
 			continue;
 		g = guest_get(c, dom);
-		g_hash_table_add(seen, g->uuid);
+		g->seen_tick = c->ticks;
 		g->tcg = false;
+		due = guest_due(c, g, snap->mono_us);
+		if (due)
+			g->read_us = snap->mono_us;
 		for (guint k = 0; k < dom->vcpus->len; k++) {
 			const VsVcpu *vv = &g_array_index(dom->vcpus, VsVcpu, k);
 			Vcpu *v;
@@ -487,6 +542,8 @@ static GArray *gather(VsStealCollector *c, const VsSnapshot *snap, GHashTable *s
 			if (vv->thread.comm && g_str_has_suffix(vv->thread.comm, TCG_SUFFIX))
 				g->tcg = true;
 			v = vcpu_get(g, vv->index);
+			if (!due && v->acct->has_last && !v->problem)
+				continue;
 			w = (Work){ .guest = g, .vcpu = v, .vv = vv };
 			g_array_append_val(work, w);
 		}
@@ -641,7 +698,9 @@ static void rebuild_report(VsStealCollector *c)
 
 static gboolean guest_unseen(gpointer key, gpointer value, gpointer data)
 {
-	return !g_hash_table_contains(data, key);
+	const Guest *g = value;
+
+	return g->seen_tick != *(const uint64_t *)data;
 }
 
 static gboolean vcpu_stale(gpointer key, gpointer value, gpointer data)
@@ -654,19 +713,23 @@ static gboolean vcpu_stale(gpointer key, gpointer value, gpointer data)
 
 void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GHashTable) ticked = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-							      g_free);
+	g_autoptr(GPtrArray) ticked = g_ptr_array_new();
+	const Guest *entitled_guest = NULL;
+	const GArray *entitled = NULL;
 	g_autoptr(GArray) work = NULL;
 	g_autofree VsThreadCount *items = NULL;
 	GHashTableIter iter;
-	gpointer key, value;
+	gpointer value;
 
 	report_drop(c);
 	c->ticks++;
+	if (c->last_mono_us && snap->mono_us > c->last_mono_us)
+		c->tick_us = c->tick_us ? (7 * c->tick_us + snap->mono_us - c->last_mono_us) / 8
+					: snap->mono_us - c->last_mono_us;
+	c->last_mono_us = snap->mono_us;
 	c->report->tick = snap->tick;
 	c->report->mono_us = snap->mono_us;
-	work = gather(c, snap, seen);
+	work = gather(c, snap);
 	items = g_new0(VsThreadCount, MAX(work->len, 1));
 	for (guint i = 0; i < work->len; i++) {
 		const Work *w = &g_array_index(work, Work, i);
@@ -684,7 +747,7 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		Vcpu *v = w->vcpu;
 		VsStealSample s = { 0 };
 		VsStealPoint p;
-		VsStealPoint *sum;
+		Guest *g = w->guest;
 		bool moved = v->tid != items[i].tid || v->start_time != items[i].start_time ||
 			     v->pid != items[i].pid;
 
@@ -700,7 +763,8 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		v->tid = items[i].tid;
 		v->start_time = items[i].start_time;
 		v->last_seen_us = snap->mono_us;
-		if (moved || v->cgroup_tick == 0 || c->ticks >= v->cgroup_due)
+		v->readings++;
+		if (moved || v->cgroup_reading == 0 || v->readings >= v->cgroup_due)
 			refresh_cgroup(c, v);
 		read_reservation(c, v);
 
@@ -714,28 +778,33 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		s.reserved_period_ns = v->reserved_period_ns;
 		s.has_libvirt = w->vv->has_stats;
 		s.libvirt_delay_ns = w->vv->delay_ns;
-		s.entitlement = entitlement_of(c, w->guest->uuid, v->index);
+		if (g != entitled_guest) {
+			/* The vCPUs of a guest come one after the other. */
+			entitled_guest = g;
+			entitled = g_hash_table_lookup(c->entitlements, g->uuid);
+		}
+		s.entitlement = entitlement_in(entitled, v->index);
 		if (vs_steal_vcpu_feed(v->acct, &s, &p) != VS_STEAL_DELTA)
 			continue;
-		sum = g_hash_table_lookup(ticked, w->guest);
-		if (!sum) {
-			sum = g_new0(VsStealPoint, 1);
-			g_hash_table_insert(ticked, w->guest, sum);
+		if (g->tick_sum_tick != c->ticks) {
+			g->tick_sum = (VsStealPoint){ 0 };
+			g->tick_sum_tick = c->ticks;
+			g_ptr_array_add(ticked, g);
 		}
-		vs_steal_point_add(sum, &p, true);
+		vs_steal_point_add(&g->tick_sum, &p, true);
 	}
 	vs_cpustat_sweep(c->cpustat);
 
 	/* One guest interval per tick, from the vCPUs that gave one. */
-	g_hash_table_iter_init(&iter, ticked);
-	while (g_hash_table_iter_next(&iter, &key, &value)) {
-		Guest *g = key;
-		VsStealPoint *sum = value;
+	for (guint i = 0; i < ticked->len; i++) {
+		Guest *g = g_ptr_array_index(ticked, i);
 
-		sum->flags = 0;
-		vs_steal_series_push(g->series, sum);
+		g->tick_sum.flags = 0;
+		vs_steal_series_push(g->series, &g->tick_sum);
+		g->busy = vs_steal_pct(g->tick_sum.steal_ns, &g->tick_sum) >=
+			  VS_STEAL_SAMPLE_BUSY_PCT;
 	}
-	g_hash_table_foreach_remove(c->guests, guest_unseen, seen);
+	g_hash_table_foreach_remove(c->guests, guest_unseen, &c->ticks);
 	g_hash_table_iter_init(&iter, c->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		Guest *g = value;
@@ -946,6 +1015,10 @@ static void guest_policy(VsStealCollector *c, Guest *g, const VsPolicySet *set,
 	g_clear_pointer(&g->policy_alert, vs_policy_value_free);
 	if (e && e->value && e->value->type == VS_PTYPE_CONDITION)
 		g->policy_alert = vs_policy_value_copy(e->value);
+	e = vs_effective_get(eff, "CPU", "CoSchedule");
+	g->relaxed = e && e->value && e->value->type == VS_PTYPE_ENUM &&
+		     strcmp(e->value->str, "relaxed") == 0;
+	g->shortest_us = vs_condition_shortest(eff);
 	g->policy_stamp = c->policy_stamp;
 }
 

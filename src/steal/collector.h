@@ -35,19 +35,37 @@
 /* Every this many ticks both collection paths are read (tick 1 included). */
 #define VS_STEAL_CROSS_CHECK_TICKS 10
 /* A vCPU thread's cgroup, and whether it has a CPU limit of its own, are
- * re-read at least every this many ticks (and when the thread changes);
- * the first reads are spread over that many ticks. While the cgroup has no
- * limit (cpu.max "max", cpu.cfs_quota_us -1) it cannot be throttled
- * itself, and its cpu.stat is read only at these re-reads: a limit set on
- * a vCPU cgroup later (by libvirt's vcpu_quota or an operator; vsched
- * limits only the guest's cgroup, whose cpu.stat is read every tick) is
- * seen within this many ticks, and the throttled time it caused until then
- * falls in the interval where it is seen. */
+ * re-read at least every this many readings of the vCPU (ticks, for a
+ * guest read every tick; times the sampling interval for a sampled one)
+ * and when the thread changes; the first reads are spread over that many
+ * readings. While the cgroup has no limit (cpu.max "max",
+ * cpu.cfs_quota_us -1) it cannot be throttled itself, and its cpu.stat is
+ * read only at these re-reads: a limit set on a vCPU cgroup later (by
+ * libvirt's vcpu_quota or an operator; vsched limits only the guest's
+ * cgroup, whose cpu.stat is read at every reading) is seen within this
+ * many readings, and the throttled time it caused until then falls in the
+ * interval where it is seen. */
 #define VS_STEAL_CGROUP_REFRESH_TICKS 30
 /* A guest's [Steal] policy (Alert=, GuestTolerance=) is looked up again
  * when the policy set or the overrides change, and at least every this
  * many ticks (spread over the guests). */
 #define VS_STEAL_POLICY_REFRESH_TICKS 10
+
+/* Sampling (doc/steal.md "Sampling"): with a sampling interval of N ticks
+ * (vs_steal_collector_set_sampling()), a guest's vCPUs are read together
+ * every N ticks, the guests spread over the N ticks, unless a consumer
+ * needs per-tick figures of it: its CPU CoSchedule= is relaxed (the skew
+ * of the last second), a condition it puts to use (Alert=, the hotplug
+ * conditions) is shorter than VS_STEAL_SAMPLE_MIN_POINTS sampling
+ * intervals (N times the mean time between the collector's ticks; any
+ * condition while that is not known), its steal alert or guest/host
+ * mismatch is on, its last interval had VS_STEAL_SAMPLE_BUSY_PCT steal or
+ * more, or its policy is not known yet (the policy is looked up in
+ * vs_steal_collector_alerts()). A vCPU without a baseline is read at once.
+ * The counters are cumulative, so an interval of N ticks holds everything
+ * in between. */
+#define VS_STEAL_SAMPLE_MIN_POINTS 6
+#define VS_STEAL_SAMPLE_BUSY_PCT 10.0
 
 typedef struct VsStealCollector VsStealCollector;
 
@@ -58,11 +76,16 @@ VsStealCollector *vs_steal_collector_new(const VsSys *sys, const VsHost *host);
 void vs_steal_collector_free(VsStealCollector *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsStealCollector, vs_steal_collector_free)
 
-/* Reads the counters of the vCPUs of @snap's running guests, as of
- * @snap->mono_us (the report is built again when next asked). Guests no
- * longer in the snapshot are forgotten; a vCPU without a reading this tick
- * keeps its baseline (its next interval spans the gap) for up to
- * VS_STEAL_MAX_GAP_US. */
+/* Reads the guests that need no per-tick figures every @ticks ticks (1:
+ * every guest every tick, the default). Takes effect at the next tick. */
+void vs_steal_collector_set_sampling(VsStealCollector *c, guint ticks);
+
+/* Reads the counters of the vCPUs of @snap's running guests that are due
+ * (see sampling above), as of @snap->mono_us (the report is built again
+ * when next asked). Guests no longer in the snapshot are forgotten; a vCPU
+ * without a reading this tick keeps its baseline (its next interval spans
+ * the gap) for up to VS_STEAL_MAX_GAP_US; a sampled guest is read at least
+ * every half of that. */
 void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap);
 
 /* The report of the last tick (an empty one before the first), built

@@ -63,9 +63,12 @@ bool vs_condition_holds(const VsCondition *c, const VsStealSeries *series)
 	}
 }
 
-int64_t vs_condition_longest(const VsEffectivePolicy *eff)
+/* The shortest and longest duration of the conditions @eff puts to use
+ * (see condition.h); false when it puts none to use. */
+static bool durations(const VsEffectivePolicy *eff, int64_t *ret_shortest, int64_t *ret_longest)
 {
-	int64_t longest = 0;
+	int64_t shortest = 0, longest = 0;
+	bool any = false;
 
 	for (guint i = 0; i < eff->entries->len; i++) {
 		const VsEffectiveEntry *e = &g_array_index(eff->entries, VsEffectiveEntry, i);
@@ -77,7 +80,26 @@ int64_t vs_condition_longest(const VsEffectivePolicy *eff)
 		if (enable && (!enable->value || enable->value->type != VS_PTYPE_BOOL ||
 			       !enable->value->b))
 			continue;
+		shortest = any ? MIN(shortest, e->value->cond.for_us) : e->value->cond.for_us;
 		longest = MAX(longest, e->value->cond.for_us);
+		any = true;
 	}
+	*ret_shortest = shortest;
+	*ret_longest = longest;
+	return any;
+}
+
+int64_t vs_condition_longest(const VsEffectivePolicy *eff)
+{
+	int64_t shortest, longest;
+
+	durations(eff, &shortest, &longest);
 	return longest;
+}
+
+int64_t vs_condition_shortest(const VsEffectivePolicy *eff)
+{
+	int64_t shortest, longest;
+
+	return durations(eff, &shortest, &longest) ? shortest : -1;
 }

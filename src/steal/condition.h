@@ -34,3 +34,9 @@ bool vs_condition_holds(const VsCondition *c, const VsStealSeries *series);
  * Enable= is off (the hotplug conditions of a guest without hotplug). How
  * long a guest's series keeps per-tick points. */
 int64_t vs_condition_longest(const VsEffectivePolicy *eff);
+
+/* The shortest duration of the conditions @eff puts to use (the same ones
+ * as vs_condition_longest()), in µs, or -1 when none: the steal collector
+ * reads a guest every tick while a condition is short against its
+ * sampling interval (steal/collector.h). */
+int64_t vs_condition_shortest(const VsEffectivePolicy *eff);

@@ -18,6 +18,14 @@ static void thread_clear(gpointer data)
 	vs_thread_clear(data);
 }
 
+static GArray *threads_new(void)
+{
+	GArray *threads = g_array_new(FALSE, TRUE, sizeof(VsThread));
+
+	g_array_set_clear_func(threads, thread_clear);
+	return threads;
+}
+
 VsDomain *vs_domain_new(const char *name, guint n_vcpus)
 {
 	VsDomain *dom = g_new0(VsDomain, 1);
@@ -33,17 +41,62 @@ VsDomain *vs_domain_new(const char *name, guint n_vcpus)
 		v->index = i;
 		v->thread.cpu = -1;
 	}
-	dom->emulator_threads = g_array_new(FALSE, TRUE, sizeof(VsThread));
-	g_array_set_clear_func(dom->emulator_threads, thread_clear);
-	dom->io_threads = g_array_new(FALSE, TRUE, sizeof(VsThread));
-	g_array_set_clear_func(dom->io_threads, thread_clear);
+	dom->emulator_threads = threads_new();
+	dom->io_threads = threads_new();
 	return dom;
+}
+
+/* Drops @dom's borrowed threads (see vs_domain_threads_unshare()); the
+ * thread arrays become empty ones when @refill, else NULL. */
+static void drop_shared(VsDomain *dom, bool refill)
+{
+	for (guint i = 0; dom->vcpus && i < dom->vcpus->len; i++) {
+		VsThread *t = &g_array_index(dom->vcpus, VsVcpu, i).thread;
+
+		*t = (VsThread){ .cpu = -1 };
+	}
+	g_clear_pointer(&dom->emulator_threads, g_array_unref);
+	g_clear_pointer(&dom->io_threads, g_array_unref);
+	if (refill) {
+		dom->emulator_threads = threads_new();
+		dom->io_threads = threads_new();
+	}
+	dom->threads_ref_release(dom->threads_ref);
+	dom->threads_ref = NULL;
+	dom->threads_ref_release = NULL;
+}
+
+void vs_domain_threads_unshare(VsDomain *dom)
+{
+	if (dom->threads_ref)
+		drop_shared(dom, true);
+}
+
+void vs_domain_threads_share(VsDomain *dom, const VsDomain *src, gpointer ref,
+			     GDestroyNotify release)
+{
+	vs_domain_threads_unshare(dom);
+	for (guint i = 0; i < dom->vcpus->len; i++) {
+		VsThread *t = &g_array_index(dom->vcpus, VsVcpu, i).thread;
+
+		vs_thread_clear(t);
+		*t = i < src->vcpus->len ? g_array_index(src->vcpus, VsVcpu, i).thread
+					 : (VsThread){ .cpu = -1 };
+	}
+	g_array_unref(dom->emulator_threads);
+	dom->emulator_threads = g_array_ref(src->emulator_threads);
+	g_array_unref(dom->io_threads);
+	dom->io_threads = g_array_ref(src->io_threads);
+	dom->threads_ref = ref;
+	dom->threads_ref_release = release;
 }
 
 void vs_domain_free(VsDomain *dom)
 {
 	if (!dom)
 		return;
+	if (dom->threads_ref)
+		drop_shared(dom, false);
 	g_free(dom->name);
 	g_free(dom->vsched_class);
 	g_free(dom->metadata_xml);

@@ -88,6 +88,13 @@ typedef struct VsDomain {
 	 * status XML, /proc and libvirt (e.g. a TID whose comm names another
 	 * vCPU); NULL when consistent. */
 	char *threads_problem;
+	/* Set when the threads are borrowed (the thread discovery cache shares
+	 * them between snapshots: vs_domain_threads_share()): the vCPU
+	 * threads' comm and affinity and the two thread arrays belong to this
+	 * reference, which vs_domain_free() releases. Read them as usual;
+	 * change them only after vs_domain_threads_unshare(). */
+	gpointer threads_ref;
+	GDestroyNotify threads_ref_release;
 
 	bool has_stats;
 	uint64_t cpu_time_ns;  /* cpu.time */
@@ -100,6 +107,17 @@ typedef struct VsDomain {
 VsDomain *vs_domain_new(const char *name, guint n_vcpus);
 void vs_domain_free(VsDomain *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsDomain, vs_domain_free)
+/* Makes @dom borrow the threads of @src (vCPU threads by index, as far as
+ * both have vCPUs; the emulator and I/O thread arrays by reference) under
+ * @ref, which it releases with @release when it no longer needs them; the
+ * threads it had are freed first (vs_domain_threads_unshare()). @src must
+ * not change while @ref is held. No allocation. */
+void vs_domain_threads_share(VsDomain *dom, const VsDomain *src, gpointer ref,
+			     GDestroyNotify release);
+/* When @dom borrows its threads: forgets them (vCPUs without a thread,
+ * empty thread arrays) and releases the reference, so that it can fill
+ * its own; else nothing. */
+void vs_domain_threads_unshare(VsDomain *dom);
 /* Frees what @t owns (for GArray clear funcs). */
 void vs_thread_clear(VsThread *t);
 /* Copies @src into @dst (which owns nothing yet): comm and affinity are

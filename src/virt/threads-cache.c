@@ -8,6 +8,34 @@
 
 #include "virt/threads.h"
 
+/* A VsDomain holding only what thread discovery fills, with a count of
+ * its holders: the cache entry and each snapshot domain that borrows its
+ * threads (vs_domain_threads_share()). Never changed once made, so that a
+ * snapshot from before a re-read still holds what it was given. */
+typedef struct Found {
+	grefcount refs;
+	VsDomain *dom;
+} Found;
+
+static Found *found_new(VsDomain *dom)
+{
+	Found *f = g_new(Found, 1);
+
+	g_ref_count_init(&f->refs);
+	f->dom = dom;
+	return f;
+}
+
+static void found_release(gpointer data)
+{
+	Found *f = data;
+
+	if (!g_ref_count_dec(&f->refs))
+		return;
+	vs_domain_free(f->dom);
+	g_free(f);
+}
+
 typedef struct Entry {
 	char *name;
 	/* What the entry depends on. */
@@ -22,8 +50,8 @@ typedef struct Entry {
 	uint64_t verify_at;      /* collection from which the two stat() run again */
 	uint64_t expires;        /* collection from which it is re-read */
 	uint64_t seen;           /* last collection that used it */
-	/* What the discovery found (a VsDomain holding only these). */
-	VsDomain *found;
+	/* What the discovery found: shared with the snapshots' domains. */
+	Found *found;
 } Entry;
 
 struct VsThreadsCache {
@@ -35,7 +63,7 @@ static void entry_free(Entry *e)
 {
 	g_free(e->name);
 	g_array_unref(e->online);
-	vs_domain_free(e->found);
+	found_release(e->found);
 	g_free(e);
 }
 
@@ -105,8 +133,8 @@ static void threads_copy(GArray *dst, const GArray *src)
 		thread_copy(&g_array_index(dst, VsThread, i), &g_array_index(src, VsThread, i));
 }
 
-/* Copies what thread discovery fills from @src into @dst. */
-static void found_copy(VsDomain *dst, const VsDomain *src)
+/* Copies the process fields thread discovery fills from @src into @dst. */
+static void process_copy(VsDomain *dst, const VsDomain *src)
 {
 	dst->pid = src->pid;
 	dst->pid_start_time = src->pid_start_time;
@@ -114,6 +142,23 @@ static void found_copy(VsDomain *dst, const VsDomain *src)
 	dst->cgroup_path = g_strdup(src->cgroup_path);
 	g_free(dst->cgroup_v1_cpuset);
 	dst->cgroup_v1_cpuset = g_strdup(src->cgroup_v1_cpuset);
+	g_free(dst->threads_problem);
+	dst->threads_problem = NULL;
+}
+
+/* Gives @dom what the entry's discovery found: the process fields copied,
+ * the threads shared (no copy per thread). */
+static void found_give(VsDomain *dom, Found *f)
+{
+	process_copy(dom, f->dom);
+	g_ref_count_inc(&f->refs);
+	vs_domain_threads_share(dom, f->dom, f, found_release);
+}
+
+/* Copies what thread discovery fills from @src into @dst (a new domain). */
+static void found_copy(VsDomain *dst, const VsDomain *src)
+{
+	process_copy(dst, src);
 	for (guint i = 0; i < dst->vcpus->len && i < src->vcpus->len; i++) {
 		VsThread *t = &g_array_index(dst->vcpus, VsVcpu, i).thread;
 
@@ -122,8 +167,6 @@ static void found_copy(VsDomain *dst, const VsDomain *src)
 	}
 	threads_copy(dst->emulator_threads, src->emulator_threads);
 	threads_copy(dst->io_threads, src->io_threads);
-	g_free(dst->threads_problem);
-	dst->threads_problem = NULL;
 }
 
 static GArray *online_flags(const VsDomain *dom)
@@ -190,7 +233,7 @@ static Entry *lookup(VsThreadsCache *cache, const VsSys *sys, const VsDomain *do
 
 	if (!e || !same_status(e, status))
 		return NULL;
-	if (task_nlink(sys, e->found->pid, &nlink) < 0 || nlink != e->task_nlink)
+	if (task_nlink(sys, e->found->dom->pid, &nlink) < 0 || nlink != e->task_nlink)
 		return NULL;
 	return e;
 }
@@ -206,7 +249,7 @@ int vs_threads_cache_collect(VsThreadsCache *cache, const VsSys *sys, const char
 
 	e = dom->uuid[0] ? lookup_libvirt(cache, dom) : NULL;
 	if (e && e->state == dom->state && cache->collection < e->verify_at) {
-		found_copy(dom, e->found);
+		found_give(dom, e->found);
 		e->seen = cache->collection;
 		return 0;
 	}
@@ -219,7 +262,7 @@ int vs_threads_cache_collect(VsThreadsCache *cache, const VsSys *sys, const char
 	}
 	e = lookup(cache, sys, dom, &status);
 	if (e) {
-		found_copy(dom, e->found);
+		found_give(dom, e->found);
 		e->state = dom->state;
 		e->verify_at = cache->collection + VS_THREADS_CACHE_VERIFY_TICKS;
 		e->seen = cache->collection;
@@ -244,7 +287,7 @@ int vs_threads_cache_collect(VsThreadsCache *cache, const VsSys *sys, const char
 	} else {
 		g_free(e->name);
 		g_array_unref(e->online);
-		vs_domain_free(e->found);
+		found_release(e->found);
 		e->expires = cache->collection + VS_THREADS_CACHE_REFRESH_TICKS;
 		e->verify_at = cache->collection + VS_THREADS_CACHE_VERIFY_TICKS;
 	}
@@ -257,8 +300,8 @@ int vs_threads_cache_collect(VsThreadsCache *cache, const VsSys *sys, const char
 	e->id = dom->id;
 	e->state = dom->state;
 	e->online = online_flags(dom);
-	e->found = vs_domain_new(dom->name, dom->vcpus->len);
-	found_copy(e->found, dom);
+	e->found = found_new(vs_domain_new(dom->name, dom->vcpus->len));
+	found_copy(e->found->dom, dom);
 	e->seen = cache->collection;
 	return 0;
 }

@@ -13,7 +13,9 @@
  *   (the first expiries are spread over that many collections, so that
  *   the full re-reads of a thousand guests do not all fall in one tick).
  * Otherwise, and whenever the discovery reported a problem, it runs the
- * full discovery.
+ * full discovery. A hit shares the entry's threads with the domain
+ * (vs_domain_threads_share(), counted references): no copy of each
+ * thread's comm and affinity per snapshot.
  *
  * The first two are files, checked with a stat() each, and those two
  * calls were most of the cost of a tick at constant guests. They run for

@@ -505,6 +505,7 @@ int vs_threads_collect(const VsSys *sys, const char *status_dir, VsDomain *dom)
 	pid_t pid;
 	int r;
 
+	vs_domain_threads_unshare(dom);
 	status = read_status(sys, status_dir, dom->name, problems);
 	pid = find_pid(sys, status_dir, dom, status, problems);
 	if (pid != 0 && (r = list_tids(sys, pid, &tids)) < 0) {

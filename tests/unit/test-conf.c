@@ -269,6 +269,22 @@ static void test_memory_keys(void **state)
 	assert_non_null(strstr(error_at(f, 2), "MemoryStatsPeriod= must be whole seconds"));
 }
 
+/* StealSampleTicks=: a whole number of ticks from 1 to 10. */
+static void test_steal_keys(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(VsConf) conf = load(f, "[Daemon]\nStealSampleTicks=3\n");
+
+	assert_non_null(conf);
+	assert_float_equal(conf->steal_sample_ticks, 3, 0);
+	assert_null(load(f, "[Daemon]\nStealSampleTicks=11\n"));
+	assert_string_equal(error_at(f, 0), ":2: StealSampleTicks=11: must be a number from 1 to 10");
+	g_ptr_array_set_size(f->errors, 0);
+	assert_null(load(f, "[Daemon]\nStealSampleTicks=2.5\n"));
+	assert_int_equal(f->errors->len, 1);
+	assert_non_null(strstr(error_at(f, 0), "StealSampleTicks=2.5: must be a whole number"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_keep_restart_keys),
 		cmocka_unit_test_setup_teardown(test_cpu_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_steal_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,6 +92,14 @@ static void test_once_per_round(void **state)
 	assert_int_equal(vs_cpustat_throttled_once(c, "/cg/guest", &ns), 0);
 	assert_int_equal(ns, 400);
 	assert_int_equal(vs_cpustat_sweep(c), 1);
+	/* Kept for 2 sweeps: unread for one sweep stays open, for two is
+	 * closed. */
+	vs_cpustat_set_keep(c, 2);
+	assert_int_equal(vs_cpustat_throttled_once(c, "/cg/guest", &ns), 0);
+	assert_int_equal(vs_cpustat_sweep(c), 0);
+	assert_int_equal(vs_cpustat_sweep(c), 0);
+	assert_int_equal(vs_cpustat_sweep(c), 1);
+	vs_cpustat_set_keep(c, 1);
 	/* An unreadable value is an error every time, never a cached one. */
 	rewrite(sys, "/cg/guest/cpu.stat", "throttled_time bad\n");
 	assert_int_equal(vs_cpustat_throttled_once(c, "/cg/guest", &ns), -EINVAL);

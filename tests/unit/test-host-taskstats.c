@@ -228,6 +228,18 @@ static void test_schedstat_held(void **state)
 	assert_int_equal(vs_schedstat_read(s, &again[1]), 0);
 	assert_int_equal(vs_schedstat_sweep(s), N_THREADS - 2);
 	assert_int_equal(vs_schedstat_n_open(s), 2);
+	/* Kept for 3 sweeps (a thread read every third tick): one unread for
+	 * two sweeps stays open, for three is closed. */
+	vs_schedstat_set_keep(s, 3);
+	assert_int_equal(vs_schedstat_read(s, &again[0]), 0);
+	assert_int_equal(vs_schedstat_sweep(s), 0);
+	assert_int_equal(vs_schedstat_sweep(s), 0);
+	assert_int_equal(vs_schedstat_n_open(s), 2);
+	assert_int_equal(vs_schedstat_sweep(s), 1);
+	assert_int_equal(vs_schedstat_n_open(s), 1);
+	vs_schedstat_set_keep(s, 1);
+	assert_int_equal(vs_schedstat_read(s, &again[1]), 0);
+	assert_int_equal(vs_schedstat_n_open(s), 2);
 	/* Another identity for the same TID: a new descriptor, still one. */
 	again[0].start_time++;
 	assert_int_equal(vs_schedstat_read(s, &again[0]), 0);

@@ -800,15 +800,16 @@ static void test_condition_longest(void **state)
 {
 	static const struct {
 		const char *text;
-		int64_t longest;
+		int64_t longest, shortest;
 	} cases[] = {
-		{ "", 0 },
-		{ "[Steal]\nAlert=steal>20% for 45s\n", 45 * SEC },
+		{ "", 0, -1 },
+		{ "[Steal]\nAlert=steal>20% for 45s\n", 45 * SEC, 45 * SEC },
 		/* Hotplug off: its default conditions (up to 120 s) do not count. */
-		{ "[Hotplug]\nEnable=no\n[Steal]\nAlert=steal>20% for 45s\n", 45 * SEC },
-		{ "[Hotplug]\nEnable=yes\n", 120 * SEC },
+		{ "[Hotplug]\nEnable=no\n[Steal]\nAlert=steal>20% for 45s\n", 45 * SEC, 45 * SEC },
+		{ "[Hotplug]\nEnable=yes\n", 120 * SEC, 30 * SEC },
 		{ "[Hotplug]\nEnable=yes\nScaleDown=cpu<10% for 5s\n[Steal]\nAlert=cpu>1% for 2s\n",
-		  30 * SEC },
+		  30 * SEC, 2 * SEC },
+		{ "[Steal]\nAlert=steal>20%\n", 0, 0 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -825,7 +826,55 @@ static void test_condition_longest(void **state)
 		eff = vs_policy_effective(set, none, "g", "00000000-0000-0000-0000-000000000001",
 					  NULL, 0);
 		assert_int_equal(vs_condition_longest(eff), cases[i].longest);
+		assert_int_equal(vs_condition_shortest(eff), cases[i].shortest);
 	}
+}
+
+/* Intervals of several ticks (the collector's sampling: doc/steal.md
+ * "Sampling"): 3 s intervals at a steady 12 % steal. Every window gives
+ * 12 %; the 10 s window holds the intervals that ended in it (12 s of
+ * them), the 1 and 5 min windows their buckets pro rata (within one
+ * interval of their length); a condition sees contiguous intervals and
+ * holds once they cover its duration, and not across a missed reading. */
+static void test_multi_tick_intervals(void **state)
+{
+	g_autoptr(VsStealSeries) s = vs_steal_series_new_fine(60 * SEC);
+	VsCondition c = { .metric = VS_METRIC_STEAL, .cmp = VS_CMP_GT, .threshold = 10.0,
+			  .for_us = 20 * SEC };
+	const VsStealPoint *w;
+	VsStealPoint p;
+
+	for (int i = 1; i <= 6; i++) {
+		p = point(i * 3 * SEC, 3000, 12.0);
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	/* 18 s covered: not 20 s yet. */
+	assert_false(vs_condition_holds(&c, s));
+	p = point(21 * SEC, 3000, 12.0);
+	assert_true(vs_steal_series_push(s, &p));
+	assert_true(vs_condition_holds(&c, s));
+	for (int i = 8; i <= 200; i++) {
+		p = point(i * 3 * SEC, 3000, 12.0);
+		assert_true(vs_steal_series_push(s, &p));
+	}
+	w = win(s, VS_STEAL_WINDOW_10S);
+	assert_int_equal(w->n, 4);
+	assert_int_equal(w->span_ns, 12 * NS_SEC);
+	for (guint k = 0; k < VS_STEAL_N_WINDOWS; k++) {
+		uint64_t want = (uint64_t)vs_steal_window_us(k) * 1000;
+
+		w = win(s, k);
+		assert_float_equal(vs_steal_pct(w->steal_ns, w), 12.0, 1e-6);
+		assert_true(w->span_ns + 3 * NS_SEC >= want && w->span_ns <= want + 3 * NS_SEC);
+	}
+	/* A reading missed: the next interval spans 6 s and the series stays
+	 * contiguous; a gap (no interval for 3 s) breaks the condition. */
+	p = point(606 * SEC, 6000, 12.0);
+	assert_true(vs_steal_series_push(s, &p));
+	assert_true(vs_condition_holds(&c, s));
+	p = point(612 * SEC, 3000, 12.0);
+	assert_true(vs_steal_series_push(s, &p));
+	assert_false(vs_condition_holds(&c, s));
 }
 
 static void test_window_names(void **state)
@@ -863,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_guest_sum),
 		cmocka_unit_test(test_condition),
 		cmocka_unit_test(test_window_names),
+		cmocka_unit_test(test_multi_tick_intervals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -607,6 +607,70 @@ static void test_guest_gone(void **state)
 	assert_null(vs_steal_report_find(vs_steal_collector_report(c), "g"));
 }
 
+/* Ticks t = 1..@until s with sampling every 3 ticks under the policy
+ * @text, both vCPUs running 100 ms and waiting @delay_ms per second, the
+ * alerts looked at after each tick; returns vCPU 0's intervals. Checks
+ * that the intervals taken cover the time from the baseline to the last
+ * reading without a gap (the counters are cumulative) and that the
+ * guest's series holds the same. */
+static guint sampled_intervals(const Fixture *f, const char *text, uint64_t delay_ms,
+			       int64_t until)
+{
+	g_autoptr(VsStealCollector) c = vs_steal_collector_new(f->sys, f->host);
+	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
+	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
+	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	const VsStealGuestReport *g;
+	const VsStealVcpuReport *v0;
+	VsStealPoint last = { 0 };
+	VsPolicyFile *file;
+
+	set->files = g_ptr_array_new_with_free_func((GDestroyNotify)vs_policy_file_free);
+	file = vs_policy_file_parse("/etc/vsched/policy.d/50-t.policy", text, diags);
+	assert_non_null(file);
+	g_ptr_array_add(set->files, file);
+	vs_steal_collector_set_sampling(c, 3);
+	put_throttled(f, GUEST_DIR "/vcpu0", 0);
+	put_throttled(f, GUEST_DIR "/vcpu1", 0);
+	put_throttled(f, GUEST_DIR, 0);
+	for (int64_t t = 1; t <= until; t++) {
+		g_autoptr(GPtrArray) messages = NULL;
+
+		put_schedstat(f, 100, (uint64_t)t * 100, (uint64_t)t * delay_ms);
+		put_schedstat(f, 101, (uint64_t)t * 100, (uint64_t)t * delay_ms);
+		tick(c, f, t, 0, 0);
+		messages = vs_steal_collector_alerts(c, set, overrides, t * SEC);
+	}
+	g = only_guest(c);
+	v0 = vcpu_of(g, 0);
+	/* From the baseline at 1 s to the last reading, every ms counted. */
+	assert_true(v0->total.n >= 1);
+	assert_int_equal(v0->total.run_ns, v0->total.span_ns / 10);
+	assert_int_equal(v0->total.steal_ns, v0->total.span_ns / 1000 * delay_ms);
+	assert_true(v0->total.span_ns <= (uint64_t)(until - 1) * SEC * 1000);
+	assert_true(v0->total.span_ns > (uint64_t)(until - 4) * SEC * 1000);
+	/* The guest's newest interval is both vCPUs' newest. */
+	assert_true(vs_steal_series_nth_newest(vs_steal_collector_series(c, UUID), 0, &last));
+	assert_int_equal(last.n, 2);
+	assert_int_equal(last.wall_ns, 2 * last.span_ns);
+	return v0->total.n;
+}
+
+/* Sampling: a guest with a long condition only is read every third tick
+ * (9 ticks after the baseline: 3 readings); relaxed co-scheduling, a
+ * condition shorter than 6 intervals, or 10 % steal make it every tick. */
+static void test_sampling(void **state)
+{
+	const Fixture *f = *state;
+
+	assert_int_equal(sampled_intervals(f, "[Steal]\nAlert=steal>50% for 20s\n", 20, 10), 3);
+	assert_int_equal(sampled_intervals(f, "[Steal]\nAlert=steal>50% for 20s\n"
+					      "[CPU]\nCoSchedule=relaxed\n", 20, 10), 9);
+	assert_int_equal(sampled_intervals(f, "[Steal]\nAlert=steal>50% for 10s\n", 20, 10), 9);
+	/* 15 % steal: every tick once the first sampled interval shows it. */
+	assert_true(sampled_intervals(f, "[Steal]\nAlert=steal>50% for 20s\n", 150, 10) >= 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +682,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlimited_vcpu_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_override, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sampling, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,6 +206,62 @@ static void test_sweep_and_vanished(void **state)
 	temp_root_free(sys);
 }
 
+/* A hit shares the entry's threads: two snapshots' domains hold the same
+ * comm and thread arrays; a domain from before a re-read and a sweep that
+ * forgets the guest keeps what it was given (run under ASan: no use after
+ * free, no leak); a full discovery on a sharing domain fills its own. */
+static void test_shared_threads(void **state)
+{
+	VsSys *sys = fixture();
+	g_autoptr(VsThreadsCache) cache = vs_threads_cache_new();
+	g_autoptr(VsDomain) first = vs_domain_new("g1", 1);
+	g_autoptr(VsDomain) a = vs_domain_new("g1", 1);
+	g_autoptr(VsDomain) b = vs_domain_new("g1", 1);
+	VsDomain *doms[] = { first, a, b };
+	const VsThread *ta, *tb;
+
+	for (guint i = 0; i < G_N_ELEMENTS(doms); i++) {
+		g_strlcpy(doms[i]->uuid, UUID, sizeof(doms[i]->uuid));
+		g_array_index(doms[i]->vcpus, VsVcpu, 0).online = true;
+		assert_int_equal(vs_threads_cache_collect(cache, sys, STATUS_DIR, doms[i]), 0);
+		vs_threads_cache_sweep(cache);
+	}
+	/* The first one found them itself; the others share the entry's. */
+	assert_null(first->threads_ref);
+	assert_non_null(a->threads_ref);
+	ta = &g_array_index(a->vcpus, VsVcpu, 0).thread;
+	tb = &g_array_index(b->vcpus, VsVcpu, 0).thread;
+	assert_ptr_equal(ta->comm, tb->comm);
+	assert_ptr_equal(ta->affinity, tb->affinity);
+	assert_ptr_equal(a->emulator_threads, b->emulator_threads);
+	assert_int_equal(a->emulator_threads->len, 1);
+	assert_true(vs_cpuset_has(ta->affinity, 1));
+
+	/* Re-read (an event) and forgotten (a sweep without it): @a still
+	 * holds the threads it was given. */
+	write_thread(sys, 501, "CPU 0/KVM", 999);
+	vs_threads_cache_invalidate(cache, NULL);
+	temp_write(sys, STATUS, "<domstatus pid='500'><vcpus><vcpu id='0' pid='501'/></vcpus>"
+				"<domain><name>g1</name><uuid>" UUID "</uuid></domain>"
+				"</domstatus>\n\n");
+	assert_int_equal(vs_threads_cache_collect(cache, sys, STATUS_DIR, b), 0);
+	assert_null(b->threads_ref);
+	assert_int_equal(g_array_index(b->vcpus, VsVcpu, 0).thread.start_time, 999);
+	vs_threads_cache_sweep(cache);
+	vs_threads_cache_sweep(cache);
+	assert_int_equal(vs_threads_cache_size(cache), 0);
+	assert_string_equal(ta->comm, "CPU 0/KVM");
+	assert_int_equal(ta->start_time, 101);
+	assert_string_equal(g_array_index(a->emulator_threads, VsThread, 0).comm,
+			    "qemu-system-x86");
+	/* Its own from now on. */
+	vs_domain_threads_unshare(a);
+	assert_null(a->threads_ref);
+	assert_null(g_array_index(a->vcpus, VsVcpu, 0).thread.comm);
+	assert_int_equal(a->emulator_threads->len, 0);
+	temp_root_free(sys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_id_and_state),
 		cmocka_unit_test(test_online_change),
 		cmocka_unit_test(test_sweep_and_vanished),
+		cmocka_unit_test(test_shared_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
