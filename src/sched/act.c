@@ -107,6 +107,7 @@ struct VsAct {
 	 * is cleared; 0 when not read in this run. */
 	uint64_t period_max_ns;
 	GHashTable *cg_files;   /* HeldFile */
+	GString *text;          /* where add_set_event() makes a message */
 };
 
 static guint mix_hash(guint64 h, guint64 v)
@@ -279,36 +280,35 @@ void vs_act_event_addv(GPtrArray *events, int priority, const char *domain, cons
 	g_ptr_array_add(events, e);
 }
 
-/* Adds an event whose message is @message (taken), without printf: the
- * "set" events, one per change. */
-static void add_event_text(GPtrArray *events, int priority, const char *domain, char *message)
-{
-	VsActEvent *e = g_new0(VsActEvent, 1);
-
-	e->priority = priority;
-	e->domain = g_strdup(domain);
-	e->message = message;
-	g_ptr_array_add(events, e);
-}
-
 /* Adds the event of a change vsched made: "set DESCRIPTION" and, when
- * @was is not NULL, " (was WAS)" with @was between @quote: in one buffer,
- * as there is one per change. */
-static void add_set_event(GPtrArray *events, const VsCpuAction *a, const char *quote,
-			  const char *was)
+ * @was (or @was_cpus) is not NULL, " (was WAS)" with @was between @quote.
+ * Made in the actuator's buffer, kept from run to run, and copied once
+ * into the event's message: there is one event per change (three per vCPU
+ * when a guest gets or loses a reservation), and vschedd logs each. */
+static void add_set_event(VsAct *act, GPtrArray *events, const VsCpuAction *a,
+			  const char *quote, const char *was, const VsCpuSet *was_cpus)
 {
-	GString *s = g_string_sized_new(192);
+	GString *s = act->text;
+	VsActEvent *e;
 
+	g_string_truncate(s, 0);
 	vs_strbuf_put(s, "set ", 4);
 	vs_cpu_action_describe_to(s, a);
-	if (was) {
+	if (was || was_cpus) {
 		vs_strbuf_puts(s, " (was ");
 		vs_strbuf_puts(s, quote);
-		vs_strbuf_puts(s, was);
+		if (was_cpus)
+			vs_cpuset_format_to(s, was_cpus);
+		else
+			vs_strbuf_puts(s, was);
 		vs_strbuf_puts(s, quote);
 		vs_strbuf_put(s, ")", 1);
 	}
-	add_event_text(events, LOG_INFO, a->domain, g_string_free(s, FALSE));
+	e = g_new0(VsActEvent, 1);
+	e->priority = LOG_INFO;
+	e->domain = g_strdup(a->domain);
+	e->message = g_strndup(s->str, s->len);
+	g_ptr_array_add(events, e);
 }
 
 static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
@@ -334,6 +334,7 @@ VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path
 					     held_thread_free, NULL);
 	act->cg_files = g_hash_table_new_full(held_file_hash, held_file_equal, held_file_free,
 					      NULL);
+	act->text = g_string_sized_new(256);
 	return act;
 }
 
@@ -346,6 +347,7 @@ void vs_act_free(VsAct *act)
 	g_hash_table_unref(act->refused);
 	g_hash_table_unref(act->threads);
 	g_hash_table_unref(act->cg_files);
+	g_string_free(act->text, TRUE);
 	g_free(act);
 }
 
@@ -578,8 +580,8 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const FailKey *key,
 			  "stays", what, got);
 		return true;
 	}
-	got = vs_cpuset_format(now);
 	if (a->restore) {
+		got = vs_cpuset_format(now);
 		what = vs_cpu_action_describe(a);
 		vs_applied_remove(act->applied, vs_applied_find(act->applied, VS_APPLIED_AFFINITY,
 								&a->thread));
@@ -587,7 +589,7 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const FailKey *key,
 			  a->reason);
 		return true;
 	}
-	add_set_event(events, a, "", got);
+	add_set_event(act, events, a, "", NULL, now);
 	return true;
 }
 
@@ -679,7 +681,7 @@ static bool act_deadline(VsAct *act, const VsCpuAction *a, const FailKey *key,
 	}
 	vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, orig,
 				a->runtime_us, a->period_us);
-	add_set_event(events, a, NULL, NULL);
+	add_set_event(act, events, a, NULL, NULL, NULL);
 	return true;
 }
 
@@ -986,7 +988,7 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const FailKey *key, con
 	}
 	vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
 			      a->file, e ? e->orig_value : now, a->value);
-	add_set_event(events, a, "\"", now);
+	add_set_event(act, events, a, "\"", now, NULL);
 	return true;
 }
 
