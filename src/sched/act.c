@@ -259,8 +259,10 @@ static void event_free(gpointer data)
 {
 	VsActEvent *e = data;
 
-	g_free(e->domain);
-	g_free(e->message);
+	if (!e->packed) {
+		g_free(e->domain);
+		g_free(e->message);
+	}
 	g_free(e);
 }
 
@@ -285,14 +287,17 @@ void vs_act_event_addv(GPtrArray *events, int priority, const char *domain, cons
 
 /* Adds the event of a change vsched made: "set DESCRIPTION" and, when
  * @was (or @was_cpus) is not NULL, " (was WAS)" with @was between @quote.
- * Made in the actuator's buffer, kept from run to run, and copied once
- * into the event's message: there is one event per change (three per vCPU
- * when a guest gets or loses a reservation), and vschedd logs each. */
+ * Made in the actuator's buffer, kept from run to run, and copied with the
+ * guest's name into the event's own allocation (one per event): there is
+ * one event per change (three per vCPU when a guest gets or loses a
+ * reservation), and vschedd logs each. */
 static void add_set_event(VsAct *act, GPtrArray *events, const VsCpuAction *a,
 			  const char *quote, const char *was, const VsCpuSet *was_cpus)
 {
 	GString *s = act->text;
+	size_t domain_len = a->domain ? strlen(a->domain) + 1 : 0;
 	VsActEvent *e;
+	char *p;
 
 	g_string_truncate(s, 0);
 	vs_strbuf_put(s, "set ", 4);
@@ -307,10 +312,14 @@ static void add_set_event(VsAct *act, GPtrArray *events, const VsCpuAction *a,
 		vs_strbuf_puts(s, quote);
 		vs_strbuf_put(s, ")", 1);
 	}
-	e = g_new0(VsActEvent, 1);
-	e->priority = LOG_INFO;
-	e->domain = g_strdup(a->domain);
-	e->message = g_strndup(s->str, s->len);
+	e = g_malloc(sizeof(*e) + domain_len + s->len + 1);
+	p = (char *)(e + 1);
+	*e = (VsActEvent){ .priority = LOG_INFO, .packed = true };
+	if (a->domain) {
+		e->domain = memcpy(p, a->domain, domain_len);
+		p += domain_len;
+	}
+	e->message = memcpy(p, s->str, s->len + 1);
 	g_ptr_array_add(events, e);
 }
 
