@@ -37,13 +37,16 @@
  * and value), so that it is reported once and not tried again while the
  * plan asks for it. Each run makes one per action (ActState), borrowing
  * the action's strings and set; the copies in act->failed own theirs.
- * Hashed once, compared member by member. */
+ * Hashed once, compared member by member; a cgroup action's path is
+ * hashed once per run here (cg_hash), and every lookup of its Applied
+ * entry and held file in the run uses that hash. */
 typedef struct FailKey {
 	guint hash;
 	VsCpuActionKind kind;
 	pid_t tid;
 	uint64_t start_time;
 	char *dir, *file, *value;       /* CGROUP */
+	guint cg_hash;                  /* CGROUP: vs_applied_cgroup_hash(dir, file) */
 	VsCpuSet *cpus;                 /* AFFINITY; may be NULL */
 	int64_t runtime_us, period_us;  /* DEADLINE */
 	bool owned;                     /* a copy in act->failed: owns the above */
@@ -73,6 +76,7 @@ typedef struct HeldThread {
 typedef struct HeldFile {
 	char *dir;
 	char *file;
+	guint hash;             /* vs_applied_cgroup_hash(dir, file) */
 	VsCgroupFile *f;
 	guint seen_run;
 } HeldFile;
@@ -107,6 +111,7 @@ struct VsAct {
 	 * is cleared; 0 when not read in this run. */
 	uint64_t period_max_ns;
 	GHashTable *cg_files;   /* HeldFile */
+	GString *text;          /* where add_set_event() makes a message */
 };
 
 static guint mix_hash(guint64 h, guint64 v)
@@ -127,8 +132,8 @@ static void fail_key_init(FailKey *k, const VsCpuAction *a)
 		k->dir = a->dir;
 		k->file = a->file;
 		k->value = a->value;
-		h = mix_hash(h, g_str_hash(a->dir ? a->dir : ""));
-		h = mix_hash(h, g_str_hash(a->file ? a->file : ""));
+		k->cg_hash = vs_applied_cgroup_hash(a->dir ? a->dir : "", a->file ? a->file : "");
+		h = mix_hash(h, k->cg_hash);
 		h = mix_hash(h, g_str_hash(a->value ? a->value : ""));
 	} else {
 		k->cpus = a->cpus;
@@ -197,9 +202,7 @@ static void held_thread_free(gpointer p)
 
 static guint held_file_hash(gconstpointer p)
 {
-	const HeldFile *f = p;
-
-	return g_str_hash(f->dir) * 31u + g_str_hash(f->file);
+	return ((const HeldFile *)p)->hash;
 }
 
 static gboolean held_file_equal(gconstpointer pa, gconstpointer pb)
@@ -219,10 +222,11 @@ static void held_file_free(gpointer p)
 	g_free(f);
 }
 
-/* The held file of @dir/@file, or NULL. */
-static HeldFile *held_file(const VsAct *act, const char *dir, const char *file)
+/* The held file of @dir/@file (@hash: vs_applied_cgroup_hash() of them),
+ * or NULL. */
+static HeldFile *held_file(const VsAct *act, const char *dir, const char *file, guint hash)
 {
-	HeldFile probe = { .dir = (char *)dir, .file = (char *)file };
+	HeldFile probe = { .dir = (char *)dir, .file = (char *)file, .hash = hash };
 
 	return g_hash_table_lookup(act->cg_files, &probe);
 }
@@ -255,8 +259,10 @@ static void event_free(gpointer data)
 {
 	VsActEvent *e = data;
 
-	g_free(e->domain);
-	g_free(e->message);
+	if (!e->packed) {
+		g_free(e->domain);
+		g_free(e->message);
+	}
 	g_free(e);
 }
 
@@ -279,36 +285,42 @@ void vs_act_event_addv(GPtrArray *events, int priority, const char *domain, cons
 	g_ptr_array_add(events, e);
 }
 
-/* Adds an event whose message is @message (taken), without printf: the
- * "set" events, one per change. */
-static void add_event_text(GPtrArray *events, int priority, const char *domain, char *message)
-{
-	VsActEvent *e = g_new0(VsActEvent, 1);
-
-	e->priority = priority;
-	e->domain = g_strdup(domain);
-	e->message = message;
-	g_ptr_array_add(events, e);
-}
-
 /* Adds the event of a change vsched made: "set DESCRIPTION" and, when
- * @was is not NULL, " (was WAS)" with @was between @quote: in one buffer,
- * as there is one per change. */
-static void add_set_event(GPtrArray *events, const VsCpuAction *a, const char *quote,
-			  const char *was)
+ * @was (or @was_cpus) is not NULL, " (was WAS)" with @was between @quote.
+ * Made in the actuator's buffer, kept from run to run, and copied with the
+ * guest's name into the event's own allocation (one per event): there is
+ * one event per change (three per vCPU when a guest gets or loses a
+ * reservation), and vschedd logs each. */
+static void add_set_event(VsAct *act, GPtrArray *events, const VsCpuAction *a,
+			  const char *quote, const char *was, const VsCpuSet *was_cpus)
 {
-	GString *s = g_string_sized_new(192);
+	GString *s = act->text;
+	size_t domain_len = a->domain ? strlen(a->domain) + 1 : 0;
+	VsActEvent *e;
+	char *p;
 
+	g_string_truncate(s, 0);
 	vs_strbuf_put(s, "set ", 4);
 	vs_cpu_action_describe_to(s, a);
-	if (was) {
+	if (was || was_cpus) {
 		vs_strbuf_puts(s, " (was ");
 		vs_strbuf_puts(s, quote);
-		vs_strbuf_puts(s, was);
+		if (was_cpus)
+			vs_cpuset_format_to(s, was_cpus);
+		else
+			vs_strbuf_puts(s, was);
 		vs_strbuf_puts(s, quote);
 		vs_strbuf_put(s, ")", 1);
 	}
-	add_event_text(events, LOG_INFO, a->domain, g_string_free(s, FALSE));
+	e = g_malloc(sizeof(*e) + domain_len + s->len + 1);
+	p = (char *)(e + 1);
+	*e = (VsActEvent){ .priority = LOG_INFO, .packed = true };
+	if (a->domain) {
+		e->domain = memcpy(p, a->domain, domain_len);
+		p += domain_len;
+	}
+	e->message = memcpy(p, s->str, s->len + 1);
+	g_ptr_array_add(events, e);
 }
 
 static void add_event(GPtrArray *events, int priority, const char *domain, const char *format,
@@ -334,6 +346,7 @@ VsAct *vs_act_new(const VsSys *sys, VsApplied *applied, const char *applied_path
 					     held_thread_free, NULL);
 	act->cg_files = g_hash_table_new_full(held_file_hash, held_file_equal, held_file_free,
 					      NULL);
+	act->text = g_string_sized_new(256);
 	return act;
 }
 
@@ -346,6 +359,7 @@ void vs_act_free(VsAct *act)
 	g_hash_table_unref(act->refused);
 	g_hash_table_unref(act->threads);
 	g_hash_table_unref(act->cg_files);
+	g_string_free(act->text, TRUE);
 	g_free(act);
 }
 
@@ -578,8 +592,8 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const FailKey *key,
 			  "stays", what, got);
 		return true;
 	}
-	got = vs_cpuset_format(now);
 	if (a->restore) {
+		got = vs_cpuset_format(now);
 		what = vs_cpu_action_describe(a);
 		vs_applied_remove(act->applied, vs_applied_find(act->applied, VS_APPLIED_AFFINITY,
 								&a->thread));
@@ -587,7 +601,7 @@ static bool act_affinity(VsAct *act, const VsCpuAction *a, const FailKey *key,
 			  a->reason);
 		return true;
 	}
-	add_set_event(events, a, "", got);
+	add_set_event(act, events, a, "", NULL, now);
 	return true;
 }
 
@@ -679,7 +693,7 @@ static bool act_deadline(VsAct *act, const VsCpuAction *a, const FailKey *key,
 	}
 	vs_applied_set_deadline(act->applied, a->uuid, a->domain, a->what, &a->thread, orig,
 				a->runtime_us, a->period_us);
-	add_set_event(events, a, NULL, NULL);
+	add_set_event(act, events, a, NULL, NULL, NULL);
 	return true;
 }
 
@@ -762,10 +776,10 @@ static void save(VsAct *act, GPtrArray *events)
  * made again under the same name and returns -ENOENT for one that is gone;
  * @events says so. A file that cannot be opened for writing is read
  * without holding it (the write then says what is refused). 0 or -errno. */
-static int held_read(VsAct *act, const char *dir, const char *file, char **ret_value,
-		     GPtrArray *events)
+static int held_read(VsAct *act, const char *dir, const char *file, guint hash,
+		     char **ret_value, GPtrArray *events)
 {
-	HeldFile *h = held_file(act, dir, file);
+	HeldFile *h = held_file(act, dir, file, hash);
 	VsCgroupFile *f;
 	int r;
 
@@ -791,6 +805,7 @@ static int held_read(VsAct *act, const char *dir, const char *file, char **ret_v
 	h = g_new(HeldFile, 1);
 	h->dir = g_strdup(dir);
 	h->file = g_strdup(file);
+	h->hash = hash;
 	h->f = f;
 	h->seen_run = act->run;
 	g_hash_table_add(act->cg_files, h);
@@ -801,10 +816,10 @@ static int held_read(VsAct *act, const char *dir, const char *file, char **ret_v
  * one and @previous (what the write-ahead pass read there, or what vsched
  * wrote last) is known, else through a descriptor of its own, which is
  * also how a held file whose cgroup was removed since is written. */
-static int held_set(VsAct *act, const char *dir, const char *file, const char *value,
-		    const char *previous, GError **error)
+static int held_set(VsAct *act, const char *dir, const char *file, guint hash,
+		    const char *value, const char *previous, GError **error)
 {
-	HeldFile *h = previous ? held_file(act, dir, file) : NULL;
+	HeldFile *h = previous ? held_file(act, dir, file, hash) : NULL;
 	g_autoptr(GError) local = NULL;
 	int r;
 
@@ -831,15 +846,16 @@ static int held_set(VsAct *act, const char *dir, const char *file, const char *v
  * *@ret_instead (may be NULL; caller frees) says so. 0 or -errno with
  * @error. @previous is what the file held before (read by the caller
  * through held_read(), which lets the write use the held descriptor), or
- * NULL when not read. */
-static int cgroup_write(VsAct *act, const char *dir, const char *file, const char *value,
-			const char *previous, char **ret_instead, GError **error)
+ * NULL when not read; @hash is vs_applied_cgroup_hash(@dir, @file). */
+static int cgroup_write(VsAct *act, const char *dir, const char *file, guint hash,
+			const char *value, const char *previous, char **ret_instead,
+			GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	g_autofree char *parent = NULL, *effective = NULL, *list = NULL;
 	int r;
 
-	r = held_set(act, dir, file, value[0] ? value : "\n", previous, &local);
+	r = held_set(act, dir, file, hash, value[0] ? value : "\n", previous, &local);
 	if (r != -ENOSPC || value[0] || !g_str_has_prefix(file, "cpuset.")) {
 		if (r < 0)
 			g_propagate_error(error, g_steal_pointer(&local));
@@ -851,7 +867,7 @@ static int cgroup_write(VsAct *act, const char *dir, const char *file, const cha
 		g_propagate_error(error, g_steal_pointer(&local));
 		return r;
 	}
-	r = held_set(act, dir, file, list, previous, error);
+	r = held_set(act, dir, file, hash, list, previous, error);
 	if (r == 0 && ret_instead)
 		*ret_instead = g_strdup_printf("the kernel refuses an empty %s in a cgroup with "
 					       "threads, so it holds the parent's %s now", file,
@@ -862,16 +878,16 @@ static int cgroup_write(VsAct *act, const char *dir, const char *file, const cha
 /* Reads @a's file into *@ret_now (held_read()), enabling the controller
  * in the ancestors first when the file is missing (a fresh vcpuN
  * cgroup). */
-static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GPtrArray *events,
-		       GError **error)
+static int cgroup_read(VsAct *act, const VsCpuAction *a, guint hash, char **ret_now,
+		       GPtrArray *events, GError **error)
 {
-	int r = held_read(act, a->dir, a->file, ret_now, events);
+	int r = held_read(act, a->dir, a->file, hash, ret_now, events);
 
 	if (r != -ENOENT || a->restore || !act->cgroup || !vs_sys_exists(act->sys, a->dir))
 		return r;
 	r = vs_cgroup_enable(act->sys, act->cgroup, a->dir,
 			     g_str_has_prefix(a->file, "cpuset.") ? "cpuset" : "cpu", error);
-	return r < 0 ? r : held_read(act, a->dir, a->file, ret_now, events);
+	return r < 0 ? r : held_read(act, a->dir, a->file, hash, ret_now, events);
 }
 
 /* Whether @a (with the entry @e, or NULL) is a re-touch that needs no read
@@ -879,13 +895,14 @@ static int cgroup_read(VsAct *act, const VsCpuAction *a, char **ret_now, GPtrArr
  * instance (the original is recorded), holds it open, and wrote a value
  * other than the one planned last, so the write is due. Restores are not
  * (they read first, which tells a removed cgroup, whose entry just goes). */
-static bool retouch_cgroup(VsAct *act, const VsCpuAction *a, const VsAppliedEntry *e)
+static bool retouch_cgroup(VsAct *act, const VsCpuAction *a, const VsAppliedEntry *e,
+			   guint hash)
 {
 	if (a->restore || !e || !e->cur_value || e->thread.tid != a->thread.tid ||
 	    e->thread.start_time != a->thread.start_time ||
 	    vs_cgroup_value_matches(a->file, a->value, e->cur_value))
 		return false;
-	return held_file(act, a->dir, a->file) != NULL;
+	return held_file(act, a->dir, a->file, hash) != NULL;
 }
 
 /* Write-ahead for cgroup values, as for affinities: reads every file the
@@ -909,17 +926,17 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, ActState 
 			continue;
 		if (is_failed(act, key))
 			continue;
-		e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
+		e = vs_applied_find_cgroup_hashed(act->applied, a->dir, a->file, key->cg_hash);
 		if (a->restore && !e)
 			continue;
-		if (retouch_cgroup(act, a, e)) {
+		if (retouch_cgroup(act, a, e, key->cg_hash)) {
 			/* The write goes through the held file, and its
 			 * read-back verifies it; what was there is taken to be
 			 * what vsched wrote last. */
 			st[i].cg_now = g_strdup(e->cur_value);
 			continue;
 		}
-		r = cgroup_read(act, a, &value, events, &error);
+		r = cgroup_read(act, a, key->cg_hash, &value, events, &error);
 		if (r < 0) {
 			if (a->restore && (r == -ENOENT || r == -ESRCH)) {
 				/* The cgroup is gone with its guest instance. */
@@ -946,8 +963,9 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, ActState 
 				g_free(value);
 				continue;
 			}
-			vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread,
-					      a->dir, a->file, value, value);
+			vs_applied_set_cgroup_hashed(act->applied, a->uuid, a->domain, a->what,
+						     &a->thread, a->dir, a->file, key->cg_hash, value,
+						     value);
 			recorded = true;
 		}
 		st[i].cg_now = value;
@@ -960,7 +978,8 @@ static bool record_cgroup_originals(VsAct *act, const VsCpuPlan *plan, ActState 
 static bool act_cgroup(VsAct *act, const VsCpuAction *a, const FailKey *key, const char *now,
 		       GPtrArray *events)
 {
-	const VsAppliedEntry *e = vs_applied_find_cgroup(act->applied, a->dir, a->file);
+	const VsAppliedEntry *e = vs_applied_find_cgroup_hashed(act->applied, a->dir, a->file,
+								key->cg_hash);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *what = NULL, *instead = NULL;
 	int r;
@@ -971,7 +990,7 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const FailKey *key, con
 		       events);
 		return false;
 	}
-	r = cgroup_write(act, a->dir, a->file, a->value, now, &instead, &error);
+	r = cgroup_write(act, a->dir, a->file, key->cg_hash, a->value, now, &instead, &error);
 	if (r < 0) {
 		failed(act, a, key, r, error ? error->message : g_strerror(-r), events);
 		return false;
@@ -984,9 +1003,9 @@ static bool act_cgroup(VsAct *act, const VsCpuAction *a, const FailKey *key, con
 			  now, a->reason, instead ? "; " : "", instead ? instead : "");
 		return true;
 	}
-	vs_applied_set_cgroup(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
-			      a->file, e ? e->orig_value : now, a->value);
-	add_set_event(events, a, "\"", now);
+	vs_applied_set_cgroup_hashed(act->applied, a->uuid, a->domain, a->what, &a->thread, a->dir,
+				     a->file, key->cg_hash, e ? e->orig_value : now, a->value);
+	add_set_event(act, events, a, "\"", now, NULL);
 	return true;
 }
 
@@ -1008,7 +1027,7 @@ static void prune_memory(VsAct *act, const VsCpuPlan *plan, const ActState *st)
 		if (t)
 			t->seen_run = act->run;
 		if (a->kind == VS_CPU_ACTION_CGROUP) {
-			HeldFile *f = held_file(act, a->dir, a->file);
+			HeldFile *f = held_file(act, a->dir, a->file, st[i].fk.cg_hash);
 
 			if (f)
 				f->seen_run = act->run;
@@ -1178,7 +1197,8 @@ static int restore_cgroup(VsAct *act, const VsAppliedEntry *e, char **ret_instea
 
 	if (r < 0)
 		return r;
-	return cgroup_write(act, e->dir, e->file, e->orig_value, NULL, ret_instead, error);
+	return cgroup_write(act, e->dir, e->file, e->cg_hash, e->orig_value, NULL, ret_instead,
+			    error);
 }
 
 guint vs_act_restore_all(VsAct *act, GPtrArray *events)

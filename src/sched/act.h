@@ -48,6 +48,8 @@ typedef struct VsActEvent {
 	int priority;
 	char *domain;            /* NULL when not about one guest */
 	char *message;
+	bool packed;             /* @domain and @message are in the event's own
+				  * allocation (not freed apart from it) */
 } VsActEvent;
 
 /* A new array for events (frees its VsActEvent). */

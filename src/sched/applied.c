@@ -43,14 +43,15 @@ static const char *const cgroup_files[] = {
  * probe with an entry on the stack holding only those members, so that
  * neither a lookup nor an insert formats or allocates a key (the
  * actuator looks entries up per vCPU per tick; string keys cost more than
- * a syscall there). */
+ * a syscall there). A cgroup entry keeps its path's hash, and a probe
+ * carries the one its caller computed once for all its lookups. */
 static guint entry_hash(gconstpointer p)
 {
 	const VsAppliedEntry *e = p;
 	guint64 h;
 
 	if (e->kind == VS_APPLIED_CGROUP)
-		return g_str_hash(e->dir) * 31u + g_str_hash(e->file);
+		return e->cg_hash;
 	h = ((guint64)(guint32)e->thread.tid << 3 | (guint64)e->kind) ^
 	    e->thread.start_time * UINT64_C(0x9e3779b97f4a7c15);
 	return (guint)(h ^ (h >> 32));
@@ -124,11 +125,23 @@ VsAppliedEntry *vs_applied_find(const VsApplied *a, VsAppliedKind kind, const Vs
 	return g_hash_table_lookup(a->index, &probe);
 }
 
-VsAppliedEntry *vs_applied_find_cgroup(const VsApplied *a, const char *dir, const char *file)
+guint vs_applied_cgroup_hash(const char *dir, const char *file)
 {
-	VsAppliedEntry probe = { .kind = VS_APPLIED_CGROUP, .dir = (char *)dir, .file = (char *)file };
+	return g_str_hash(dir) * 31u + g_str_hash(file);
+}
+
+VsAppliedEntry *vs_applied_find_cgroup_hashed(const VsApplied *a, const char *dir,
+					      const char *file, guint hash)
+{
+	VsAppliedEntry probe = { .kind = VS_APPLIED_CGROUP, .dir = (char *)dir, .file = (char *)file,
+				 .cg_hash = hash };
 
 	return g_hash_table_lookup(a->index, &probe);
+}
+
+VsAppliedEntry *vs_applied_find_cgroup(const VsApplied *a, const char *dir, const char *file)
+{
+	return vs_applied_find_cgroup_hashed(a, dir, file, vs_applied_cgroup_hash(dir, file));
 }
 
 bool vs_applied_cgroup_file_ok(const char *file)
@@ -212,12 +225,22 @@ VsAppliedEntry *vs_applied_set_cgroup(VsApplied *a, const char *uuid, const char
 				      const char *what, const VsThread *owner, const char *dir,
 				      const char *file, const char *orig, const char *value)
 {
-	VsAppliedEntry *e = vs_applied_find_cgroup(a, dir, file);
+	return vs_applied_set_cgroup_hashed(a, uuid, domain, what, owner, dir, file,
+					    vs_applied_cgroup_hash(dir, file), orig, value);
+}
+
+VsAppliedEntry *vs_applied_set_cgroup_hashed(VsApplied *a, const char *uuid, const char *domain,
+					     const char *what, const VsThread *owner,
+					     const char *dir, const char *file, guint hash,
+					     const char *orig, const char *value)
+{
+	VsAppliedEntry *e = vs_applied_find_cgroup_hashed(a, dir, file, hash);
 
 	if (!e) {
 		e = entry_new(VS_APPLIED_CGROUP, uuid, domain, what, owner);
 		e->dir = g_strdup(dir);
 		e->file = g_strdup(file);
+		e->cg_hash = hash;
 		e->orig_value = g_strdup(orig);
 		g_ptr_array_add(a->entries, e);
 		g_hash_table_add(a->index, e);

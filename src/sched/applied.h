@@ -59,6 +59,7 @@ typedef struct VsAppliedEntry {
 	 * write and what vsched wrote last, as the file shows them. */
 	char *dir;              /* host path of the cgroup directory */
 	char *file;             /* "cpu.weight", ... (vs_applied_cgroup_file_ok()) */
+	guint cg_hash;          /* vs_applied_cgroup_hash(dir, file) */
 	char *orig_value;
 	char *cur_value;
 	/* VS_APPLIED_NICE: the nice found before (orig_nice) and the one set. */
@@ -108,6 +109,13 @@ VsAppliedEntry *vs_applied_set_deadline(VsApplied *a, const char *uuid, const ch
 					int64_t period_us);
 /* The cgroup entry of @dir/@file, or NULL. */
 VsAppliedEntry *vs_applied_find_cgroup(const VsApplied *a, const char *dir, const char *file);
+/* The hash of the cgroup file @dir/@file: a caller that looks one file up
+ * several times computes it once and passes it to the _hashed functions
+ * (a cgroup path is ~50 bytes, hashed in full each time otherwise). */
+guint vs_applied_cgroup_hash(const char *dir, const char *file);
+/* vs_applied_find_cgroup() with @hash, vs_applied_cgroup_hash(@dir, @file). */
+VsAppliedEntry *vs_applied_find_cgroup_hashed(const VsApplied *a, const char *dir,
+					      const char *file, guint hash);
 /* Whether vsched manages @file in guest cgroups (the files a cgroup entry
  * may name). */
 bool vs_applied_cgroup_file_ok(const char *file);
@@ -118,6 +126,11 @@ bool vs_applied_cgroup_file_ok(const char *file);
 VsAppliedEntry *vs_applied_set_cgroup(VsApplied *a, const char *uuid, const char *domain,
 				      const char *what, const VsThread *owner, const char *dir,
 				      const char *file, const char *orig, const char *value);
+/* vs_applied_set_cgroup() with @hash, vs_applied_cgroup_hash(@dir, @file). */
+VsAppliedEntry *vs_applied_set_cgroup_hashed(VsApplied *a, const char *uuid, const char *domain,
+					     const char *what, const VsThread *owner,
+					     const char *dir, const char *file, guint hash,
+					     const char *orig, const char *value);
 /* Records that vsched set the nice value of @t to @nice, it having been
  * @orig_nice before; same rules as vs_applied_set_affinity(). */
 VsAppliedEntry *vs_applied_set_nice(VsApplied *a, const char *uuid, const char *domain,

@@ -841,13 +841,10 @@ void vs_cpu_action_describe_to(GString *s, const VsCpuAction *a)
 	vs_strbuf_puts(s, " of ");
 	vs_strbuf_puts(s, a->domain);
 	switch (a->kind) {
-	case VS_CPU_ACTION_AFFINITY: {
-		g_autofree char *cpus = vs_cpuset_format(a->cpus);
-
+	case VS_CPU_ACTION_AFFINITY:
 		vs_strbuf_puts(s, ": affinity CPUs ");
-		vs_strbuf_puts(s, cpus);
+		vs_cpuset_format_to(s, a->cpus);
 		break;
-	}
 	case VS_CPU_ACTION_DEADLINE:
 		vs_strbuf_puts(s, ": SCHED_DEADLINE runtime ");
 		vs_strbuf_append_int(s, a->runtime_us);

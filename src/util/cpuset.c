@@ -198,23 +198,30 @@ bad:
 	return g_steal_pointer(&set);
 }
 
-char *vs_cpuset_format(const VsCpuSet *set)
+void vs_cpuset_format_to(GString *out, const VsCpuSet *set)
 {
-	GString *out = g_string_new(NULL);
+	gsize start = out->len;
 	int c = vs_cpuset_next(set, 0);
 
 	while (c >= 0) {
 		int end = c;
 		while (vs_cpuset_has(set, (guint)end + 1))
 			end++;
-		if (out->len)
-			g_string_append_c(out, ',');
+		if (out->len > start)
+			vs_strbuf_put(out, ",", 1);
 		vs_strbuf_append_uint(out, (guint)c);
 		if (end != c) {
-			g_string_append_c(out, '-');
+			vs_strbuf_put(out, "-", 1);
 			vs_strbuf_append_uint(out, (guint)end);
 		}
 		c = vs_cpuset_next(set, (guint)end + 1);
 	}
+}
+
+char *vs_cpuset_format(const VsCpuSet *set)
+{
+	GString *out = g_string_new(NULL);
+
+	vs_cpuset_format_to(out, set);
 	return g_string_free(out, FALSE);
 }

@@ -22,6 +22,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VsCpuSet, vs_cpuset_free)
 VsCpuSet *vs_cpuset_parse(const char *text, GError **error);
 /* Formats as a compact CPU list ("" for the empty set); caller frees. */
 char *vs_cpuset_format(const VsCpuSet *set);
+/* Appends the same list to @out (no string of its own: the actuator
+ * describes every affinity it sets). */
+void vs_cpuset_format_to(GString *out, const VsCpuSet *set);
 
 void vs_cpuset_add(VsCpuSet *set, guint cpu);
 void vs_cpuset_remove(VsCpuSet *set, guint cpu);

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "policy/policy.h"
 #include "sched/act.h"
@@ -37,9 +38,32 @@
 /* The affinity of each thread (TID → VsCpuSet), as the fake kernel has it. */
 static GHashTable *affinities;
 
+/* When @watch_path is set, each affinity change looks at that file (the
+ * Applied record) and counts the changes made while it was missing and
+ * while it was another file than @watch_ino (a save renames a new file
+ * over it). */
+static const char *watch_path;
+static ino_t watch_ino;
+static guint watch_calls, watch_missing, watch_moved;
+
+static void watch_applied(void)
+{
+	struct stat st;
+
+	if (!watch_path)
+		return;
+	watch_calls++;
+	if (stat(watch_path, &st) < 0)
+		watch_missing++;
+	else if (st.st_ino != watch_ino)
+		watch_moved++;
+}
+
 static int fake_setaffinity(pid_t tid, const cpu_set_t *set, size_t setsize)
 {
 	VsCpuSet *cpus = vs_cpuset_new();
+
+	watch_applied();
 
 	for (guint c = 0; c < setsize * 8; c++)
 		if (CPU_ISSET_S(c, setsize, set))
@@ -489,6 +513,65 @@ static void test_retouch(void **state)
 	assert_int_equal(tick(f, events), 0);
 }
 
+/* The inode of @path (asserted to exist). */
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* How often a run saves the Applied record: before its first change only
+ * when it recorded a new original (first touch), so the file holds every
+ * original before anything changes; once at its end when it changed only
+ * what it had recorded already (re-touch), the changes made with the file
+ * of the run before; not at all when nothing changed. */
+static void test_saves_per_run(void **state)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(GPtrArray) events = vs_act_events_new();
+	g_autoptr(VsApplied) saved = NULL;
+	const VsThread vcpu0 = make_thread(1000, 1001, "CPU 0/TCG");
+	const VsAppliedEntry *e;
+	g_autofree char *cur = NULL;
+	ino_t before;
+
+	/* First touch: saved before the first change. */
+	watch_path = f->applied_path;
+	watch_ino = 0;
+	watch_calls = watch_missing = 0;
+	assert_true(tick(f, events) > 0);
+	assert_true(watch_calls > 0);
+	assert_int_equal(watch_missing, 0);
+	before = inode_of(f->applied_path);
+
+	/* Re-touch: no save before or between the changes, one after. */
+	vs_cpuset_free(f->housekeeping);
+	f->housekeeping = vs_cpuset_parse("0-1", NULL);
+	watch_ino = before;
+	watch_calls = watch_missing = watch_moved = 0;
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 6);
+	assert_int_equal(watch_calls, 4);
+	assert_int_equal(watch_missing, 0);
+	assert_int_equal(watch_moved, 0);
+	assert_true(inode_of(f->applied_path) != before);
+	saved = vs_applied_load(f->applied_path, NULL, NULL);
+	e = vs_applied_find(saved, VS_APPLIED_AFFINITY, &vcpu0);
+	assert_non_null(e);
+	cur = vs_cpuset_format(e->cur_cpus);
+	assert_string_equal(cur, "2-7");
+
+	/* Nothing to change: no save. */
+	before = inode_of(f->applied_path);
+	g_ptr_array_set_size(events, 0);
+	assert_int_equal(tick(f, events), 0);
+	assert_true(inode_of(f->applied_path) == before);
+	watch_path = NULL;
+	g_free((char *)vcpu0.comm);
+}
+
 /* A reservation's original is in the Applied file before sched_setattr
  * makes it (all of a run's originals saved once, first); a reservation
  * the kernel refuses is reported, handed back to the planner, and its
@@ -550,6 +633,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_retouch),
 		cmocka_unit_test(test_deadline_write_ahead),
+		cmocka_unit_test(test_saves_per_run),
 		cmocka_unit_test(test_set_and_restore),
 		cmocka_unit_test(test_held_files),
 		cmocka_unit_test(test_other_instance),
