@@ -516,10 +516,10 @@ static void tick(VsDaemon *d)
 	d->last_collect_us = g_get_monotonic_time() - t0;
 	vs_steal_collector_tick(d->steal, snap);
 	agent_step(d, snap);
+	vs_policy_cache_begin(d->policy_cache, vs_policy_state_set(d->policy),
+			      vs_policy_state_overrides(d->policy), snap->wall_us);
 	{
-		g_autoptr(GPtrArray) alerts = vs_steal_collector_alerts(
-			d->steal, vs_policy_state_set(d->policy), vs_policy_state_overrides(d->policy),
-			snap->wall_us);
+		g_autoptr(GPtrArray) alerts = vs_steal_collector_alerts(d->steal, d->policy_cache);
 
 		for (guint i = 0; i < alerts->len; i++)
 			vs_log_warn("%s", (char *)g_ptr_array_index(alerts, i));
@@ -531,10 +531,10 @@ static void tick(VsDaemon *d)
 	phase_us[VS_TICK_CHANGES] = vs_thread_cpu_us() - cpu;
 
 	cpu = vs_thread_cpu_us();
+	/* Expired overrides go; the cache's round, begun above at the same
+	 * time, already left them out. */
 	if (vs_policy_state_expire(d->policy, snap->wall_us))
 		d->cpu_replan = true;
-	vs_policy_cache_begin(d->policy_cache, vs_policy_state_set(d->policy),
-			      vs_policy_state_overrides(d->policy), snap->wall_us);
 	cpu_step(d, snap);
 	steal_entitlements(d, snap);
 	/* Acted on (or logged) and read: the plan keeps its reasons and vCPU

@@ -55,8 +55,9 @@ typedef struct Guest {
 	/* [Steal] Alert= (a copy) and GuestTolerance= as last looked up. */
 	VsPolicyValue *policy_alert;
 	double policy_tolerance_pct;
-	uint64_t policy_stamp;        /* the collector's stamp then; 0: never */
-	guint policy_spread;          /* looked up again when ticks % N is this */
+	/* The policy cache's stamp then (vs_policy_cache_stamp(), never 0);
+	 * 0: not looked up since made or renamed. */
+	uint64_t policy_stamp;
 	/* Sampling (see collector.h): read every tick while a consumer needs
 	 * it, else when (ticks + sample_spread) % sample_ticks is 0. From the
 	 * policy as last looked up: */
@@ -101,14 +102,6 @@ struct VsStealCollector {
 	int64_t tick_us;              /* mean time between ticks; 0: unknown */
 	bool has_host_stat;
 	uint64_t host_busy, host_total;
-	/* What the guests' policy lookups in alerts() depend on; a change
-	 * bumps policy_stamp. */
-	const VsPolicySet *policy_set;
-	guint policy_files;
-	const VsOverrides *policy_overrides;
-	guint policy_items, policy_expired;
-	guint64 policy_next_id;
-	uint64_t policy_stamp;
 	/* The guest cgroups' throttled time last summed this tick
 	 * (read_throttled()): the vCPUs of a guest come one after the other
 	 * and share those directories. */
@@ -285,7 +278,6 @@ static Guest *guest_get(VsStealCollector *c, const VsDomain *dom)
 		g->series = vs_steal_series_new();
 		g->agent_series = vs_steal_guest_series_new();
 		g->tolerance_pct = -1;
-		g->policy_spread = g_str_hash(g->uuid) % VS_STEAL_POLICY_REFRESH_TICKS;
 		g->sample_spread = g_str_hash(g->uuid) >> 8;
 		g_hash_table_insert(c->guests, g->uuid, g);
 	}
@@ -962,51 +954,18 @@ static char *alert_started(const Guest *g, const char *condition)
 			       vs_steal_pct(p.reservation_ns, &p));
 }
 
-/* Bumps c->policy_stamp when the policy set or the overrides differ from
- * the last call's in what can be told without walking the files: another
- * set or number of files, another overrides object, number of overrides,
- * next override ID, or number of overrides expired at @now_us. */
-static void policy_stamp(VsStealCollector *c, const VsPolicySet *set,
-			 const VsOverrides *overrides, int64_t now_us)
+/* Looks @g's [Steal] Alert= and GuestTolerance= (and what sampling needs)
+ * up again when the policy cache dropped its policies (a change of the
+ * policies or overrides, a reload) or the guest's name or class changed. */
+static void guest_policy(Guest *g, VsPolicyCache *policies)
 {
-	guint files = set && set->files ? set->files->len : 0;
-	guint items = overrides ? overrides->items->len : 0;
-	guint64 next_id = overrides ? overrides->next_id : 0;
-	guint expired = 0;
-
-	for (guint i = 0; i < items; i++) {
-		const VsOverride *o = g_ptr_array_index(overrides->items, i);
-
-		if (o->expires_us && o->expires_us <= now_us)
-			expired++;
-	}
-	if (c->policy_stamp && set == c->policy_set && files == c->policy_files &&
-	    overrides == c->policy_overrides && items == c->policy_items &&
-	    next_id == c->policy_next_id && expired == c->policy_expired)
-		return;
-	c->policy_set = set;
-	c->policy_files = files;
-	c->policy_overrides = overrides;
-	c->policy_items = items;
-	c->policy_next_id = next_id;
-	c->policy_expired = expired;
-	c->policy_stamp++;
-}
-
-/* Looks @g's [Steal] Alert= and GuestTolerance= up again when the stamp
- * moved, its name or class changed, or its turn in the
- * VS_STEAL_POLICY_REFRESH_TICKS cycle came (for a change the stamp cannot
- * see: a set reloaded at the old one's address). */
-static void guest_policy(VsStealCollector *c, Guest *g, const VsPolicySet *set,
-			 const VsOverrides *overrides, int64_t now_us)
-{
-	g_autoptr(VsEffectivePolicy) eff = NULL;
+	uint64_t stamp = vs_policy_cache_stamp(policies);
+	const VsEffectivePolicy *eff;
 	const VsEffectiveEntry *e;
 
-	if (g->policy_stamp == c->policy_stamp &&
-	    c->ticks % VS_STEAL_POLICY_REFRESH_TICKS != g->policy_spread)
+	if (g->policy_stamp == stamp)
 		return;
-	eff = vs_policy_effective(set, overrides, g->name, g->uuid, g->class_name, now_us);
+	eff = vs_policy_cache_get(policies, g->name, g->uuid, g->class_name);
 	vs_steal_series_set_fine(g->series, MAX(vs_condition_longest(eff),
 						VS_STEAL_AGENT_INTERVAL_US));
 	e = vs_effective_get(eff, "Steal", "GuestTolerance");
@@ -1019,7 +978,7 @@ static void guest_policy(VsStealCollector *c, Guest *g, const VsPolicySet *set,
 	g->relaxed = e && e->value && e->value->type == VS_PTYPE_ENUM &&
 		     strcmp(e->value->str, "relaxed") == 0;
 	g->shortest_us = vs_condition_shortest(eff);
-	g->policy_stamp = c->policy_stamp;
+	g->policy_stamp = stamp;
 }
 
 static gint compare_guests(gconstpointer a, gconstpointer b)
@@ -1030,8 +989,7 @@ static gint compare_guests(gconstpointer a, gconstpointer b)
 	return g_strcmp0(x->name, y->name);
 }
 
-GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
-				     const VsOverrides *overrides, int64_t now_us)
+GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, VsPolicyCache *policies)
 {
 	GPtrArray *messages = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) guests = g_ptr_array_sized_new(g_hash_table_size(c->guests));
@@ -1039,7 +997,6 @@ GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set
 	gpointer value;
 
 	report_drop(c);
-	policy_stamp(c, set, overrides, now_us);
 	g_hash_table_iter_init(&iter, c->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		g_ptr_array_add(guests, value);
@@ -1052,7 +1009,7 @@ GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set
 		bool holds = false;
 		char *message;
 
-		guest_policy(c, g, set, overrides, now_us);
+		guest_policy(g, policies);
 		message = guest_compare(g, g->policy_tolerance_pct);
 		if (message)
 			g_ptr_array_add(messages, message);

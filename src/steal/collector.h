@@ -46,10 +46,6 @@
  * many readings, and the throttled time it caused until then falls in the
  * interval where it is seen. */
 #define VS_STEAL_CGROUP_REFRESH_TICKS 30
-/* A guest's [Steal] policy (Alert=, GuestTolerance=) is looked up again
- * when the policy set or the overrides change, and at least every this
- * many ticks (spread over the guests). */
-#define VS_STEAL_POLICY_REFRESH_TICKS 10
 
 /* Sampling (doc/steal.md "Sampling"): with a sampling interval of N ticks
  * (vs_steal_collector_set_sampling()), a guest's vCPUs are read together
@@ -127,12 +123,13 @@ void vs_steal_collector_agent_reply(VsStealCollector *c, const char *uuid, int64
 /* Forgets every entitlement set (before a new plan's are set). */
 void vs_steal_collector_clear_entitlements(VsStealCollector *c);
 
-/* Evaluates every guest's [Steal] Alert= condition (from @set and
- * @overrides at wall time @now_us) on its series, and compares the guest
+/* Evaluates every guest's [Steal] Alert= condition (its policy from
+ * @policies, whose round the caller has begun for this tick: looked up
+ * again when the cache drops its policies or the guest's name or class
+ * changes) on its series, and compares the guest
  * agent's steal with the host's over 1 min at its GuestTolerance= (the
  * report shows the outcome when next built); returns a new array of
  * operator-facing messages (char *, each prefixed with the guest's name),
  * in guest name order, for the guests whose alert or guest/host mismatch
  * started or ended at this tick: the caller logs them. */
-GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, const VsPolicySet *set,
-				     const VsOverrides *overrides, int64_t now_us);
+GPtrArray *vs_steal_collector_alerts(VsStealCollector *c, VsPolicyCache *policies);

@@ -199,6 +199,15 @@ static void tick(VsStealCollector *c, const Fixture *f, int64_t t_s, uint64_t lv
 	tick_tid(c, f, t_s, 101, lv0, lv1);
 }
 
+/* As the daemon does at a tick: a round of the policy cache begun with
+ * the policies in force at @now_us, then the alerts. */
+static GPtrArray *alerts_at(VsStealCollector *c, VsPolicyCache *policies, const VsPolicySet *set,
+			    const VsOverrides *overrides, int64_t now_us)
+{
+	vs_policy_cache_begin(policies, set, overrides, now_us);
+	return vs_steal_collector_alerts(c, policies);
+}
+
 static void test_collect(void **state)
 {
 	Fixture *f = *state;
@@ -338,6 +347,7 @@ static void test_alerts(void **state)
 	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
 	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
 	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	g_autoptr(VsPolicyCache) policies = vs_policy_cache_new();
 	g_autoptr(GPtrArray) m1 = NULL, m2 = NULL, m3 = NULL, m4 = NULL;
 	VsPolicyFile *file;
 
@@ -353,18 +363,18 @@ static void test_alerts(void **state)
 	put_throttled(f, GUEST_DIR "/vcpu1", 0);
 	put_throttled(f, GUEST_DIR, 0);
 	tick(c, f, 1, 0, 0);
-	m1 = vs_steal_collector_alerts(c, set, overrides, 1 * SEC);
+	m1 = alerts_at(c, policies, set, overrides, 1 * SEC);
 	assert_int_equal(m1->len, 0);
 	/* 50 % contention on both vCPUs for 1 s: not 2 s yet. */
 	put_schedstat(f, 100, 500, 500);
 	put_schedstat(f, 101, 500, 500);
 	tick(c, f, 2, 0, 0);
-	m2 = vs_steal_collector_alerts(c, set, overrides, 2 * SEC);
+	m2 = alerts_at(c, policies, set, overrides, 2 * SEC);
 	assert_int_equal(m2->len, 0);
 	put_schedstat(f, 100, 1000, 1000);
 	put_schedstat(f, 101, 1000, 1000);
 	tick(c, f, 3, 0, 0);
-	m3 = vs_steal_collector_alerts(c, set, overrides, 3 * SEC);
+	m3 = alerts_at(c, policies, set, overrides, 3 * SEC);
 	assert_int_equal(m3->len, 1);
 	assert_non_null(strstr(g_ptr_array_index(m3, 0), "g: steal alert: steal.contention>20% for 2s holds"));
 	assert_true(((VsStealGuestReport *)g_ptr_array_index(vs_steal_collector_report(c)->guests, 0))->alert);
@@ -372,7 +382,7 @@ static void test_alerts(void **state)
 	put_schedstat(f, 100, 2000, 1000);
 	put_schedstat(f, 101, 2000, 1000);
 	tick(c, f, 4, 0, 0);
-	m4 = vs_steal_collector_alerts(c, set, overrides, 4 * SEC);
+	m4 = alerts_at(c, policies, set, overrides, 4 * SEC);
 	assert_int_equal(m4->len, 1);
 	assert_non_null(strstr(g_ptr_array_index(m4, 0), "steal alert ended"));
 }
@@ -386,6 +396,7 @@ static void test_alert_override(void **state)
 	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
 	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
 	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	g_autoptr(VsPolicyCache) policies = vs_policy_cache_new();
 	const char *const alert[] = { "Alert=steal.contention>20%", NULL };
 	g_autoptr(GPtrArray) m1 = NULL, m2 = NULL, m3 = NULL, m4 = NULL;
 
@@ -396,19 +407,19 @@ static void test_alert_override(void **state)
 	put_throttled(f, GUEST_DIR "/vcpu1", 0);
 	put_throttled(f, GUEST_DIR, 0);
 	tick(c, f, 1, 0, 0);
-	m1 = vs_steal_collector_alerts(c, set, overrides, 1 * SEC);
+	m1 = alerts_at(c, policies, set, overrides, 1 * SEC);
 	assert_int_equal(m1->len, 0);
 	put_schedstat(f, 100, 500, 500);
 	put_schedstat(f, 101, 500, 500);
 	tick(c, f, 2, 0, 0);
-	m2 = vs_steal_collector_alerts(c, set, overrides, 2 * SEC);
+	m2 = alerts_at(c, policies, set, overrides, 2 * SEC);
 	assert_int_equal(m2->len, 0);
 	assert_int_equal(vs_overrides_set(overrides, UUID, "g", alert, 2 * SEC, 0, diags), 1);
-	m3 = vs_steal_collector_alerts(c, set, overrides, 2 * SEC);
+	m3 = alerts_at(c, policies, set, overrides, 2 * SEC);
 	assert_int_equal(m3->len, 1);
 	assert_non_null(strstr(g_ptr_array_index(m3, 0), "g: steal alert: steal.contention>20% holds"));
 	assert_int_equal(vs_overrides_clear(overrides, UUID, NULL), 1);
-	m4 = vs_steal_collector_alerts(c, set, overrides, 2 * SEC);
+	m4 = alerts_at(c, policies, set, overrides, 2 * SEC);
 	assert_int_equal(m4->len, 1);
 	assert_non_null(strstr(g_ptr_array_index(m4, 0), "steal alert ended"));
 }
@@ -484,6 +495,7 @@ static void test_agent_no_clock(void **state)
 	g_autoptr(VsStealCollector) c = vs_steal_collector_new(f->sys, f->host);
 	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
 	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	g_autoptr(VsPolicyCache) policies = vs_policy_cache_new();
 	g_autofree char *zero = agent_reply(0, 0);
 	const VsStealGuestReport *g;
 
@@ -501,14 +513,14 @@ static void test_agent_no_clock(void **state)
 	assert_due(c, 2, false);
 	assert_due(c, 10, false);
 	tick_contended(c, f, 2);
-	g_ptr_array_unref(vs_steal_collector_alerts(c, set, overrides, 2 * SEC));
+	g_ptr_array_unref(alerts_at(c, policies, set, overrides, 2 * SEC));
 	g = only_guest(c);
 	assert_string_equal(g->agent_problem, "QEMU guest agent is not connected");
 	assert_non_null(strstr(g->guest_view, "guest agent: QEMU guest agent is not connected; "
 						"next try in 9 s"));
 	for (int64_t t = 3; t <= 11; t++)
 		tick_contended(c, f, t);
-	g_ptr_array_unref(vs_steal_collector_alerts(c, set, overrides, 11 * SEC));
+	g_ptr_array_unref(alerts_at(c, policies, set, overrides, 11 * SEC));
 	assert_non_null(strstr(only_guest(c)->guest_view, "is not connected; asking again"));
 	assert_due(c, 11, true);
 	vs_steal_collector_agent_reply(c, UUID, 11 * SEC, "{\"return\": 7}", NULL);
@@ -522,7 +534,7 @@ static void test_agent_no_clock(void **state)
 	assert_due(c, 36, true);
 	vs_steal_collector_agent_reply(c, UUID, 36 * SEC, zero, NULL);
 	{
-		g_autoptr(GPtrArray) m = vs_steal_collector_alerts(c, set, overrides, 36 * SEC);
+		g_autoptr(GPtrArray) m = alerts_at(c, policies, set, overrides, 36 * SEC);
 
 		assert_int_equal(m->len, 0);
 	}
@@ -551,6 +563,7 @@ static void test_agent_mismatch(void **state)
 	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
 	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
 	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	g_autoptr(VsPolicyCache) policies = vs_policy_cache_new();
 	g_autofree char *r1 = agent_reply(100, 100);
 	g_autofree char *r6 = agent_reply(2600, 2600);
 	g_autofree char *r11 = agent_reply(3100, 3100);
@@ -570,7 +583,7 @@ static void test_agent_mismatch(void **state)
 	for (int64_t t = 2; t <= 6; t++)
 		tick_contended(c, f, t);
 	vs_steal_collector_agent_reply(c, UUID, 6 * SEC, r6, NULL);
-	m6 = vs_steal_collector_alerts(c, set, overrides, 6 * SEC);
+	m6 = alerts_at(c, policies, set, overrides, 6 * SEC);
 	assert_int_equal(m6->len, 0);
 	assert_string_equal(only_guest(c)->guest_verdict, "agree");
 	assert_string_equal(only_guest(c)->guest_view, "guest reports 50.0% steal, host 50.0% "
@@ -578,14 +591,14 @@ static void test_agent_mismatch(void **state)
 	for (int64_t t = 7; t <= 11; t++)
 		tick_contended(c, f, t);
 	vs_steal_collector_agent_reply(c, UUID, 11 * SEC, r11, NULL);
-	m11 = vs_steal_collector_alerts(c, set, overrides, 11 * SEC);
+	m11 = alerts_at(c, policies, set, overrides, 11 * SEC);
 	assert_int_equal(m11->len, 1);
 	assert_string_equal(g_ptr_array_index(m11, 0),
 			    "g: the guest reports 30.0% steal, the host accounts 50.0% over the "
 			    "last minute: beyond GuestTolerance=10%");
 	assert_string_equal(only_guest(c)->guest_verdict, "mismatch");
 	tick_contended(c, f, 12);
-	m12 = vs_steal_collector_alerts(c, set, overrides, 12 * SEC);
+	m12 = alerts_at(c, policies, set, overrides, 12 * SEC);
 	assert_int_equal(m12->len, 0);
 	assert_non_null(strstr(only_guest(c)->guest_view, "mismatch: guest reports 30.0% steal"));
 }
@@ -620,6 +633,7 @@ static guint sampled_intervals(const Fixture *f, const char *text, uint64_t dela
 	g_autoptr(GPtrArray) diags = vs_policy_diags_new();
 	g_autoptr(VsPolicySet) set = g_new0(VsPolicySet, 1);
 	g_autoptr(VsOverrides) overrides = vs_overrides_new();
+	g_autoptr(VsPolicyCache) policies = vs_policy_cache_new();
 	const VsStealGuestReport *g;
 	const VsStealVcpuReport *v0;
 	VsStealPoint last = { 0 };
@@ -639,7 +653,7 @@ static guint sampled_intervals(const Fixture *f, const char *text, uint64_t dela
 		put_schedstat(f, 100, (uint64_t)t * 100, (uint64_t)t * delay_ms);
 		put_schedstat(f, 101, (uint64_t)t * 100, (uint64_t)t * delay_ms);
 		tick(c, f, t, 0, 0);
-		messages = vs_steal_collector_alerts(c, set, overrides, t * SEC);
+		messages = alerts_at(c, policies, set, overrides, t * SEC);
 	}
 	g = only_guest(c);
 	v0 = vcpu_of(g, 0);
