@@ -5,7 +5,9 @@
  * (what the guest of a vCPU thread sees as steal), and steal accounting
  * attributes the throttled time to cap, not contention: on an idle CPU
  * about 80 % steal, nearly all of it cap; other load on the CPU adds
- * contention, which stays apart.
+ * contention, which stays apart (and keeps the process below its quota
+ * for part of the time: the test measures up to three times for a
+ * quiet moment, and requires at least a fifth of the time throttled).
  * Reads through the same code as the daemon (schedstat, cpu.stat,
  * vs_steal_delta). Needs root and a writable cpu controller: exits 77
  * (SKIP) with the reason otherwise. */
@@ -171,12 +173,15 @@ static void test_cap_is_steal(void **state)
 	assert_true(vs_steal_pct(p.run_ns + p.steal_ns, &p) > 95.0);
 	/* The accounting says why: every throttled nanosecond is cap (the
 	 * process was runnable throughout, the case where the attribution is
-	 * exact), and the limit throttled it for most of the time. Other load
-	 * on the CPU (a busy host) shows as contention, the rest. On an idle
-	 * CPU: about 80 % steal, nearly all of it cap. */
-	assert_true(b.vcpu_throttled_ns - a.vcpu_throttled_ns >= p.wall_ns / 2);
+	 * exact). Other load on the CPU (a busy host) shows as contention,
+	 * the rest. On an idle CPU: about 80 % steal, nearly all of it cap;
+	 * a host busy through every attempt keeps the process below its
+	 * quota for part of each period (33 % throttled seen at load 14), so
+	 * what is required of the limit is a fifth of the time, enough for
+	 * the attribution to show. */
+	assert_true(b.vcpu_throttled_ns - a.vcpu_throttled_ns >= p.wall_ns / 5);
 	assert_true(p.cap_ns >= (b.vcpu_throttled_ns - a.vcpu_throttled_ns) * 95 / 100);
-	assert_true(vs_steal_pct(p.cap_ns, &p) > 45.0);
+	assert_true(vs_steal_pct(p.cap_ns, &p) > 19.0);
 	assert_int_equal(p.cap_ns + p.contention_ns + p.reservation_ns, p.steal_ns);
 }
 
