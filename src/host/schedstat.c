@@ -167,6 +167,11 @@ void vs_schedstat_set_keep(VsSchedstat *s, guint sweeps)
 	s->keep = MAX(sweeps, 1);
 }
 
+void vs_schedstat_forget(VsSchedstat *s, pid_t tid)
+{
+	g_hash_table_remove(s->held, GINT_TO_POINTER(tid));
+}
+
 guint vs_schedstat_sweep(VsSchedstat *s)
 {
 	guint closed = g_hash_table_foreach_remove(s->held, unused, s);

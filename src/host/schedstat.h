@@ -58,6 +58,10 @@ guint vs_schedstat_sweep(VsSchedstat *s);
  * sweeps (at least 1, the default): for callers that read some threads
  * only every few sweeps. */
 void vs_schedstat_set_keep(VsSchedstat *s, guint sweeps);
+/* Closes the descriptor held for thread @tid, if any: for a caller that
+ * stops following the thread (its guest gone), so that a thread read only
+ * now and then does not keep a descriptor until the sweeps close it. */
+void vs_schedstat_forget(VsSchedstat *s, pid_t tid);
 
 /* The number of descriptors held. */
 guint vs_schedstat_n_open(const VsSchedstat *s);

@@ -57,6 +57,11 @@ void vs_thread_counters_set_keep(VsThreadCounters *c, guint reads)
 	vs_schedstat_set_keep(c->schedstat, reads);
 }
 
+void vs_thread_counters_forget(VsThreadCounters *c, pid_t tid)
+{
+	vs_schedstat_forget(c->schedstat, tid);
+}
+
 VsCountersSource vs_thread_counters_source(const VsThreadCounters *c)
 {
 	return c->source;

@@ -52,3 +52,5 @@ size_t vs_thread_counters_read(VsThreadCounters *c, VsThreadCount *items, size_t
  * last @reads calls of vs_thread_counters_read() (at least 1, the
  * default). */
 void vs_thread_counters_set_keep(VsThreadCounters *c, guint reads);
+/* Closes what is held open for thread @tid (vs_schedstat_forget()). */
+void vs_thread_counters_forget(VsThreadCounters *c, pid_t tid);

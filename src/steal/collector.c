@@ -688,19 +688,47 @@ static void rebuild_report(VsStealCollector *c)
 	g_ptr_array_sort(c->report->guests, compare_guest_reports);
 }
 
+/* Closes the descriptors held for @v's thread: a vCPU the collector stops
+ * following (its guest gone, or no reading for too long) is read no more,
+ * so the sweeps, which count readings, would keep them for long. */
+static void vcpu_forget(VsStealCollector *c, const Vcpu *v)
+{
+	if (!v->tid)
+		return;
+	vs_thread_counters_forget(c->counters, v->tid);
+	if (c->check)
+		vs_thread_counters_forget(c->check, v->tid);
+}
+
 static gboolean guest_unseen(gpointer key, gpointer value, gpointer data)
 {
+	VsStealCollector *c = data;
 	const Guest *g = value;
+	GHashTableIter iter;
+	gpointer v;
 
-	return g->seen_tick != *(const uint64_t *)data;
+	if (g->seen_tick == c->ticks)
+		return FALSE;
+	g_hash_table_iter_init(&iter, g->vcpus);
+	while (g_hash_table_iter_next(&iter, NULL, &v))
+		vcpu_forget(c, v);
+	return TRUE;
 }
+
+typedef struct StaleCheck {
+	VsStealCollector *c;
+	int64_t now_us;
+} StaleCheck;
 
 static gboolean vcpu_stale(gpointer key, gpointer value, gpointer data)
 {
+	const StaleCheck *check = data;
 	const Vcpu *v = value;
-	int64_t now_us = *(const int64_t *)data;
 
-	return now_us - v->last_seen_us > VS_STEAL_MAX_GAP_US;
+	if (check->now_us - v->last_seen_us <= VS_STEAL_MAX_GAP_US)
+		return FALSE;
+	vcpu_forget(check->c, v);
+	return TRUE;
 }
 
 void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
@@ -751,6 +779,8 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 			continue;
 		}
 		g_clear_pointer(&v->problem, g_free);
+		if (v->tid != items[i].tid)
+			vcpu_forget(c, v);   /* the old thread's */
 		v->pid = items[i].pid;
 		v->tid = items[i].tid;
 		v->start_time = items[i].start_time;
@@ -796,12 +826,14 @@ void vs_steal_collector_tick(VsStealCollector *c, const VsSnapshot *snap)
 		g->busy = vs_steal_pct(g->tick_sum.steal_ns, &g->tick_sum) >=
 			  VS_STEAL_SAMPLE_BUSY_PCT;
 	}
-	g_hash_table_foreach_remove(c->guests, guest_unseen, &c->ticks);
+	g_hash_table_foreach_remove(c->guests, guest_unseen, c);
 	g_hash_table_iter_init(&iter, c->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		Guest *g = value;
 
-		g_hash_table_foreach_remove(g->vcpus, vcpu_stale, (gpointer)&snap->mono_us);
+		StaleCheck check = { .c = c, .now_us = snap->mono_us };
+
+		g_hash_table_foreach_remove(g->vcpus, vcpu_stale, &check);
 	}
 	read_host_cpu(c);
 }

@@ -603,21 +603,45 @@ static void test_agent_mismatch(void **state)
 	assert_non_null(strstr(only_guest(c)->guest_view, "mismatch: guest reports 30.0% steal"));
 }
 
+/* How many of this process's descriptors are open on a schedstat file. */
+static guint schedstat_fds(void)
+{
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+	const char *name;
+	guint n = 0;
+
+	assert_non_null(dir);
+	while ((name = g_dir_read_name(dir))) {
+		g_autofree char *link = g_build_filename("/proc/self/fd", name, NULL);
+		g_autofree char *target = g_file_read_link(link, NULL);
+
+		if (target && g_str_has_suffix(target, "/schedstat"))
+			n++;
+	}
+	return n;
+}
+
 static void test_guest_gone(void **state)
 {
 	Fixture *f = *state;
 	g_autoptr(VsStealCollector) c = vs_steal_collector_new(f->sys, f->host);
 	g_autoptr(VsSnapshot) empty = vs_snapshot_new(5, 5 * SEC, 5 * SEC, f->host, NULL, true);
+	guint before = schedstat_fds();
 
+	/* Sampling keeps descriptors open between a guest's readings; those
+	 * of a guest that is gone are closed at once all the same. */
+	vs_steal_collector_set_sampling(c, 5);
 	put_schedstat(f, 100, 0, 0);
 	put_schedstat(f, 101, 0, 0);
 	tick(c, f, 1, 0, 0);
 	assert_int_equal(vs_steal_collector_report(c)->guests->len, 1);
 	assert_non_null(vs_steal_report_find(vs_steal_collector_report(c), "g"));
 	assert_non_null(vs_steal_report_find(vs_steal_collector_report(c), UUID));
+	assert_int_equal(schedstat_fds(), before + 2);
 	vs_steal_collector_tick(c, empty);
 	assert_int_equal(vs_steal_collector_report(c)->guests->len, 0);
 	assert_null(vs_steal_report_find(vs_steal_collector_report(c), "g"));
+	assert_int_equal(schedstat_fds(), before);
 }
 
 /* Ticks t = 1..@until s with sampling every 3 ticks under the policy
