@@ -23,6 +23,8 @@
 #include "daemon/mem-step.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "mem/act.h"
 #include "mem/guest.h"
@@ -300,20 +302,32 @@ static bool holds_all(const VsMemPlan *plan)
 	return true;
 }
 
-/* Feeds the host sample to the state machine; logs a change. */
+/* Feeds the host sample to the state machine; logs a change, and trigger
+ * events that came while a higher cause (PSI averages above a critical
+ * line, say) set the state, so that every event is accounted for. */
 static void update_pressure(VsMemStep *step, const VsSnapshot *snap, const VsConf *conf)
 {
 	VsMemSample s = { 0 };
+	char events[96] = "";
+	bool changed;
 
 	vs_mem_pressure_sample_from_host(snap->host, snap->mono_us, &s);
 	if (step->trigger)
 		vs_mem_psi_trigger_take_events(step->trigger, &s.some_events, &s.full_events);
 	s.guests_current = step->guests_current;
 	s.budget = conf->mem.budget;
-	if (vs_mem_pressure_update(&step->pressure, &conf->mem, &s))
+	changed = vs_mem_pressure_update(&step->pressure, &conf->mem, &s);
+	if ((s.full_events || s.some_events) && !strstr(step->pressure.reason, "trigger event"))
+		snprintf(events, sizeof(events), " (with %u PSI full and %u some trigger event(s))",
+			 s.full_events, s.some_events);
+	if (changed)
 		vs_log_full(step->pressure.state > VS_MEM_NORMAL ? LOG_NOTICE : LOG_INFO, NULL,
-			    "memory: host state %s: %s", vs_mem_state_name(step->pressure.state),
-			    step->pressure.reason);
+			    "memory: host state %s: %s%s", vs_mem_state_name(step->pressure.state),
+			    step->pressure.reason, events);
+	else if (s.full_events || s.some_events)
+		vs_log_info("memory: host state %s held; %u PSI full and %u some trigger event(s) "
+			    "since the last sample",
+			    vs_mem_state_name(step->pressure.state), s.full_events, s.some_events);
 }
 
 /* Logs how long the first balloon command took after the noted event. */
