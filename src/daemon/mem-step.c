@@ -431,8 +431,9 @@ void vs_mem_step_run(VsMemStep *step, const VsSnapshot *snap, const VsPolicySet 
 	step->replan = false;
 	/* The event stays timed while the plan changes targets that the
 	 * actuator does not send yet (a guest still moving toward its last
-	 * target, a back-off), up to EVENT_WAIT_US. */
-	if (step->event_what && changes == 0) {
+	 * target, a back-off), or while this second's step allowance, spent
+	 * before the event, made the plan hold, up to EVENT_WAIT_US. */
+	if (step->event_what && changes == 0 && allowances_full(&in)) {
 		vs_log_info("memory: no balloon command was needed after %s", step->event_what);
 		g_clear_pointer(&step->event_what, g_free);
 	} else if (step->event_what && g_get_monotonic_time() - step->event_us > EVENT_WAIT_US) {
